@@ -1,0 +1,31 @@
+import { Pool, type PoolConfig } from 'pg';
+
+export type { Pool } from 'pg';
+
+export function createPool(connectionString: string, options: PoolConfig = {}): Pool {
+  const pool = new Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'ecoloop',
+    ...options,
+  });
+  // An idle client losing its connection (database restart) must not crash the process: the pool
+  // drops it and the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** PostgreSQL error codes that mean "the database is not there right now", not "your query is wrong". */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  if (code && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_ERRNOS.has(code))) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    err.message,
+  );
+}

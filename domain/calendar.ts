@@ -1,0 +1,269 @@
+import { z } from 'zod';
+
+/**
+ * Deadline arithmetic for complaint handling periods.
+ *
+ * This module runs inside the Temporal workflow sandbox, so it is pure and deterministic: it imports
+ * nothing but zod, never reads the clock and never uses `Date`, `Intl` or the host time zone. Local
+ * dates are computed with integer arithmetic in a fixed UTC offset taken from the calendar
+ * (China Standard Time, UTC+08:00, has no daylight saving time).
+ *
+ * Periods are counted in calendar days by default, or in working days against a holiday calendar
+ * that also lists make-up working days (调休: a Saturday or Sunday declared a working day).
+ */
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Upper bound on a working-day count, so a bad policy value fails fast instead of looping in a workflow task. */
+export const MAX_WORKING_DAYS = 10_000;
+
+export const durationUnits = ['minutes', 'hours', 'days', 'working_days'] as const;
+export type DurationUnit = (typeof durationUnits)[number];
+export type Duration = { amount: number; unit: DurationUnit };
+
+/**
+ * A period length. minutes/hours/days accept any positive finite amount (1.5 hours is fine);
+ * working_days must be a positive integer (at most MAX_WORKING_DAYS), since each one ends at local midnight.
+ */
+export const durationSchema: z.ZodType<Duration> = z
+  .object({
+    amount: z.number().positive(),
+    unit: z.enum(durationUnits),
+  })
+  .superRefine((d, ctx) => {
+    if (d.unit === 'working_days' && (!Number.isInteger(d.amount) || d.amount > MAX_WORKING_DAYS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: `working_days must be a whole number from 1 to ${MAX_WORKING_DAYS}`,
+      });
+    }
+  });
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function daysInMonth(y: number, m: number): number {
+  return m === 2 ? (isLeapYear(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+/** Day number (days since 1970-01-01) of a real 'YYYY-MM-DD' date, or undefined if the string is not one. */
+function parseLocalDate(s: string): number | undefined {
+  const m = DATE_RE.exec(s);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  return daysFromCivil(year, month, day);
+}
+
+const localDateSchema = z
+  .string()
+  .refine((s) => parseLocalDate(s) !== undefined, { message: 'expected a real calendar date as YYYY-MM-DD' });
+
+export const holidayCalendarSchema = z
+  .object({
+    /** Offset of local time from UTC in minutes; 480 is China Standard Time (UTC+08:00). */
+    utcOffsetMinutes: z
+      .number()
+      .int()
+      .min(-14 * 60)
+      .max(14 * 60)
+      .default(480),
+    /** Local dates that are not working days (typically every day of each official break). */
+    holidays: z.array(localDateSchema),
+    /** Local Saturdays/Sundays declared working days (调休). */
+    makeUpWorkdays: z.array(localDateSchema),
+  })
+  .superRefine((cal, ctx) => {
+    const holidays = new Set(cal.holidays);
+    cal.makeUpWorkdays.forEach((date, i) => {
+      if (holidays.has(date)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['makeUpWorkdays', i],
+          message: `${date} is listed both as a holiday and as a make-up workday`,
+        });
+      }
+    });
+  });
+export type HolidayCalendar = z.infer<typeof holidayCalendarSchema>;
+
+/**
+ * China 2026 public holidays and make-up workdays (国务院办公厅关于2026年部分节假日安排的通知).
+ *
+ * This is DATA, not code: the State Council publishes a new schedule each year (usually in
+ * November for the following year), and this list must be maintained yearly as a matter of policy,
+ * or supplied from policy configuration instead. Outside the dates listed here only Saturdays and
+ * Sundays are rest days, so a working-day deadline that runs past the end of 2026 is only correct
+ * once the next year's schedule has been added.
+ */
+export const defaultHolidayCalendar: HolidayCalendar = deepFreeze({
+  utcOffsetMinutes: 480,
+  holidays: [
+    // New Year's Day: Thu 1 Jan – Sat 3 Jan
+    '2026-01-01', '2026-01-02', '2026-01-03',
+    // Spring Festival: Sun 15 Feb – Mon 23 Feb
+    '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19',
+    '2026-02-20', '2026-02-21', '2026-02-22', '2026-02-23',
+    // Qingming: Sat 4 Apr – Mon 6 Apr
+    '2026-04-04', '2026-04-05', '2026-04-06',
+    // Labour Day: Fri 1 May – Tue 5 May
+    '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
+    // Dragon Boat Festival: Fri 19 Jun – Sun 21 Jun
+    '2026-06-19', '2026-06-20', '2026-06-21',
+    // Mid-Autumn Festival: Fri 25 Sep – Sun 27 Sep
+    '2026-09-25', '2026-09-26', '2026-09-27',
+    // National Day: Thu 1 Oct – Wed 7 Oct
+    '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
+  ],
+  makeUpWorkdays: [
+    '2026-01-04', // Sun, New Year's Day
+    '2026-02-14', // Sat, Spring Festival
+    '2026-02-28', // Sat, Spring Festival
+    '2026-05-09', // Sat, Labour Day
+    '2026-09-20', // Sun, National Day
+    '2026-10-10', // Sat, National Day
+  ],
+});
+
+function deepFreeze<T extends HolidayCalendar>(cal: T): T {
+  Object.freeze(cal.holidays);
+  Object.freeze(cal.makeUpWorkdays);
+  return Object.freeze(cal);
+}
+
+type CompiledCalendar = { offsetMs: number; holidays: Set<number>; makeUpWorkdays: Set<number> };
+
+/** Turns a calendar into day-number sets; throws on data the schema would reject, rather than silently ignoring it. */
+function compileCalendar(cal: HolidayCalendar): CompiledCalendar {
+  const offset = cal.utcOffsetMinutes;
+  if (!Number.isInteger(offset) || Math.abs(offset) > 14 * 60) {
+    throw new RangeError(`invalid utcOffsetMinutes: ${offset}`);
+  }
+  const toDays = (list: readonly string[], what: string): Set<number> =>
+    new Set(
+      list.map((s) => {
+        const day = parseLocalDate(s);
+        if (day === undefined) throw new RangeError(`invalid ${what} date: ${JSON.stringify(s)}`);
+        return day;
+      }),
+    );
+  const holidays = toDays(cal.holidays, 'holiday');
+  const makeUpWorkdays = toDays(cal.makeUpWorkdays, 'make-up workday');
+  for (const day of makeUpWorkdays) {
+    if (holidays.has(day)) throw new RangeError('a date is listed both as a holiday and as a make-up workday');
+  }
+  return { offsetMs: offset * MINUTE_MS, holidays, makeUpWorkdays };
+}
+
+/** Local day number (days since 1970-01-01 in local time) of an instant. */
+function localDay(epochMs: number, offsetMs: number): number {
+  return Math.floor((epochMs + offsetMs) / DAY_MS);
+}
+
+function isWorkingLocalDay(day: number, c: CompiledCalendar): boolean {
+  if (c.makeUpWorkdays.has(day)) return true;
+  const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+  return weekday >= 1 && weekday <= 5 && !c.holidays.has(day);
+}
+
+function assertInstant(ms: number, name: string): void {
+  if (!Number.isSafeInteger(ms)) throw new RangeError(`${name} must be an integer epoch millisecond value, got ${ms}`);
+}
+
+function parseDuration(d: Duration): Duration {
+  const r = durationSchema.safeParse(d);
+  if (!r.success) throw new RangeError(`invalid duration ${JSON.stringify(d)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  return r.data;
+}
+
+/** Whether the local date (in the calendar's offset) of `epochMs` is Mon–Fri and not a holiday, or is a make-up workday. */
+export function isWorkingDay(epochMs: number, cal: HolidayCalendar): boolean {
+  assertInstant(epochMs, 'epochMs');
+  const c = compileCalendar(cal);
+  return isWorkingLocalDay(localDay(epochMs, c.offsetMs), c);
+}
+
+/**
+ * The instant a period that starts at `startMs` ends: the first millisecond after the period, so an
+ * action at any instant `< addDuration(...)` is in time.
+ *
+ * minutes/hours/days: plain elapsed time (days = 24h multiples; the calendar is not consulted).
+ * working_days: the end (24:00 local, i.e. the start of the next local day) of the Nth working day
+ * after the local day of `startMs`. The start day itself never counts, whatever the time of day,
+ * following the rule that a period begins on the day after the event.
+ */
+export function addDuration(startMs: number, d: Duration, cal: HolidayCalendar): number {
+  assertInstant(startMs, 'startMs');
+  const dur = parseDuration(d);
+  let end: number;
+  if (dur.unit === 'working_days') {
+    const c = compileCalendar(cal);
+    let day = localDay(startMs, c.offsetMs);
+    for (let counted = 0; counted < dur.amount; ) {
+      day += 1;
+      if (isWorkingLocalDay(day, c)) counted += 1;
+    }
+    end = (day + 1) * DAY_MS - c.offsetMs;
+  } else {
+    end = startMs + durationMs(dur);
+  }
+  assertInstant(end, 'deadline');
+  return end;
+}
+
+/**
+ * Milliseconds of a duration measured in plain time, rounded to the nearest millisecond.
+ * Throws for working_days, whose length depends on the start instant and the calendar.
+ */
+export function durationMs(d: Duration): number {
+  const dur = parseDuration(d);
+  switch (dur.unit) {
+    case 'minutes':
+      return Math.round(dur.amount * MINUTE_MS);
+    case 'hours':
+      return Math.round(dur.amount * HOUR_MS);
+    case 'days':
+      return Math.round(dur.amount * DAY_MS);
+    case 'working_days':
+      throw new RangeError('durationMs: working_days have no fixed length; use addDuration with a start and a calendar');
+  }
+}
+
+/**
+ * The instant at `fraction` (0..1) of the way from `startMs` to `endMs`, rounded to the nearest
+ * millisecond, e.g. a warning at 80% of the period.
+ * Fraction 0 gives `startMs` and 1 gives `endMs` exactly.
+ */
+export function pointBetween(startMs: number, endMs: number, fraction: number): number {
+  assertInstant(startMs, 'startMs');
+  assertInstant(endMs, 'endMs');
+  if (endMs < startMs) throw new RangeError(`pointBetween: end ${endMs} is before start ${startMs}`);
+  if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+    throw new RangeError(`pointBetween: fraction must be within 0..1, got ${fraction}`);
+  }
+  return startMs + Math.round((endMs - startMs) * fraction);
+}
+
+/** Sum of two durations of the same unit (used for extensions); throws on a unit mismatch. */
+export function addDurations(a: Duration, b: Duration): Duration {
+  const x = parseDuration(a);
+  const y = parseDuration(b);
+  if (x.unit !== y.unit) throw new RangeError(`addDurations: cannot add ${y.unit} to ${x.unit}`);
+  return parseDuration({ amount: x.amount + y.amount, unit: x.unit });
+}

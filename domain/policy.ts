@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { durationSchema, holidayCalendarSchema, defaultHolidayCalendar, type Duration } from './calendar';
+
+/**
+ * The policy document: every time limit, warning point, ladder delay, callback rule and window,
+ * per category and urgency. The defaults are DOMAIN.md's (the national petition regulation);
+ * `POLICY_FILE` overrides them. A case keeps the policy snapshot it started under, so editing the
+ * policy never changes cases in flight.
+ */
+
+export const categories = [
+  'air', 'water', 'noise', 'solid_waste', 'soil', 'radiation', 'ecological', 'dust', 'odour', 'other',
+] as const;
+export const categorySchema = z.enum(categories);
+export type Category = z.infer<typeof categorySchema>;
+
+export const urgencies = ['normal', 'urgent'] as const;
+export const urgencySchema = z.enum(urgencies);
+export type Urgency = z.infer<typeof urgencySchema>;
+
+const days = (amount: number): Duration => ({ amount, unit: 'days' });
+const hours = (amount: number): Duration => ({ amount, unit: 'hours' });
+
+const fraction = z.number().gt(0).lt(1);
+/** A delay after an event; unlike a period it may be zero ("at once"). */
+const delaySchema = z.object({
+  amount: z.number().nonnegative(),
+  unit: z.enum(['minutes', 'hours', 'days', 'working_days']),
+});
+
+export const timeLimitsSchema = z.object({
+  /** A case missing key information waits this long for the complainant's supplement. */
+  supplement: durationSchema,
+  /** Decide whether to accept, from receipt (or from the supplement). */
+  accept: durationSchema,
+  /** Handle and reply, from acceptance. */
+  handle: durationSchema,
+  /** The most that extensions may add to `handle`, in total. */
+  maxExtension: durationSchema,
+  /** Default deadline for rework after a reply is returned (review or callback). */
+  rework: durationSchema,
+  /** A warning fires at this fraction of every period (0.8 = after 80% of it has run). */
+  warningAt: fraction,
+  /** The escalation ladder, each step measured from the moment the deadline passed. */
+  ladder: z.object({
+    /** Supervision notice to the unit and its supervisor (level 1). */
+    supervision: delaySchema,
+    /** Escalation to the city government (level 2). */
+    city: delaySchema,
+    /** Provincial special inspection and the backlog list (level 3). */
+    provincial: delaySchema,
+  }),
+  callback: z.object({
+    attempts: z.number().int().min(1).max(20),
+    /** Each attempt's window; an attempt with no answer by its end counts as unreachable. */
+    spacing: durationSchema,
+  }),
+  /** The complainant may ask the next level for a review within this period of the closure. */
+  reviewRequestWindow: durationSchema,
+  /** The next level's review is due within this period of the request. */
+  reviewDue: durationSchema,
+  /** A closed case stays open to spot checks and reopening this long, then it is archived. */
+  monitoringWindow: durationSchema,
+});
+export type TimeLimits = z.infer<typeof timeLimitsSchema>;
+
+const partialLimitsSchema = timeLimitsSchema
+  .extend({
+    ladder: timeLimitsSchema.shape.ladder.partial(),
+    callback: timeLimitsSchema.shape.callback.partial(),
+  })
+  .partial();
+export type PartialTimeLimits = z.infer<typeof partialLimitsSchema>;
+
+export const policySchema = z.object({
+  /** Changes whenever any value changes; recorded on every case. */
+  version: z.string().min(1),
+  calendar: holidayCalendarSchema,
+  /** Limits for normal cases of every category. */
+  defaults: timeLimitsSchema,
+  /** Overrides for urgent pollution incidents (hours, not days). Applied after category overrides. */
+  urgent: partialLimitsSchema,
+  /** Overrides per category. */
+  categories: z.partialRecord(categorySchema, partialLimitsSchema).default({}),
+  intake: z.object({
+    /** A new complaint of the same category within this radius of an open case is its duplicate... */
+    duplicateRadiusMeters: z.number().positive(),
+    /** ...if that case was registered within this window. */
+    duplicateWindow: durationSchema,
+    /** A complaint about a site whose case closed within this window reopens that case. */
+    recurrenceWindow: durationSchema,
+  }),
+});
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;
+
+export const defaultPolicy: Policy = {
+  version: 'national-2026.1',
+  calendar: defaultHolidayCalendar,
+  defaults: {
+    supplement: days(7),
+    accept: days(15),
+    handle: days(60),
+    maxExtension: days(30),
+    rework: days(15),
+    warningAt: 0.8,
+    ladder: { supervision: days(0), city: days(7), provincial: days(15) },
+    callback: { attempts: 3, spacing: days(1) },
+    reviewRequestWindow: days(30),
+    reviewDue: days(30),
+    monitoringWindow: days(120),
+  },
+  urgent: {
+    accept: hours(2),
+    handle: hours(24),
+    rework: hours(12),
+    maxExtension: hours(24),
+    ladder: { supervision: hours(0), city: hours(2), provincial: hours(6) },
+    callback: { attempts: 3, spacing: hours(4) },
+  },
+  categories: {},
+  intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90) },
+};
+
+/** The limits in force for one case. */
+export function resolveLimits(policy: Policy, category: Category, urgency: Urgency): TimeLimits {
+  const merge = (base: TimeLimits, over: PartialTimeLimits | undefined): TimeLimits =>
+    over
+      ? {
+          ...base,
+          ...over,
+          ladder: { ...base.ladder, ...over.ladder },
+          callback: { ...base.callback, ...over.callback },
+        }
+      : base;
+  const byCategory = merge(policy.defaults, policy.categories[category]);
+  return urgency === 'urgent' ? merge(byCategory, policy.urgent) : byCategory;
+}
+
+/** What a case carries for its whole life: the policy it started under, resolved for it. */
+export interface CasePolicy {
+  version: string;
+  limits: TimeLimits;
+  calendar: Policy['calendar'];
+  intake: Policy['intake'];
+}
+
+export function casePolicy(policy: Policy, category: Category, urgency: Urgency): CasePolicy {
+  return {
+    version: policy.version,
+    limits: resolveLimits(policy, category, urgency),
+    calendar: policy.calendar,
+    intake: policy.intake,
+  };
+}
+
+/** Parse a policy document (a JSON object whose fields override the defaults). */
+export function parsePolicy(document: unknown): Policy {
+  const override = z.record(z.string(), z.unknown()).parse(document);
+  const merged = deepMerge(defaultPolicy as unknown as Record<string, unknown>, override);
+  return policySchema.parse(merged);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] =
+      isPlainObject(prev) && isPlainObject(value) && !('amount' in value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

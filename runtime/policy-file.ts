@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
+
+/** The policy in force: the defaults, overridden by POLICY_FILE when set. Fails fast on a bad file. */
+export function loadPolicy(file: string | undefined): Policy {
+  if (!file) return defaultPolicy;
+  let document: unknown;
+  try {
+    document = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`POLICY_FILE=${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parsePolicy(document);
+  } catch (err) {
+    throw new Error(`POLICY_FILE=${file} is not a valid policy: ${(err as Error).message}`);
+  }
+}

