@@ -23,6 +23,7 @@ const deploySecrets = {
   POSTGRES_PASSWORD: 'pg-secret',
   TEMPORAL_DB_PASSWORD: 'temporal-secret',
   ECOLOOP_DB_PASSWORD: 'ecoloop-secret',
+  JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters',
 };
 
 function loadCompose(): Compose {
@@ -148,6 +149,7 @@ describe('docker-compose.yml', () => {
     expect(config.NODE_ENV).toBe('production');
     expect(config.HOST).toBe('0.0.0.0');
     expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(config.JWT_SECRET).toBe(deploySecrets.JWT_SECRET);
     const database = new URL(config.DATABASE_URL ?? '');
     expect([database.hostname, database.pathname, database.username, database.password]).toEqual([
       'postgresql',
@@ -157,10 +159,13 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  test('when the database password is not provided, then the app environment cannot be resolved', () => {
-    const { ECOLOOP_DB_PASSWORD: _omitted, ...otherSecrets } = deploySecrets;
-    expect(() => interpolatedEnvOf(service('api'), otherSecrets)).toThrow(/ECOLOOP_DB_PASSWORD/);
-  });
+  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET'] as const)(
+    'when %s is not provided, then the app environment cannot be resolved',
+    (secret) => {
+      const otherSecrets: Record<string, string | undefined> = { ...deploySecrets, [secret]: undefined };
+      expect(() => interpolatedEnvOf(service('api'), otherSecrets)).toThrow(new RegExp(`^${secret}:`));
+    },
+  );
 
   test('when temporal-admin-tools registers attributes, then it does so in the namespace the app uses', () => {
     const appNamespace = loadConfig(interpolatedEnvOf(service('api'), deploySecrets)).TEMPORAL_NAMESPACE;

@@ -116,11 +116,15 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
 
   // ---- State changes ----
 
+  /** The moment a timer-driven event is due: it is recorded at that moment, not when the task ran. */
+  let firingAt: number | undefined;
+  const nowMs = () => firingAt ?? Date.now();
+
   function emit(type: string, actor: Actor, extra: { reason?: string; data?: Record<string, unknown> } = {}): CaseEvent {
     const event: CaseEvent = {
       seq: s.timeline.length + 1,
       type,
-      at: Date.now(),
+      at: nowMs(),
       actor,
       ...(extra.reason !== undefined && { reason: extra.reason }),
       ...(s.clock && { deadlineAt: s.clock.dueAt }),
@@ -137,12 +141,12 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     s.status = status;
   }
 
-  function startClock(kind: ClockKind, dueAt: number, now = Date.now()) {
+  function startClock(kind: ClockKind, dueAt: number, now = nowMs()) {
     s.clock = newClock(kind, now, dueAt);
   }
 
   function close(closure: Closure, actor: Actor, reason?: string, data?: Record<string, unknown>) {
-    const now = Date.now();
+    const now = nowMs();
     s.closure = closure;
     s.closedAt = now;
     s.clock = undefined;
@@ -159,13 +163,13 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     emit('closed', actor, { reason, data: { closure, ...data, monitoringUntil: s.monitoringUntil } });
   }
 
-  function startAcceptance(now = Date.now()) {
+  function startAcceptance(now = nowMs()) {
     setStatus('pending_acceptance');
     startClock('accept', addDuration(now, s.policy.limits.accept, s.policy.calendar), now);
   }
 
   function returnToUnit(actor: Actor, type: string, reason: string, reworkDays?: number, data?: Record<string, unknown>) {
-    const now = Date.now();
+    const now = nowMs();
     s.returns++;
     s.result = undefined;
     s.callbackAttempts = 0;
@@ -189,7 +193,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   }
 
   function startCallbackAttempt() {
-    const now = Date.now();
+    const now = nowMs();
     startClock('callback', addDuration(now, s.policy.limits.callback.spacing, s.policy.calendar), now);
     emit('callback_attempt_started', SYSTEM, { data: { attempt: s.callbackAttempts + 1 } });
   }
@@ -621,7 +625,12 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     const trigger = nextTrigger(s);
     const now = Date.now();
     if (trigger && trigger.at <= now) {
-      fire(trigger);
+      firingAt = trigger.at;
+      try {
+        fire(trigger);
+      } finally {
+        firingAt = undefined;
+      }
       continue;
     }
     if (shouldContinueAsNew()) {

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createWorker } from '../../worker/worker';
+import { registerSearchAttributes } from '../../worker/search-attributes';
+
+let runtimeInstalled = false;
+/** Keep the SDK quiet in tests unless something goes wrong. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The official time-skipping test server, from the binary the project installed. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+  if (!path) throw new Error('TEMPORAL_TEST_SERVER_PATH is not set: run the tests with `npm test`.');
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}
+
+/** A worker on the prebuilt test bundle. */
+export function createTestWorker(options: {
+  connection: NativeConnection;
+  taskQueue: string;
+  pool: Pool;
+  namespace?: string;
+  overrides?: Partial<WorkerOptions>;
+}): Promise<Worker> {
+  const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE;
+  return createWorker({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    pool: options.pool,
+    workflowBundle: codePath ? { codePath } : undefined,
+    overrides: options.overrides,
+  });
+}
