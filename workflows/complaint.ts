@@ -293,8 +293,8 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
       if (u.location) s.intake.location = { ...s.intake.location, ...u.location };
       if (u.reporter) s.intake.reporter = { ...s.intake.reporter, ...u.reporter };
       s.intake.missing = [];
-      emit('supplemented', u.actor, { reason: u.note });
-      await intakeComplete();
+      const supplemented = emit('supplemented', u.actor, { reason: u.note });
+      await intakeComplete(supplemented.at);
       return projected();
     },
     { validator: (_arg: unknown) => requireStatus('supplement', 'awaiting_supplement') },
@@ -517,8 +517,11 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
 
   // ---- Intake ----
 
-  /** Information complete: link it to a related case, or put it up for acceptance. */
-  async function intakeComplete(): Promise<void> {
+  /**
+   * Information complete: link it to a related case, or put it up for acceptance. The acceptance
+   * period runs from `receivedAt`: the receipt, or the moment the missing information arrived.
+   */
+  async function intakeComplete(receivedAt: number): Promise<void> {
     const now = Date.now();
     s.clock = undefined;
     const windows = s.policy.intake;
@@ -550,7 +553,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
         log.warn('related case could not be signalled; handling the complaint on its own', { related, error: String(err) });
       }
     }
-    startAcceptance();
+    startAcceptance(receivedAt);
     emit('registered_for_acceptance', SYSTEM);
   }
 
@@ -614,7 +617,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
       startClock('supplement', addDuration(now, s.policy.limits.supplement, s.policy.calendar), now);
       emit('supplement_requested', s.owner, { data: { missing: s.intake.missing } });
     } else {
-      await intakeComplete();
+      await intakeComplete(s.receivedAt);
     }
   }
 
