@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Actor, CaseView, ComplaintInput, Intake } from '../../domain/case';
@@ -112,7 +113,8 @@ export class ComplaintHarness {
     const history = await handle.fetchHistory();
     const dir = path.resolve(__dirname, '..', 'histories');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(history));
+    // Binary protobuf: the JSON serialiser does not survive jest's module registry.
+    fs.writeFileSync(path.join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
   }
 
   async teardown(): Promise<void> {
