@@ -1,10 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { mintToken } from '../api/auth';
+import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { freePort } from './support/ports';
 
 /**
@@ -94,23 +95,25 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * Processes started on our behalf: every one of them (start, its children, their helpers) inherited
- * an environment naming our own DATA_DIR. Linux only; elsewhere the port checks stand alone.
+ * Processes started on our behalf: start, its children and their helpers inherited an environment
+ * naming our own DATA_DIR; PostgreSQL rewrites its environment for `ps`, but its command line names
+ * a folder in DATA_DIR. Linux only; elsewhere the port checks stand alone.
  */
 function processesOfThisStack(): number[] {
   if (!fs.existsSync('/proc/self/environ')) return [];
   const marker = `DATA_DIR=${dataDir}`;
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
+  const ours = (pid: number) => {
     try {
-      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) pids.push(pid);
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) return true;
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(`${dataDir}${path.sep}`));
     } catch {
-      // gone already, or not ours to read
+      return false; // gone already, or not ours to read
     }
-  }
-  return pids;
+  };
+  return fs
+    .readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid !== process.pid && ours(pid));
 }
 
 function api(pathname: string, init: RequestInit = {}): Promise<Response> {
@@ -121,12 +124,18 @@ function api(pathname: string, init: RequestInit = {}): Promise<Response> {
   });
 }
 
-async function waitForHealthy(): Promise<{ status: string; temporal: { reachable: boolean }; database: { reachable: boolean } }> {
+interface Health {
+  status: string;
+  temporal: { reachable: boolean };
+  database: { reachable: boolean };
+}
+
+async function waitForHealthy(): Promise<Health> {
   return eventually(
     'GET /health answers 200',
     async () => {
       const res = await fetch(`http://127.0.0.1:${ports.api}/health`, { signal: AbortSignal.timeout(5_000) });
-      return res.status === 200 ? res.json() : undefined;
+      return res.status === 200 ? ((await res.json()) as Health) : undefined;
     },
     180_000,
   );
@@ -164,15 +173,9 @@ beforeAll(async () => {
   };
   // Nothing given: npm start runs its own Temporal dev server and PostgreSQL, as on a fresh clone.
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'JWT_SECRET', 'POLICY_FILE']) delete env[name];
-  // A token the way README tells a developer to get one (`npm run token -- clerk`): api/auth.ts
-  // mintToken signed with the development secret that npm start's API also uses.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(root, 'api', 'token.ts'), 'clerk', '--sub', 'clerk-1'], {
-    cwd: root,
-    env,
-    timeout: 60_000,
-  });
-  token = stdout.trim();
-}, 90_000);
+  // Without JWT_SECRET (and not in production), npm start's API verifies with the development secret.
+  token = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-1', role: 'clerk' });
+});
 
 afterAll(async () => {
   try {

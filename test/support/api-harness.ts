@@ -1,0 +1,107 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { mintToken, type Principal } from '../../api/auth';
+import { defaultPolicy, type Policy } from '../../domain/policy';
+import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
+import { createLogger } from '../../runtime/logger';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTestWorker, quietRuntime, uniqueTaskQueue } from './temporal';
+
+/**
+ * The API in-process on an ephemeral port, against the real Temporal dev server of the test run, a
+ * worker of its own on its own task queue, and a database of its own.
+ */
+export class ApiHarness {
+  private running?: Promise<void>;
+  policy: Policy = defaultPolicy;
+  constructor(
+    readonly db: TestDatabase,
+    readonly connection: Connection,
+    readonly client: Client,
+    readonly nativeConnection: NativeConnection,
+    readonly worker: Worker,
+    readonly server: Server,
+    readonly baseUrl: string,
+    readonly taskQueue: string,
+  ) {}
+
+  static async create(prefix: string): Promise<ApiHarness> {
+    quietRuntime();
+    const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
+    if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
+    const db = await createTestDatabase();
+    const taskQueue = uniqueTaskQueue(prefix);
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection });
+    const nativeConnection = await NativeConnection.connect({ address });
+    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool });
+    let harness: ApiHarness | undefined;
+    const app = createApp({
+      client,
+      connection,
+      pool: db.pool,
+      policy: () => harness!.policy,
+      taskQueue,
+      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      log: createLogger('silent', 'api-test'),
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const { port } = server.address() as AddressInfo;
+    harness = new ApiHarness(db, connection, client, nativeConnection, worker, server, `http://127.0.0.1:${port}`, taskQueue);
+    harness.running = worker.run();
+    return harness;
+  }
+
+  token(principal: Principal): Promise<string> {
+    return mintToken(DEVELOPMENT_JWT_SECRET, principal);
+  }
+
+  async request(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+        ...options.headers,
+      },
+      body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  /** Poll until `predicate` holds for GET path. */
+  async eventually(path: string, token: string, predicate: (body: any) => boolean, what = path): Promise<any> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await this.request('GET', path, { token });
+      if (res.status === 200 && predicate(res.body)) return res.body;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async teardown(): Promise<void> {
+    await new Promise((r) => this.server.close(r));
+    this.worker.shutdown();
+    await this.running;
+    await this.nativeConnection.close();
+    await this.connection.close();
+    await this.db.drop();
+  }
+}
