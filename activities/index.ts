@@ -1,12 +1,23 @@
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { findRelatedCase, type RelatedCaseQuery } from './intake';
 import { projectCase, type ProjectionInput } from './projection';
 
 /**
- * The complaint workflow's activities, bound to their dependencies. Workflows import this module
- * as a type only: `proxyActivities<ReturnType<typeof createActivities>>`.
+ * What activities may need besides the database. Optional, so that a test passes only what the
+ * activities under test use. Add a field here for a new dependency (a gateway, a client...).
  */
-export function createActivities(pool: Pool) {
+export interface ActivityDeps {
+  /** A Temporal client, for activities that start or message other workflows. */
+  client?: Client;
+}
+
+/**
+ * Every activity, bound to its dependencies. Workflows import this module as a type only:
+ * `proxyActivities<ReturnType<typeof createActivities>>`.
+ */
+export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
+  void deps;
   return {
     projectCase: (input: ProjectionInput) => projectCase(pool, input),
     findRelatedCase: (query: RelatedCaseQuery) => findRelatedCase(pool, query),

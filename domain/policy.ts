@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { durationSchema, holidayCalendarSchema, defaultHolidayCalendar, type Duration } from './calendar';
+import { analysisPolicySchema, defaultAnalysisPolicy } from './analysis-policy';
+import { defaultGovernancePolicy, governancePolicySchema } from './governance-policy';
+import { defaultSupervisionPolicy, supervisionPolicySchema } from './supervision-policy';
 
 /**
  * The policy document: every time limit, warning point, ladder delay, callback rule and window,
@@ -90,6 +93,12 @@ export const policySchema = z.object({
     /** A complaint about a site whose case closed within this window reopens that case. */
     recurrenceWindow: durationSchema,
   }),
+  /** Desk checks and on-site re-inspections (domain/supervision-policy.ts). */
+  supervision: supervisionPolicySchema,
+  /** Rewards, backlog and campaigns (domain/governance-policy.ts). */
+  governance: governancePolicySchema,
+  /** Rates, reports and early warning (domain/analysis-policy.ts). */
+  analysis: analysisPolicySchema,
 });
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
@@ -120,6 +129,9 @@ export const defaultPolicy: Policy = {
   },
   categories: {},
   intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90) },
+  supervision: defaultSupervisionPolicy,
+  governance: defaultGovernancePolicy,
+  analysis: defaultAnalysisPolicy,
 };
 
 /** The limits in force for one case. */

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -9,6 +9,8 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  /** Further dependencies of the activities. */
+  activityDeps?: ActivityDeps;
   /** A prebuilt bundle (production, tests) instead of bundling `workflows/` at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   overrides?: Partial<WorkerOptions>;
@@ -21,7 +23,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createActivities(options.pool),
+    activities: createActivities(options.pool, options.activityDeps),
     ...options.overrides,
   });
 }
