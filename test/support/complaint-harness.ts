@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -18,7 +18,7 @@ export const clerk: Actor = { id: 'clerk-1', role: 'clerk' };
 export const supervisor: Actor = { id: 'sup-1', role: 'supervisor' };
 export const unit = (id = 'unit-1'): Actor => ({ id, role: 'unit' });
 
-export type ComplaintHandle = WorkflowHandle<typeof complaintWorkflow>;
+export type ComplaintHandle = WorkflowHandleWithFirstExecutionRunId<typeof complaintWorkflow>;
 
 let caseCounter = 0;
 /** Case ids unique across test files, so histories and databases never collide. */
