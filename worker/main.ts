@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
@@ -25,11 +26,15 @@ async function main(): Promise<void> {
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not register search attributes; register them with the admin tools');
   }
+  // Activities that message other workflows use an ordinary client.
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
+    activityDeps: { client },
   });
   const sender = startNotificationSender({
     pool,
@@ -41,6 +46,7 @@ async function main(): Promise<void> {
   // The SDK's Runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
   await worker.run();
   await sender.stop();
+  await clientConnection.close();
   await connection.close();
   await pool.end();
   log.info('worker stopped');

@@ -37,7 +37,7 @@ export class ApiHarness {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection });
     const nativeConnection = await NativeConnection.connect({ address });
-    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool });
+    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client } });
     let harness: ApiHarness | undefined;
     const app = createApp({
       client,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { ActivityDeps } from '../../activities';
 import { createWorker } from '../../worker/worker';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 
@@ -33,6 +34,7 @@ export function createTestWorker(options: {
   taskQueue: string;
   pool: Pool;
   namespace?: string;
+  activityDeps?: ActivityDeps;
   overrides?: Partial<WorkerOptions>;
 }): Promise<Worker> {
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE;
@@ -41,6 +43,7 @@ export function createTestWorker(options: {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     pool: options.pool,
+    activityDeps: options.activityDeps,
     workflowBundle: codePath ? { codePath } : undefined,
     overrides: options.overrides,
   });
