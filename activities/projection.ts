@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { CaseEvent, CaseView, Location, Reporter } from '../domain/case';
+import { sealReporter } from '../db/reporters';
+import type { KeyRing } from '../runtime/encryption';
 
 export interface ProjectionInput {
   /** The case view after the events (timeline omitted). */
@@ -17,11 +19,15 @@ const ts = (iso: string | undefined) => (iso === undefined ? null : iso);
 
 /**
  * Project a case's new events into PostgreSQL in one transaction: the case row (only ever moved
- * forward by seq), the events (keyed by case and seq), the reporter, and the outbox rows of the
+ * forward by seq), the events (keyed by case and seq), the reporter (encrypted), and the outbox rows of the
  * notifications the events cause (keyed by case, seq and recipient). Idempotent under retries.
  */
-export async function projectCase(pool: Pool, input: ProjectionInput): Promise<void> {
+export async function projectCase(pool: Pool, input: ProjectionInput, keyRing?: KeyRing): Promise<void> {
   const { view, events } = input;
+  // Sealed before the transaction: without a key ring nothing is written (the activity retries
+  // until the worker is configured), and the reporter is never stored in clear.
+  if (input.reporter && !keyRing) throw new Error('projectCase needs the key ring (ActivityDeps.keyRing) to store the reporter');
+  const reporter = input.reporter && sealReporter(keyRing!, view.caseId, input.reporter);
   const lastSeq = events.length ? events[events.length - 1].seq : 0;
   const client = await pool.connect();
   try {
@@ -52,10 +58,11 @@ export async function projectCase(pool: Pool, input: ProjectionInput): Promise<v
         JSON.stringify(view), lastSeq,
       ],
     );
-    if (input.reporter) {
+    if (reporter) {
       await client.query(
-        `INSERT INTO case_reporters (case_id, reporter) VALUES ($1, $2) ON CONFLICT (case_id) DO NOTHING`,
-        [view.caseId, JSON.stringify(input.reporter)],
+        `INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE
+           SET key_id = EXCLUDED.key_id, reporter_enc = EXCLUDED.reporter_enc, legacy_reporter = NULL`,
+        [view.caseId, reporter.keyId, reporter.data],
       );
     }
     for (const e of events) {

@@ -9,9 +9,13 @@ import { forbidden, unauthenticated } from './problem';
  * codes (or prefixes: "37" for a province, "3701" for a city) a supervisor covers.
  */
 
+/** The roles a bearer token may carry. */
+export const principalRoles = ['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops', 'admin'] as const;
+export type PrincipalRole = (typeof principalRoles)[number];
+
 export const principalSchema = z.object({
   sub: z.string().min(1),
-  role: z.enum(['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops', 'admin']),
+  role: z.enum(principalRoles),
   unitId: z.string().min(1).optional(),
   divisions: z.array(z.string().regex(/^\d{2,6}$/)).optional(),
 });
@@ -41,6 +45,7 @@ export async function verifyToken(secret: string, token: string): Promise<Princi
   const parsed = principalSchema.safeParse(payload);
   if (!parsed.success) throw new Error('token claims are not valid');
   if (parsed.data.role === 'unit' && !parsed.data.unitId) throw new Error('a unit token needs a unitId');
+  if (parsed.data.role === 'supervisor' && !parsed.data.divisions?.length) throw new Error('a supervisor token needs its divisions');
   return parsed.data;
 }
 
@@ -55,20 +60,28 @@ export function authenticate(secret: string): RequestHandler {
     const header = req.get('authorization');
     const match = header?.match(/^Bearer\s+(\S+)$/i);
     if (!match) return next(unauthenticated('A bearer token is required.'));
+    let principal: Principal;
     try {
-      req.principal = await verifyToken(secret, match[1]);
-      next();
+      principal = await verifyToken(secret, match[1]);
     } catch {
-      next(unauthenticated('The bearer token is not valid.'));
+      // Expired, badly signed, for another audience or issuer, or with bad claims: one answer for all.
+      return next(unauthenticated('The bearer token is not valid.', 'invalid_token'));
     }
+    req.principal = principal;
+    next();
   };
 }
 
-export function requireRole(...roles: Principal['role'][]): RequestHandler {
+/**
+ * Only these roles may go on. `admin` is no wildcard: it is allowed where a route lists it, so
+ * that every decision on a case is taken by the role the procedure names. Answered before the
+ * case is looked up, so a 403 says nothing about whether a case exists.
+ */
+export function requireRole(...roles: readonly PrincipalRole[]): RequestHandler {
   return (req, _res, next) => {
     const role = req.principal?.role;
     if (!role) return next(unauthenticated('A bearer token is required.'));
-    if (role !== 'admin' && !roles.includes(role)) return next(forbidden(`The role '${role}' may not do this.`));
+    if (!roles.includes(role)) return next(forbidden(`The role '${role}' may not do this.`));
     next();
   };
 }
@@ -93,9 +106,13 @@ export function canSeeCase(p: Principal, c: { unitId?: string | null; divisionCo
   }
 }
 
-/** Whether the principal may see the reporter's identity on this case. */
+/**
+ * Whether the principal may see the reporter's identity on this case: clerks and the supervisors
+ * of its division; the unit handling it only with the reporter's consent; nobody else (not admin,
+ * not ops: operators see it only through the audited codec endpoint).
+ */
 export function canSeeReporter(p: Principal, c: { unitId?: string | null; divisionCode: string; reporterConsent: boolean }): boolean {
-  if (p.role === 'clerk' || p.role === 'admin') return true;
+  if (p.role === 'clerk') return true;
   if (p.role === 'supervisor') return coversDivision(p, c.divisionCode);
   if (p.role === 'unit') return c.reporterConsent && c.unitId === p.unitId;
   return false;

@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,7 +14,14 @@ import { INVALID_TRANSITION } from '../workflows/complaint';
 
 /**
  * RFC 9457 problem documents: one mapper turns every failure into `application/problem+json`
- * with the right status. Nothing leaks a stack trace.
+ * with the right status. Nothing leaks a stack trace, and bad input is never a 500.
+ *
+ * Statuses: 400 invalid input (with every zod issue: where, the field path, the message), 401 no
+ * or bad token, 403 a role that may never take the action, 404 an unknown case or one outside
+ * the principal's scope, 405 a known path with another method, 409 an impossible transition
+ * (naming the current state) or conflict, 413 a body over the limit, 415 a body that is not JSON,
+ * 422 a well-formed request the domain refuses, 429 over the rate limit, 503 Temporal or
+ * PostgreSQL unavailable (with Retry-After).
  */
 
 export class HttpProblem extends Error {
@@ -21,17 +30,63 @@ export class HttpProblem extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly extra: Record<string, unknown> = {},
+    /** Response headers that belong to the problem (WWW-Authenticate, Allow, Retry-After). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail ?? title);
   }
 }
 
+/** The reason phrase of a status: the problem's title. */
+export function titleOf(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail);
-export const unauthenticated = (detail: string) => new HttpProblem(401, 'Unauthorized', detail);
+export const unauthenticated = (detail: string, error?: 'invalid_token') =>
+  new HttpProblem(401, 'Unauthorized', detail, {}, {
+    'WWW-Authenticate': `Bearer realm="ecoloop"${error ? `, error="${error}"` : ''}`,
+  });
 export const conflict = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(409, 'Conflict', detail, extra);
+export const methodNotAllowed = (allowed: string[]) =>
+  new HttpProblem(405, titleOf(405), `Allowed methods: ${allowed.join(', ')}.`, {}, { Allow: allowed.join(', ') });
+export const unsupportedMediaType = (detail: string) => new HttpProblem(415, titleOf(415), detail);
+export const tooManyRequests = (detail: string) => new HttpProblem(429, titleOf(429), detail);
+
+/** Where a request value was read from. */
+export type InputLocation = 'body' | 'query' | 'params' | 'header';
+
+/** One problem per invalid request, listing every zod issue with its location and field path. */
+export function validationProblem(where: InputLocation | undefined, err: ZodError): HttpProblem {
+  return new HttpProblem(400, 'Bad Request', 'The request is not valid.', {
+    errors: err.issues.map((i) => ({
+      ...(where && { in: where }),
+      path: i.path.map(String).join('.'),
+      message: i.message,
+      code: i.code,
+    })),
+  });
+}
+
+/** The shape of every problem document, for the OpenAPI description. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ in: z.enum(['body', 'query', 'params', 'header']).optional(), path: z.string(), message: z.string(), code: z.string() }))
+      .optional()
+      .describe('400: every invalid field'),
+    currentState: z.string().optional().describe("409: the case's current state"),
+    retryAfter: z.number().optional().describe('503: seconds to wait before retrying'),
+  });
 
 export function sendProblem(res: Response, p: HttpProblem, instance?: string): void {
+  res.set(p.headers);
   res
     .status(p.status)
     .type('application/problem+json')
@@ -48,19 +103,43 @@ export function sendProblem(res: Response, p: HttpProblem, instance?: string): v
 const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
 
 function isTemporalUnavailable(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   if (isGrpcServiceError(err)) return GRPC_UNAVAILABLE.has(err.code);
   if (err instanceof Error && err.cause) return isTemporalUnavailable(err.cause);
   return err instanceof Error && /(UNAVAILABLE|DEADLINE_EXCEEDED|Failed to connect|TransportError|tcp connect error)/i.test(err.message);
 }
 
+/**
+ * Errors of the HTTP layer (body-parser, the router's parameter decoding, http-errors) carry a
+ * 4xx `status`; their own message is shown only when they mark it safe (`expose`).
+ */
+const HTTP_LAYER_DETAILS: Record<string, [number, string]> = {
+  'entity.too.large': [413, 'The request body is too large.'],
+  'entity.parse.failed': [400, 'The request body is not valid JSON.'],
+  'encoding.unsupported': [415, 'The content encoding of the request body is not supported.'],
+  'charset.unsupported': [415, 'The charset of the request body is not supported; send UTF-8.'],
+  'request.aborted': [400, 'The request body was not received in full.'],
+  'request.size.invalid': [400, 'The request body does not match its Content-Length.'],
+  'parameters.too.many': [413, 'The request has too many parameters.'],
+};
+
+function httpLayerProblem(err: unknown): HttpProblem | undefined {
+  const e = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
+  if (typeof e !== 'object' || e === null) return undefined;
+  const known = e.type ? HTTP_LAYER_DETAILS[e.type] : undefined;
+  if (known) return new HttpProblem(known[0], titleOf(known[0]), known[1]);
+  if (err instanceof URIError) return new HttpProblem(400, 'Bad Request', 'The request path is not valid percent-encoding.');
+  const status = e.status ?? e.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpProblem(status, titleOf(status), e.expose && e.message ? e.message : undefined);
+  }
+  return undefined;
+}
+
 /** Map any error to a problem document. */
 export function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
-  if (err instanceof ZodError) {
-    return new HttpProblem(400, 'Bad Request', 'The request is not valid.', {
-      errors: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code })),
-    });
-  }
+  if (err instanceof ZodError) return validationProblem(undefined, err);
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const failure = err.cause;
     if (failure.type === INVALID_TRANSITION) {
@@ -71,21 +150,20 @@ export function toProblem(err: unknown): HttpProblem {
   }
   if (err instanceof WorkflowNotFoundError) return notFound('No such case is running.');
   if (err instanceof WorkflowExecutionAlreadyStartedError) return conflict('The case already exists.');
-  const e = err as { type?: string; status?: number; expose?: boolean; message?: string };
-  if (e?.type === 'entity.too.large') return new HttpProblem(413, 'Content Too Large', 'The request body is too large.');
-  if (e?.type === 'entity.parse.failed') return new HttpProblem(400, 'Bad Request', 'The request body is not valid JSON.');
-  if (e?.expose && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new HttpProblem(e.status, 'Bad Request', e.message);
-  }
+  const httpLayer = httpLayerProblem(err);
+  if (httpLayer) return httpLayer;
   if (isDatabaseUnavailable(err)) {
     return new HttpProblem(503, 'Service Unavailable', 'The database is unavailable; nothing was changed. Retry later.', {
       retryAfter: 5,
     });
   }
   if (isTemporalUnavailable(err)) {
-    return new HttpProblem(503, 'Service Unavailable', 'The workflow service is unavailable; nothing was lost. Retry later.', {
-      retryAfter: 5,
-    });
+    return new HttpProblem(
+      503,
+      'Service Unavailable',
+      'The workflow service did not answer. Retry later; with an Idempotency-Key, a retried request is never applied twice.',
+      { retryAfter: 5 },
+    );
   }
   return new HttpProblem(500, 'Internal Server Error', 'An unexpected error occurred.');
 }
@@ -95,6 +173,11 @@ export function problemHandler(onUnexpected: (err: unknown) => void): ErrorReque
     const problem = toProblem(err);
     if (problem.status >= 500) onUnexpected(err);
     if (problem.status === 503) res.setHeader('Retry-After', '5');
-    sendProblem(res, problem, req.originalUrl);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // The path only: a query string may carry what should not be echoed (an api_key, a token).
+    sendProblem(res, problem, req.originalUrl.split('?')[0]);
   };
 }

@@ -5,13 +5,17 @@ import { workflowIdFor, type Actor, type ComplaintInput, type Intake } from '../
 import { casePolicy, type Policy } from '../domain/policy';
 import { caseStatusKey, categoryKey, divisionKey, ownerKey } from '../domain/search-attributes';
 import { complaintWorkflow } from '../workflows/complaint';
+import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem } from './problem';
+import { feedWarningWatchers } from './warning-intake';
 
 export interface RegistrationDeps {
   client: Client;
   pool: Pool;
   policy: () => Policy;
   taskQueue: string;
+  /** How long to wait for Temporal to answer before giving up (503); see runtime/config.ts. */
+  temporalTimeoutMs?: number;
 }
 
 export interface Registration {
@@ -41,6 +45,10 @@ export async function registerComplaint(
   owner: Actor,
   idempotencyKey?: string,
 ): Promise<Registration> {
+  // Number the case only once Temporal answers: an outage then burns no case number and claims no
+  // Idempotency-Key (the numbering is the register of every case, closed off one by one).
+  const timeoutMs = deps.temporalTimeoutMs ?? API_DEFAULTS.temporalTimeoutMs;
+  await deps.client.withDeadline(Date.now() + timeoutMs, () => deps.client.workflowService.getSystemInfo({}));
   const receivedAt = intake.receivedAt ? Date.parse(intake.receivedAt) : Date.now();
   let caseId: string;
   let created = true;
@@ -88,5 +96,7 @@ export async function registerComplaint(
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     created = false;
   }
+  // Early warning (workflows/warning-watcher.ts); on a retried request too: a watcher counts a case once.
+  await feedWarningWatchers(deps, { caseId, receivedAt, intake: rest });
   return { caseId, created };
 }

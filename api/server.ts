@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../db/pool';
 import { loadConfigOrExit } from '../runtime/config';
+import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { createLogger } from '../runtime/logger';
 import { loadPolicy } from '../runtime/policy-file';
 import { createApp } from './app';
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   // Lazy: the API starts (and answers 503) even while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const keyRing = keyRingFromConfig(config);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(keyRing) });
   const app = createApp({
     client,
     connection,
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
     jwtSecret: config.JWT_SECRET,
     log,
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    keyRing,
   });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { CaseView, Reporter } from '../domain/case';
+import type { KeyRing } from '../runtime/encryption';
+import { reporterOf, type ReporterRow } from './reporters';
 
 /** Reads of the case projection. */
 
@@ -55,9 +57,13 @@ export async function getTimeline(pool: Pool, caseId: string): Promise<TimelineE
   }));
 }
 
-export async function getReporter(pool: Pool, caseId: string): Promise<Reporter | undefined> {
-  const { rows } = await pool.query(`SELECT reporter FROM case_reporters WHERE case_id = $1`, [caseId]);
-  return rows[0]?.reporter;
+/** The reporter's identity, decrypted. Call it only for a principal allowed to see it (api/auth.ts canSeeReporter). */
+export async function getReporter(pool: Pool, keyRing: KeyRing, caseId: string): Promise<Reporter | undefined> {
+  const { rows } = await pool.query<ReporterRow>(
+    `SELECT key_id, reporter_enc, legacy_reporter FROM case_reporters WHERE case_id = $1`,
+    [caseId],
+  );
+  return rows[0] && reporterOf(keyRing, caseId, rows[0]);
 }
 
 export interface CaseFilter {

@@ -261,7 +261,18 @@ export const supplementSchema = z.object({
   actor: actorSchema,
   description: text(4000).optional(),
   location: locationSchema.optional(),
-  reporter: reporterSchema.partial().optional(),
+  /** Only the fields given change: no defaults, so a patch never resets consent or anonymity. */
+  reporter: z
+    .object({
+      anonymous: z.boolean(),
+      name: text(200),
+      phone: text(50),
+      email: z.email().max(320),
+      address: text(500),
+      consentToShareWithUnit: z.boolean(),
+    })
+    .partial()
+    .optional(),
   note: text(2000).optional(),
 });
 export const acceptSchema = z.object({ actor: actorSchema, unitId: text(100), note: text(2000).optional() });

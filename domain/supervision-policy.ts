@@ -1,7 +1,106 @@
 import { z } from 'zod';
+import { durationSchema, type Duration } from './calendar';
 
-/** The daily desk check and the quarterly on-site re-inspection (issue: supervision). Part of the policy document (domain/policy.ts). */
-export const supervisionPolicySchema = z.object({});
+/**
+ * The daily desk check and the quarterly on-site re-inspection (issue: supervision). Part of the
+ * policy document (domain/policy.ts): every share, minimum, deadline, reminder point and schedule of
+ * both lives here, so a POLICY_FILE can change them without touching code.
+ *
+ * Day and quarter boundaries are computed with the holiday calendar's `utcOffsetMinutes` (480 by
+ * default); `timeZone` is what the Temporal Schedules fire in. Keep the two the same zone
+ * (Asia/Shanghai is UTC+08:00 all year, with no daylight saving time).
+ */
+
+const days = (amount: number): Duration => ({ amount, unit: 'days' });
+
+/** The closures after which a unit's handling and reply exist to be checked (not forwarded, duplicate...). */
+export const checkableClosures = ['resolved', 'resolved_dissatisfied', 'unreachable', 'no_callback'] as const;
+
+const share = z.number().gt(0).max(1);
+/** A fraction of a period (0.5 = halfway through it). */
+const fraction = z.number().gt(0).lt(1);
+
+/** A plain-time period (no working days): Temporal's catch-up window has a fixed length. */
+const fixedDurationSchema = durationSchema.refine((d) => d.unit !== 'working_days', {
+  message: 'a catch-up window is plain time: minutes, hours or days',
+});
+
+/** Five-field cron (minute hour day-of-month month day-of-week), as Temporal Schedules read it. */
+const cronSchema = z
+  .string()
+  .trim()
+  .regex(/^\S+(\s+\S+){4}$/, 'a five-field cron expression: minute hour day-of-month month day-of-week');
+
+export const supervisionScheduleSchema = z.object({
+  /** When the Schedule starts the workflow, in the policy's `timeZone`. */
+  cron: cronSchema,
+  /** After an outage of the Temporal server, a run missed by at most this much is still taken; older ones need a backfill. */
+  catchupWindow: fixedDurationSchema,
+});
+export type SupervisionSchedule = z.infer<typeof supervisionScheduleSchema>;
+
+export const deskCheckPolicySchema = z.object({
+  /** Share of each division's cases closed the day before that is drawn (rounded up). */
+  share,
+  /** At least this many per division that closed any case (capped at the number closed). */
+  minPerDivision: z.number().int().min(0),
+  /** Which closures are sampled. */
+  closures: z.array(z.enum(checkableClosures)).min(1),
+  /** The reviewer's deadline, from the draw. Reviews not in by then are recorded as missed. */
+  reviewDeadline: durationSchema,
+  /** A non-compliant reply goes back to the unit with this rework deadline (calendar days). */
+  rectificationDays: z.number().positive().max(365),
+  schedule: supervisionScheduleSchema,
+});
+export type DeskCheckPolicy = z.infer<typeof deskCheckPolicySchema>;
+
+export const reInspectionPolicySchema = z.object({
+  /** Share of each division's cases closed in the previous quarter that is drawn (rounded up). */
+  share,
+  /** At least this many per division that closed any case (capped at the number closed). */
+  minPerDivision: z.number().int().min(0),
+  closures: z.array(z.enum(checkableClosures)).min(1),
+  /** The inspector's deadline, from the start of the inspection. */
+  inspectionDeadline: durationSchema,
+  /** Reminders to the inspector at these fractions of the inspection period. */
+  remindAt: z.array(fraction).max(10),
+  /** A case found not rectified, or falsely reported, goes back to its unit with this rework deadline (calendar days). */
+  rectificationDays: z.number().positive().max(365),
+  /** Whether such a case is also escalated one level. */
+  escalate: z.boolean(),
+  schedule: supervisionScheduleSchema,
+});
+export type ReInspectionPolicy = z.infer<typeof reInspectionPolicySchema>;
+
+export const supervisionPolicySchema = z.object({
+  /** IANA time zone of the Schedules. */
+  timeZone: z.string().min(1),
+  deskCheck: deskCheckPolicySchema,
+  reInspection: reInspectionPolicySchema,
+});
 export type SupervisionPolicy = z.infer<typeof supervisionPolicySchema>;
 
-export const defaultSupervisionPolicy: SupervisionPolicy = {};
+export const defaultSupervisionPolicy: SupervisionPolicy = {
+  timeZone: 'Asia/Shanghai',
+  deskCheck: {
+    share: 0.2,
+    minPerDivision: 1,
+    closures: [...checkableClosures],
+    reviewDeadline: { amount: 2, unit: 'working_days' },
+    rectificationDays: 15,
+    // Every day at 01:00: the previous day's closures are all projected by then.
+    schedule: { cron: '0 1 * * *', catchupWindow: days(1) },
+  },
+  reInspection: {
+    // Resident inspection offices check at least 10% per quarter (DOMAIN.md), at least one per division.
+    share: 0.1,
+    minPerDivision: 1,
+    closures: [...checkableClosures],
+    inspectionDeadline: days(30),
+    remindAt: [0.5, 0.8],
+    rectificationDays: 30,
+    escalate: true,
+    // 02:00 on the first day of each quarter.
+    schedule: { cron: '0 2 1 1,4,7,10 *', catchupWindow: days(7) },
+  },
+};

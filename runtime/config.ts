@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEVELOPMENT_KEY, parseKeySpec } from './encryption';
 
 /**
  * The one configuration module. Every process (start, worker, api, migrate) reads its environment
@@ -13,6 +14,9 @@ const optionalUrl = z
   .min(1)
   .optional()
   .or(z.literal('').transform(() => undefined));
+
+/** Defaults of the API's limits, for PUBLIC_RATE_LIMIT_PER_MINUTE and TEMPORAL_RPC_TIMEOUT_MS when unset (api/app.ts apiLimits). */
+export const API_DEFAULTS = { publicRateLimitPerMinute: 60, temporalTimeoutMs: 10_000 } as const;
 
 const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -47,21 +51,73 @@ const baseSchema = z.object({
   NOTIFICATION_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
   /** HS256 secret that signs and verifies API bearer tokens (at least 32 characters). Required in production. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /**
+   * AES-256-GCM keys that encrypt the reporter's identity in Temporal payloads and PostgreSQL:
+   * `id:base64-of-32-bytes`, comma-separated. Keep retired keys listed while data sealed with them
+   * remains. Required in production; elsewhere a fixed development key (runtime/encryption.ts).
+   */
+  ENCRYPTION_KEYS: z.string().trim().min(1).optional(),
+  /** The id (in ENCRYPTION_KEYS) of the key that encrypts new data. */
+  ENCRYPTION_KEY_ID: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A JSON policy file that overrides the defaults of domain/policy.ts. */
   POLICY_FILE: z.string().min(1).optional(),
+  /** Requests per minute from one address on the public feed /v1/public/cases (unset: API_DEFAULTS). */
+  PUBLIC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /** How long the API waits for Temporal to answer one request before it answers 503, in ms (unset: API_DEFAULTS). */
+  TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
+  /** Open311 api_keys of reporting apps: `key:clientName`, comma-separated. Unset: none in production, DEVELOPMENT_OPEN311_API_KEY elsewhere. */
+  OPEN311_API_KEYS: z
+    .string()
+    .trim()
+    .regex(/^[\w.~+/=-]{16,}:[\w.-]{1,64}(,[\w.~+/=-]{16,}:[\w.-]{1,64})*$/, 'must be key:clientName pairs, comma-separated, each key at least 16 characters')
+    .optional(),
+  /** Requests per minute from one address on the Open311 routes (unset: 300). */
+  OPEN311_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /** Division code of Open311 requests that give no jurisdiction_id; unset: jurisdiction_id is required. */
+  OPEN311_JURISDICTION_ID: z.string().regex(/^\d{6}$/, 'must be a six-digit administrative division code').optional(),
 });
 
 /** Used only where NODE_ENV is not production: a fixed secret for local tokens. */
 export const DEVELOPMENT_JWT_SECRET = 'ecoloop-development-secret-do-not-use-in-production';
+/** Used only where NODE_ENV is not production and OPEN311_API_KEYS is unset: the api_key of the `development` client. */
+export const DEVELOPMENT_OPEN311_API_KEY = 'ecoloop-open311-development-key';
 
 export const configSchema = baseSchema
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    checkEncryptionKeys(c, ctx);
   })
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
+
+function checkEncryptionKeys(
+  c: { NODE_ENV: string; ENCRYPTION_KEYS?: string; ENCRYPTION_KEY_ID?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (!c.ENCRYPTION_KEYS) {
+    if (c.NODE_ENV === 'production') ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'is required when NODE_ENV=production' });
+    if (c.ENCRYPTION_KEY_ID) ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: 'is set but ENCRYPTION_KEYS is not' });
+    return;
+  }
+  let keys: Record<string, Uint8Array>;
+  try {
+    keys = parseKeySpec(c.ENCRYPTION_KEYS);
+  } catch (err) {
+    // The key material is never echoed: loadConfig prints issues without the value for this path.
+    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: (err as Error).message });
+    return;
+  }
+  if (!c.ENCRYPTION_KEY_ID) {
+    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: `is required with ENCRYPTION_KEYS (one of: ${Object.keys(keys).join(', ')})` });
+  } else if (!(c.ENCRYPTION_KEY_ID in keys)) {
+    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: `must be one of the ids in ENCRYPTION_KEYS (${Object.keys(keys).join(', ')})` });
+  }
+  if (c.NODE_ENV === 'production' && Object.values(keys).some((k) => Buffer.from(k).equals(DEVELOPMENT_KEY))) {
+    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'must not contain the development key when NODE_ENV=production' });
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -72,13 +128,16 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values a ConfigError never prints. */
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'OPEN311_API_KEYS']);
+
 /** Parse the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
-      const value = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
+      const value = typeof issue.path[0] === 'string' && !SECRET_VARIABLES.has(issue.path[0]) ? env[issue.path[0]] : undefined;
       return `${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
     });
     throw new ConfigError(problems);

@@ -47,6 +47,8 @@ async function main(): Promise<void> {
         cli,
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
+        // The UI decrypts payloads through the API (ops only; see README "Reporter privacy").
+        uiCodecEndpoint: `http://${config.HOST}:${config.PORT}/codec`,
         dbFile: path.join(data, 'temporal.sqlite'),
         namespace: config.TEMPORAL_NAMESPACE,
         onLine: (line) => process.stdout.write(`${line}\n`),

@@ -10,6 +10,8 @@ export interface DevServerOptions {
   port: number;
   /** Web UI port; undefined runs the server headless. */
   uiPort?: number;
+  /** Remote codec the UI calls to show encrypted payloads (the API's `/codec`); needs uiPort. */
+  uiCodecEndpoint?: string;
   /** SQLite file; undefined keeps everything in memory. */
   dbFile?: string;
   namespace?: string;
@@ -50,6 +52,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   ];
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  if (options.uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');

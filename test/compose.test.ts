@@ -24,6 +24,8 @@ const deploySecrets = {
   TEMPORAL_DB_PASSWORD: 'temporal-secret',
   ECOLOOP_DB_PASSWORD: 'ecoloop-secret',
   JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters',
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  ENCRYPTION_KEY_ID: 'k1',
 };
 
 function loadCompose(): Compose {
@@ -159,7 +161,7 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET'] as const)(
+  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS'] as const)(
     'when %s is not provided, then the app environment cannot be resolved',
     (secret) => {
       const otherSecrets: Record<string, string | undefined> = { ...deploySecrets, [secret]: undefined };

@@ -86,12 +86,16 @@ describe('loadConfig', () => {
   });
 
   test('when NODE_ENV=production and JWT_SECRET is unset, then JWT_SECRET is named as required', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: is required when NODE_ENV=production']);
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'JWT_SECRET: is required when NODE_ENV=production',
+      'ENCRYPTION_KEYS: is required when NODE_ENV=production',
+    ]);
   });
 
   test('when NODE_ENV=production and JWT_SECRET is set, then that secret is used, never the development one', () => {
     const secret = 'a-production-secret-of-at-least-32-chars';
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).JWT_SECRET).toBe(secret);
+    const keys = { ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, ENCRYPTION_KEY_ID: 'k1' };
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, ...keys }).JWT_SECRET).toBe(secret);
   });
 
   test('when JWT_SECRET is shorter than 32 characters, then it is rejected by name', () => {

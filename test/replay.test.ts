@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { quietRuntime } from './support/temporal';
+import { quietRuntime, testDataConverter } from './support/temporal';
 
 /**
  * Determinism guard: stored histories of the main paths (recorded by the lifecycle tests with
@@ -31,7 +31,7 @@ test('when the stored histories of the main paths are replayed, then every one r
   }));
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath }, replayName: 'ecoloop-replay' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath }, replayName: 'ecoloop-replay', dataConverter: testDataConverter }, histories)) {
     results.push({ workflowId: result.workflowId, error: result.error });
   }
   expect(results.map((r) => r.workflowId).sort()).toEqual(histories.map((h) => h.workflowId).sort());

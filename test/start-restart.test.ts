@@ -29,6 +29,8 @@ let env: NodeJS.ProcessEnv;
 let current: StartRun | undefined;
 let token: string;
 let caseId: string | undefined;
+/** The run of the case's workflow that the first npm start began. */
+let runId: string | undefined;
 
 /** Distinct ports that were free a moment ago. */
 async function distinctFreePorts(count: number): Promise<number[]> {
@@ -37,7 +39,20 @@ async function distinctFreePorts(count: number): Promise<number[]> {
   return [...found];
 }
 
-function startStack(): StartRun {
+/**
+ * Start npm start on ports that are free right now. Each run takes new ones: what must survive a
+ * restart lives in DATA_DIR, and a port given up by the first run may meanwhile serve as some
+ * other connection's ephemeral port.
+ */
+async function startStack(): Promise<StartRun> {
+  const [api, temporal, ui, postgres] = await distinctFreePorts(4);
+  ports = { api, temporal, ui, postgres };
+  Object.assign(env, {
+    PORT: String(api),
+    TEMPORAL_DEV_PORT: String(temporal),
+    TEMPORAL_UI_PORT: String(ui),
+    EMBEDDED_PG_PORT: String(postgres),
+  });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'runtime', 'start.ts')], {
     cwd: root,
     env,
@@ -47,9 +62,12 @@ function startStack(): StartRun {
   });
   const output: string[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      output.push(...chunk.split('\n').filter(Boolean).map((line) => line.slice(0, 400)));
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      output.push(...lines.filter(Boolean).map((line) => line.slice(0, 400)));
       output.splice(0, Math.max(0, output.length - OUTPUT_LINES_KEPT));
     });
   }
@@ -116,6 +134,16 @@ function processesOfThisStack(): number[] {
     .filter((pid) => Number.isInteger(pid) && pid !== process.pid && ours(pid));
 }
 
+/** The case's workflow as the dev server of the current run describes it. */
+async function describeCaseWorkflow(id: string) {
+  const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+  try {
+    return await new Client({ connection }).workflow.getHandle(`complaint-${id}`).describe();
+  } finally {
+    await connection.close();
+  }
+}
+
 function api(pathname: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${ports.api}${pathname}`, {
     ...init,
@@ -159,18 +187,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecoloop-start-'));
   // When we are root, the embedded PostgreSQL runs as the `postgres` user, which must traverse it.
   fs.chmodSync(dataDir, 0o755);
-  const [api, temporal, ui, postgres] = await distinctFreePorts(4);
-  ports = { api, temporal, ui, postgres };
-  env = {
-    ...process.env,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'info',
-    DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    TEMPORAL_DEV_PORT: String(ports.temporal),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    EMBEDDED_PG_PORT: String(ports.postgres),
-  };
+  env = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir };
   // Nothing given: npm start runs its own Temporal dev server and PostgreSQL, as on a fresh clone.
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'JWT_SECRET', 'POLICY_FILE']) delete env[name];
   // Without JWT_SECRET (and not in production), npm start's API verifies with the development secret.
@@ -206,7 +223,7 @@ afterAll(async () => {
 
 describe('npm start, stopped and started again on the same DATA_DIR', () => {
   test('when npm start runs with nothing given, then /health reports Temporal and PostgreSQL reachable and the Temporal UI answers', async () => {
-    current = startStack();
+    current = await startStack();
     const health = await waitForHealthy();
     expect(health).toMatchObject({ status: 'ok', temporal: { reachable: true }, database: { reachable: true } });
 
@@ -239,6 +256,9 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
       90_000,
     );
     expect(view).toMatchObject({ caseId, status: 'pending_acceptance', category: 'air', divisionCode: '370102' });
+    const description = await describeCaseWorkflow(caseId);
+    expect(description.status.name).toBe('RUNNING');
+    runId = description.runId;
   }, 120_000);
 
   test('when the start process alone gets SIGINT, then it exits 0 and takes every child down with it', async () => {
@@ -260,7 +280,7 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
 
   test('when npm start runs again on the same DATA_DIR, then the case and its running workflow are still there and still take decisions', async () => {
     expect(caseId).toBeDefined();
-    current = startStack();
+    current = await startStack();
     const health = await waitForHealthy();
     expect(health).toMatchObject({ temporal: { reachable: true }, database: { reachable: true } });
 
@@ -268,13 +288,9 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ caseId, status: 'pending_acceptance', title: 'Smoke' });
 
-    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
-    try {
-      const description = await new Client({ connection }).workflow.getHandle(`complaint-${caseId}`).describe();
-      expect(description.status.name).toBe('RUNNING');
-    } finally {
-      await connection.close();
-    }
+    // The very run begun before the restart, still running (not a new one under the same id).
+    const description = await describeCaseWorkflow(caseId!);
+    expect({ status: description.status.name, runId: description.runId }).toEqual({ status: 'RUNNING', runId });
 
     const accepted = await api(`/v1/complaints/${caseId}/accept`, { method: 'POST', body: JSON.stringify({ unitId: 'unit-1' }) });
     expect(accepted.status).toBe(200);

@@ -3,10 +3,16 @@ import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { loadConfigOrExit } from '../runtime/config';
+import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { resealReporters } from '../db/reporters';
 import { createLogger, installTemporalRuntimeLogging } from '../runtime/logger';
 import { createWorker } from './worker';
 import { registerSearchAttributes } from './search-attributes';
 import { startNotificationSender } from './notification-sender';
+import { ensureSupervisionSchedules } from './schedules';
+import { ensureReportSchedules } from './report-schedules';
+import { ensureGovernanceSchedules } from './governance-schedules';
+import { loadPolicy } from '../runtime/policy-file';
 
 /** `npm run worker`: one worker process. Run as many as the load needs. */
 async function main(): Promise<void> {
@@ -19,6 +25,13 @@ async function main(): Promise<void> {
   installTemporalRuntimeLogging(log);
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   await migrate(pool, (msg) => log.info(msg));
+  // Reporter privacy: one key ring for payloads (Temporal) and rows (PostgreSQL); rows in clear
+  // from before migration 002 or under a retired key are sealed with the current key.
+  const keyRing = keyRingFromConfig(config);
+  const dataConverter = encryptingDataConverter(keyRing);
+  const resealed = await resealReporters(pool, keyRing);
+  if (resealed.resealed) log.info(resealed, 'sealed reporters with the current key');
+  if (resealed.unreadable) log.warn(resealed, 'some reporters are sealed with a key no longer in ENCRYPTION_KEYS');
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const added = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
@@ -28,14 +41,37 @@ async function main(): Promise<void> {
   }
   // Activities that message other workflows use an ordinary client.
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client },
+    activityDeps: { client, keyRing, policy: () => loadPolicy(config.POLICY_FILE) },
+    dataConverter,
   });
+  // Supervision Schedules (daily desk check, quarterly re-inspection): created, or brought up to the policy.
+  try {
+    const policy = loadPolicy(config.POLICY_FILE);
+    const schedules = await ensureSupervisionSchedules(client, { policy, taskQueue: config.TEMPORAL_TASK_QUEUE });
+    log.info({ schedules }, 'supervision schedules in place');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not create or update the supervision schedules');
+  }
+  // Backlog Schedules (daily scan, yearly sort): created, or brought up to the policy.
+  try {
+    const schedules = await ensureGovernanceSchedules(client, { policy: loadPolicy(config.POLICY_FILE), taskQueue: config.TEMPORAL_TASK_QUEUE });
+    log.info({ schedules }, 'backlog schedules in place');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not create or update the backlog schedules');
+  }
+  // Report Schedules (monthly on the 1st, quarterly): created, or brought up to the policy.
+  try {
+    const schedules = await ensureReportSchedules(client, { policy: loadPolicy(config.POLICY_FILE), taskQueue: config.TEMPORAL_TASK_QUEUE });
+    log.info({ schedules }, 'report schedules in place');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not create or update the report schedules');
+  }
   const sender = startNotificationSender({
     pool,
     log,

@@ -13,6 +13,8 @@ export interface CreateWorkerOptions {
   activityDeps?: ActivityDeps;
   /** A prebuilt bundle (production, tests) instead of bundling `workflows/` at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload codecs (runtime/encryption.ts encryptingDataConverter): must match every client's. */
+  dataConverter?: WorkerOptions['dataConverter'];
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -24,6 +26,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: createActivities(options.pool, options.activityDeps),
+    ...(options.dataConverter && { dataConverter: options.dataConverter }),
     ...options.overrides,
   });
 }

@@ -44,6 +44,7 @@ import {
   type Transfer,
 } from '../domain/case';
 import { handleDueAt, newClock, nextTrigger, recomputeHandleClock, type Trigger } from '../domain/deadlines';
+import { tightenClock, type DeadlineTightening } from '../domain/governance';
 import { recipientsFor } from '../domain/notifications';
 import {
   caseStatusKey,
@@ -76,6 +77,8 @@ export const reopenUpdate = defineUpdate<CaseView, [Reopen]>('reopen');
 export const linkDuplicateSignal = defineSignal<[LinkDuplicate]>('linkDuplicate');
 /** From another complaint workflow: the site of this recently closed case is polluting again. */
 export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }]>('recurrence');
+/** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
+export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tightenDeadline');
 
 /** Thrown by validators: the decision is impossible in the case's current state. */
 export const INVALID_TRANSITION = 'InvalidTransition';
@@ -291,7 +294,10 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     async (u) => {
       if (u.description) s.intake.description = u.description;
       if (u.location) s.intake.location = { ...s.intake.location, ...u.location };
-      if (u.reporter) s.intake.reporter = { ...s.intake.reporter, ...u.reporter };
+      if (u.reporter) {
+        s.intake.reporter = { ...s.intake.reporter, ...u.reporter };
+        reporterRevision++;
+      }
       s.intake.missing = [];
       const supplemented = emit('supplemented', u.actor, { reason: u.note });
       await intakeComplete(supplemented.at);
@@ -515,6 +521,18 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     }
   });
 
+  setHandler(tightenDeadlineSignal, (t) => {
+    if (s.timeline.some((e) => e.type === 'deadline_tightened' && e.data?.key === t.key)) return;
+    const clock = s.clock && tightenClock(s.clock, t, Date.now(), s.policy.limits.warningAt);
+    if (!clock) return;
+    const from = s.clock!.dueAt;
+    s.clock = clock;
+    emit('deadline_tightened', t.actor, {
+      reason: t.reason,
+      data: { key: t.key, campaignId: t.campaignId, clock: clock.kind, from, to: clock.dueAt },
+    });
+  });
+
   // ---- Intake ----
 
   /**
@@ -584,19 +602,25 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     ]);
   }
 
+  // The reporter goes to the projection (encrypted there) when it is new or has changed.
+  let reporterRevision = isNew ? 1 : 0;
+  let projectedReporterRevision = 0;
+
   async function project(): Promise<void> {
     while (s.projectedSeq < s.timeline.length) {
       const upTo = s.timeline.length;
+      const revision = reporterRevision;
       const events = s.timeline.slice(s.projectedSeq, upTo);
       await projectCase({
         view: toView({ ...s, timeline: [] }, Date.now()),
         events,
-        reporter: s.projectedSeq === 0 ? s.intake.reporter : undefined,
+        reporter: revision !== projectedReporterRevision ? s.intake.reporter : undefined,
         location: s.intake.location,
         description: s.intake.description,
         repliedAt: s.repliedAt,
       });
       s.projectedSeq = upTo;
+      projectedReporterRevision = revision;
     }
   }
 

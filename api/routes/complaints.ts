@@ -4,156 +4,323 @@ import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
-import { categories } from '../../domain/policy';
+import { categories, categorySchema, urgencySchema } from '../../domain/policy';
 import type { Policy } from '../../domain/policy';
 import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
+import type { KeyRing } from '../../runtime/encryption';
 import * as wf from '../../workflows/complaint';
-import { actorOf, canSeeCase, canSeeReporter, requireRole, type Principal } from '../auth';
+import { actorOf, canSeeCase, canSeeReporter, type Principal, type PrincipalRole } from '../auth';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';
-import { validate } from '../validate';
+import { csvOf, mountRoutes, route, type Route } from '../validate';
+
+/**
+ * The complaint endpoints, as one table (`complaintRouteTable`): the router mounts it, and the
+ * OpenAPI document (api/openapi.ts) and the authorization and fuzz tests read the same table.
+ *
+ * Authorization, in order: no or bad token 401; a role that may never take the action 403 (before
+ * the case is looked up, so it reveals nothing); a case outside the principal's scope 404, for
+ * reads and actions alike, so that case numbers do not leak (a unit: cases assigned to it; a
+ * supervisor: the divisions it covers; other roles: every case).
+ */
 
 export interface ComplaintRoutesDeps {
   client: Client;
   pool: Pool;
   policy: () => Policy;
   taskQueue: string;
+  /** Opens the reporter's identity at rest (db/cases.ts getReporter). */
+  keyRing: KeyRing;
+  jwtSecret: string;
+  /** How long to wait for Temporal to answer before answering 503 (runtime/config.ts). */
+  temporalTimeoutMs: number;
 }
+
+// ---- Inputs ----
 
 export const caseIdParams = z.object({ caseId: z.string().regex(/^EC-\d{4}-\d{7}$/, 'a case number like EC-2026-0000001') });
 const idempotencyKey = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+/** A retried request with the same key returns the first one's answer and changes nothing more. */
+export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKey.optional() });
 
-const csv = <const V extends readonly [string, ...string[]]>(values: V) =>
-  z
-    .string()
-    .max(500)
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(z.enum(values)).max(20));
+/** Unknown parameters are refused (400), so that a misspelt filter never silently lists everything. */
+export const listQuery = z
+  .strictObject({
+    status: csvOf(c.caseStatuses).optional(),
+    category: csvOf(categories).optional(),
+    /** Division code or prefix: "37" a province, "3701" a city, "370102" a county. */
+    division: z.string().regex(/^\d{2,6}$/).optional().describe('division code or prefix (2 to 6 digits)'),
+    unit: z.string().min(1).max(100).optional().describe('the handling unit'),
+    overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('the running deadline has passed'),
+    from: z.iso.datetime({ offset: true }).optional().describe('received at or after'),
+    to: z.iso.datetime({ offset: true }).optional().describe('received before'),
+    q: z.string().trim().min(1).max(200).optional().describe('free text in the case number, title or description'),
+    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    pageSize: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: "must not be before 'from'" });
+const noQuery = z.strictObject({});
 
-export const listQuery = z.object({
-  status: csv(c.caseStatuses).optional(),
-  category: csv(categories).optional(),
-  division: z.string().regex(/^\d{2,6}$/).optional(),
-  unit: z.string().min(1).max(100).optional(),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  q: z.string().trim().min(1).max(200).optional(),
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+// ---- Answers (for the OpenAPI document; the handlers send what the workflow and the projection give) ----
+
+const isoTime = z.iso.datetime({ offset: true });
+const clockKinds = ['supplement', 'accept', 'handle', 'rework', 'callback', 'review'] as const;
+const timelineEntrySchema = z.object({
+  seq: z.number().int(),
+  type: z.string(),
+  at: isoTime,
+  actor: c.actorSchema,
+  reason: z.string().nullish(),
+  deadlineAt: isoTime.nullish(),
+  data: z.record(z.string(), z.unknown()).nullish(),
+  notify: z.array(z.string()).optional(),
 });
+export const caseViewSchema = z.object({
+  caseId: z.string(),
+  status: z.enum(c.caseStatuses),
+  closure: z.enum(c.closures).optional(),
+  category: categorySchema,
+  urgency: urgencySchema,
+  channel: c.channelSchema,
+  divisionCode: z.string(),
+  title: z.string(),
+  owner: c.actorSchema,
+  unitId: z.string().optional(),
+  escalationLevel: z.number().int(),
+  escalation: z.enum(c.escalationLevels),
+  policyVersion: z.string(),
+  receivedAt: isoTime,
+  acceptedAt: isoTime.optional(),
+  closedAt: isoTime.optional(),
+  deadline: z.object({ kind: z.enum(clockKinds), dueAt: isoTime, warned: z.boolean(), overdue: z.boolean() }).optional(),
+  reviewRequestUntil: isoTime.optional(),
+  monitoringUntil: isoTime.optional(),
+  extensionGranted: z.number(),
+  pendingExtension: z.object({ amount: z.number(), reason: z.string() }).optional(),
+  returns: z.number().int(),
+  reopenCount: z.number().int(),
+  callbackAttempts: z.number().int(),
+  anonymous: z.boolean(),
+  reporterConsent: z.boolean(),
+  linkedCases: z.array(z.string()),
+  mergedInto: z.string().optional(),
+  timeline: z.array(timelineEntrySchema),
+});
+// The schema describes the view the workflow returns: this fails to compile when they drift apart.
+const _viewFitsSchema = (v: c.CaseView): z.input<typeof caseViewSchema> => v;
+void _viewFitsSchema;
 
-/** One decision endpoint: its path, who may take it, its body (without actor), and its update. */
+const caseDetailSchema = caseViewSchema.extend({
+  description: z.string(),
+  location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
+  reporter: c.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
+});
+const casePageSchema = z.object({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int(), items: z.array(caseViewSchema) });
+const registrationSchema = z.object({ caseId: z.string(), created: z.boolean(), links: z.object({ self: z.string() }) });
+
+// ---- Decisions: one endpoint per update of the complaint workflow ----
+
+/** One decision: its path segment, who may take it, its body (the workflow's argument without the actor), and its update. */
 interface Decision {
   path: string;
-  roles: Principal['role'][];
-  body: z.ZodObject;
+  operationId: string;
+  summary: string;
+  roles: readonly PrincipalRole[];
+  body: z.ZodType;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   update: UpdateDefinition<c.CaseView, [any]>;
 }
 
-const withoutActor = <S extends z.ZodObject>(s: S) => s.omit({ actor: true } as never) as unknown as z.ZodObject;
+/** The decision bodies are strict: an unknown field is refused, not ignored. The actor comes from the token. */
+const withoutActor = (s: z.ZodObject) => s.omit({ actor: true }).strict();
+const reviewBody = z.discriminatedUnion('decision', [withoutActor(c.reviewSchema.options[0]), withoutActor(c.reviewSchema.options[1])]);
 
 export const decisions: Decision[] = [
-  { path: 'supplement', roles: ['clerk'], body: withoutActor(c.supplementSchema), update: wf.supplementUpdate },
-  { path: 'accept', roles: ['clerk'], body: withoutActor(c.acceptSchema), update: wf.acceptUpdate },
-  { path: 'forward', roles: ['clerk'], body: withoutActor(c.forwardSchema), update: wf.forwardUpdate },
-  { path: 'transfer', roles: ['clerk', 'supervisor'], body: withoutActor(c.transferSchema), update: wf.transferUpdate },
-  { path: 'extension-request', roles: ['unit'], body: withoutActor(c.extensionRequestSchema), update: wf.requestExtensionUpdate },
-  { path: 'extension-decision', roles: ['supervisor'], body: withoutActor(c.extensionDecisionSchema), update: wf.decideExtensionUpdate },
-  { path: 'result', roles: ['unit'], body: withoutActor(c.resultSchema), update: wf.submitResultUpdate },
-  { path: 'review', roles: ['clerk', 'supervisor'], body: z.object({}).passthrough() as unknown as z.ZodObject, update: wf.reviewUpdate },
-  { path: 'callback', roles: ['clerk'], body: withoutActor(c.callbackSchema), update: wf.recordCallbackUpdate },
-  { path: 'review-request', roles: ['clerk'], body: withoutActor(c.reviewRequestSchema), update: wf.requestReviewUpdate },
-  { path: 'review-decision', roles: ['supervisor'], body: withoutActor(c.reviewDecisionSchema), update: wf.decideReviewUpdate },
-  { path: 'escalation', roles: ['supervisor'], body: withoutActor(c.escalateSchema), update: wf.escalateUpdate },
-  { path: 'reopen', roles: ['supervisor', 'inspector'], body: withoutActor(c.reopenSchema), update: wf.reopenUpdate },
+  { path: 'supplement', operationId: 'supplementComplaint', summary: 'Record the key information the complainant supplemented', roles: ['clerk'], body: withoutActor(c.supplementSchema), update: wf.supplementUpdate },
+  { path: 'accept', operationId: 'acceptComplaint', summary: 'Accept the case and assign it to a handling unit', roles: ['clerk'], body: withoutActor(c.acceptSchema), update: wf.acceptUpdate },
+  { path: 'forward', operationId: 'forwardComplaint', summary: 'Forward a case outside our scope to the competent body', roles: ['clerk'], body: withoutActor(c.forwardSchema), update: wf.forwardUpdate },
+  { path: 'transfer', operationId: 'transferComplaint', summary: 'Transfer the case to another handling unit', roles: ['clerk', 'supervisor'], body: withoutActor(c.transferSchema), update: wf.transferUpdate },
+  { path: 'extension-request', operationId: 'requestExtension', summary: 'Ask for more time to handle the case', roles: ['unit'], body: withoutActor(c.extensionRequestSchema), update: wf.requestExtensionUpdate },
+  { path: 'extension-decision', operationId: 'decideExtension', summary: 'Approve or deny the pending extension request', roles: ['supervisor'], body: withoutActor(c.extensionDecisionSchema), update: wf.decideExtensionUpdate },
+  { path: 'result', operationId: 'submitResult', summary: "Submit the unit's handling result and reply", roles: ['unit'], body: withoutActor(c.resultSchema), update: wf.submitResultUpdate },
+  { path: 'review', operationId: 'reviewResult', summary: "Approve the unit's result, or return it for rework", roles: ['clerk', 'supervisor'], body: reviewBody, update: wf.reviewUpdate },
+  { path: 'callback', operationId: 'recordCallback', summary: 'Record the outcome of calling the complainant back', roles: ['clerk'], body: withoutActor(c.callbackSchema), update: wf.recordCallbackUpdate },
+  { path: 'review-request', operationId: 'requestReview', summary: "Record the complainant's request for a review by the next level", roles: ['clerk'], body: withoutActor(c.reviewRequestSchema), update: wf.requestReviewUpdate },
+  { path: 'review-decision', operationId: 'decideReview', summary: 'Uphold the handling, or overturn it and reopen the case', roles: ['supervisor'], body: withoutActor(c.reviewDecisionSchema), update: wf.decideReviewUpdate },
+  { path: 'escalation', operationId: 'escalateComplaint', summary: 'Escalate the case (supervision, city, provincial)', roles: ['supervisor'], body: withoutActor(c.escalateSchema), update: wf.escalateUpdate },
+  { path: 'reopen', operationId: 'reopenComplaint', summary: 'Reopen a closed case (spot check, re-inspection, supervision)', roles: ['supervisor', 'inspector'], body: withoutActor(c.reopenSchema), update: wf.reopenUpdate },
 ];
 
-/** The review body is a discriminated union; validate it with the actor added. */
-function parseDecisionBody(d: Decision, req: Request): unknown {
-  const actor = actorOf(req.principal!);
-  if (d.path === 'review') return c.reviewSchema.parse({ ...(req.body ?? {}), actor });
-  return { ...d.body.strict().parse(req.body ?? {}), actor };
+// ---- Handlers ----
+
+/** Every role that reads cases (each within its scope). */
+const readers: readonly PrincipalRole[] = ['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops', 'admin'];
+
+/** Wait for Temporal at most the configured time; a timeout is a 503, never a hung request. */
+function temporal<T>(deps: ComplaintRoutesDeps, call: () => Promise<T>): Promise<T> {
+  return deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, call);
 }
+
+/** The case as this principal may see it; 404 (not 403) when it may not, so case numbers do not leak. */
+async function loadVisible(deps: ComplaintRoutesDeps, req: Request, caseId: string) {
+  const hidden = () => notFound(`No case ${caseId}.`);
+  const record = await getCase(deps.pool, caseId);
+  if (record) {
+    if (!canSeeCase(req.principal!, { unitId: record.unitId, divisionCode: record.divisionCode })) throw hidden();
+    return record;
+  }
+  // Not projected yet (just registered): ask the workflow itself.
+  let view: c.CaseView;
+  try {
+    view = await temporal(deps, () => deps.client.workflow.getHandle(c.workflowIdFor(caseId)).query(wf.statusQuery));
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') throw hidden();
+    throw err;
+  }
+  if (!canSeeCase(req.principal!, { unitId: view.unitId, divisionCode: view.divisionCode })) throw hidden();
+  return { view, unitId: view.unitId ?? null, divisionCode: view.divisionCode, reporterConsent: view.reporterConsent, description: undefined, location: undefined };
+}
+
+/**
+ * The division prefixes a listing covers: what was asked, narrowed to what a supervisor covers
+ * (asking for a province returns the cities it covers in it). 403 when nothing overlaps.
+ */
+function divisionScope(p: Principal, requested: string | undefined): string[] | undefined {
+  if (p.role !== 'supervisor') return requested ? [requested] : undefined;
+  const covered = p.divisions ?? [];
+  if (!requested) return covered;
+  const scope = covered.flatMap((d) => (requested.startsWith(d) ? [requested] : d.startsWith(requested) ? [d] : []));
+  if (!scope.length) throw forbidden('A supervisor sees the divisions it covers only.');
+  return scope;
+}
+
+const commonProblems = [400, 401, 403, 503] as const;
+
+/** One decision's endpoint: the update, sent once the case is known to be in the caller's scope. */
+function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
+  return route(
+    {
+      operationId: d.operationId,
+      method: 'post',
+      path: `/v1/complaints/{caseId}/${d.path}`,
+      tag: 'decisions',
+      summary: d.summary,
+      description:
+        'Sent to the case workflow as an update: an impossible transition is refused (409, naming the current state) before anything is recorded. With an `Idempotency-Key` header a retried request is applied once.',
+      access: d.roles,
+      caseScoped: true,
+      params: caseIdParams,
+      query: noQuery,
+      headers: idempotencyHeaders,
+      body: d.body,
+      response: { status: 200, description: 'The case after the decision, once it is in the read model', schema: caseViewSchema },
+      problems: [...commonProblems, 404, 409, 413, 415, 422],
+    },
+    async (deps, { params, headers, body }, req, res) => {
+      await loadVisible(deps, req, params.caseId);
+      const key = headers['idempotency-key'];
+      const args = { ...(body as object), actor: actorOf(req.principal!) };
+      const view = await temporal(deps, () =>
+        deps.client.workflow.getHandle(c.workflowIdFor(params.caseId)).executeUpdate(d.update, {
+          args: [args],
+          ...(key && { updateId: `${d.path}:${key}` }),
+        }),
+      );
+      res.json(view);
+    },
+  );
+}
+
+export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
+  route(
+    {
+      operationId: 'registerComplaint',
+      method: 'post',
+      path: '/v1/complaints',
+      tag: 'complaints',
+      summary: 'Register a complaint from any channel',
+      description:
+        'Numbers the case and starts its workflow. With an `Idempotency-Key` header, a retried request returns the same case (200, `created: false`), never a second one; the same key with a different request is refused (422).',
+      access: ['clerk'],
+      query: noQuery,
+      headers: idempotencyHeaders,
+      body: c.intakeSchema.strict(),
+      response: { status: 201, description: 'Registered (200 when an earlier request with the same Idempotency-Key did)', schema: registrationSchema },
+      problems: [...commonProblems, 413, 415, 422],
+    },
+    async (deps, { headers, body }, req, res) => {
+      const reg = await registerComplaint(deps, body, actorOf(req.principal!), headers['idempotency-key']);
+      res
+        .status(reg.created ? 201 : 200)
+        .location(`/v1/complaints/${reg.caseId}`)
+        .json({ caseId: reg.caseId, created: reg.created, links: { self: `/v1/complaints/${reg.caseId}` } });
+    },
+  ),
+  route(
+    {
+      operationId: 'listComplaints',
+      method: 'get',
+      path: '/v1/complaints',
+      tag: 'complaints',
+      summary: 'List and search cases',
+      description:
+        'Filters combine with AND; newest first; paged. A unit lists its own cases only; a supervisor the divisions it covers (403 when the filter asks for others).',
+      access: readers,
+      query: listQuery,
+      response: { status: 200, description: 'One page of cases', schema: casePageSchema },
+      problems: commonProblems,
+    },
+    async (deps, { query: q }, req, res) => {
+      const p = req.principal!;
+      if (p.role === 'unit' && q.unit && q.unit !== p.unitId) throw forbidden('A unit sees its own cases only.');
+      const result = await listCases(deps.pool, {
+        status: q.status,
+        category: q.category,
+        divisionPrefixes: divisionScope(p, q.division),
+        unitId: p.role === 'unit' ? p.unitId : q.unit,
+        overdue: q.overdue,
+        receivedFrom: q.from,
+        receivedTo: q.to,
+        q: q.q,
+        limit: q.pageSize,
+        offset: (q.page - 1) * q.pageSize,
+      });
+      res.json({ page: q.page, pageSize: q.pageSize, total: result.total, items: result.items });
+    },
+  ),
+  route(
+    {
+      operationId: 'getComplaint',
+      method: 'get',
+      path: '/v1/complaints/{caseId}',
+      tag: 'complaints',
+      summary: 'One case with its timeline',
+      description: "Every event with its actor, time, reason and the deadline in force. The reporter's identity only for those who may see it.",
+      access: readers,
+      caseScoped: true,
+      params: caseIdParams,
+      query: noQuery,
+      response: { status: 200, description: 'The case', schema: caseDetailSchema },
+      problems: [...commonProblems, 404],
+    },
+    async (deps, { params }, req, res) => {
+      const record = await loadVisible(deps, req, params.caseId);
+      const timeline = await getTimeline(deps.pool, params.caseId);
+      const reporter = canSeeReporter(req.principal!, record) ? await getReporter(deps.pool, deps.keyRing, params.caseId) : undefined;
+      res.json({
+        ...record.view,
+        ...(record.description !== undefined && { description: record.description }),
+        ...(record.location && { location: record.location }),
+        timeline: timeline.length ? timeline : record.view.timeline,
+        ...(reporter && { reporter }),
+      });
+    },
+  ),
+  ...decisions.map(decisionRoute),
+];
 
 export function complaintRoutes(deps: ComplaintRoutesDeps): Router {
   const router = Router();
-
-  /** The case as this principal may see it; 404 (not 403) when it may not, so case numbers do not leak. */
-  async function loadVisible(req: Request, caseId: string) {
-    const record = await getCase(deps.pool, caseId);
-    if (record) {
-      if (!canSeeCase(req.principal!, { unitId: record.unitId, divisionCode: record.divisionCode })) {
-        throw notFound(`No case ${caseId}.`);
-      }
-      return record;
-    }
-    // Not projected yet (just registered): ask the workflow itself.
-    try {
-      const view = await deps.client.workflow.getHandle(c.workflowIdFor(caseId)).query(wf.statusQuery);
-      if (!canSeeCase(req.principal!, { unitId: view.unitId, divisionCode: view.divisionCode })) throw notFound(`No case ${caseId}.`);
-      return { view, unitId: view.unitId ?? null, divisionCode: view.divisionCode, reporterConsent: view.reporterConsent };
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw notFound(`No case ${caseId}.`);
-      throw err;
-    }
-  }
-
-  router.post('/', requireRole('clerk'), validate({ body: c.intakeSchema }), async (req, res) => {
-    const key = req.get('idempotency-key');
-    const parsedKey = key === undefined ? undefined : idempotencyKey.parse(key);
-    const reg = await registerComplaint(deps, res.locals.body, actorOf(req.principal!), parsedKey);
-    res
-      .status(reg.created ? 201 : 200)
-      .location(`/v1/complaints/${reg.caseId}`)
-      .json({ caseId: reg.caseId, created: reg.created, links: { self: `/v1/complaints/${reg.caseId}` } });
-  });
-
-  router.get('/', requireRole('clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops'), validate({ query: listQuery }), async (req, res) => {
-    const q = res.locals.query as z.infer<typeof listQuery>;
-    const p = req.principal!;
-    const divisionPrefixes =
-      p.role === 'supervisor' ? (q.division ? (p.divisions ?? []).filter((d) => q.division!.startsWith(d)).length ? [q.division] : [] : p.divisions ?? []) : q.division ? [q.division] : undefined;
-    if (p.role === 'unit' && q.unit && q.unit !== p.unitId) throw forbidden('A unit sees its own cases only.');
-    const result = await listCases(deps.pool, {
-      status: q.status,
-      category: q.category,
-      divisionPrefixes,
-      unitId: p.role === 'unit' ? p.unitId : q.unit,
-      overdue: q.overdue,
-      receivedFrom: q.from,
-      receivedTo: q.to,
-      q: q.q,
-      limit: q.pageSize,
-      offset: (q.page - 1) * q.pageSize,
-    });
-    res.json({ page: q.page, pageSize: q.pageSize, total: result.total, items: result.items });
-  });
-
-  router.get('/:caseId', validate({ params: caseIdParams }), requireRole('clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops'), async (req, res) => {
-    const { caseId } = res.locals.params as z.infer<typeof caseIdParams>;
-    const record = await loadVisible(req, caseId);
-    const timeline = await getTimeline(deps.pool, caseId);
-    const reporter = canSeeReporter(req.principal!, record) ? await getReporter(deps.pool, caseId) : undefined;
-    res.json({ ...record.view, timeline: timeline.length ? timeline : record.view.timeline, ...(reporter && { reporter }) });
-  });
-
-  for (const d of decisions) {
-    router.post(`/:caseId/${d.path}`, validate({ params: caseIdParams }), requireRole(...d.roles), async (req, res) => {
-      const { caseId } = res.locals.params as z.infer<typeof caseIdParams>;
-      const args = parseDecisionBody(d, req);
-      const p = req.principal!;
-      const record = await loadVisible(req, caseId);
-      if (p.role === 'unit' && record.unitId !== p.unitId) throw forbidden('The case is assigned to another unit.');
-      const key = req.get('idempotency-key');
-      const view = await deps.client.workflow.getHandle(c.workflowIdFor(caseId)).executeUpdate(d.update, {
-        args: [args as never],
-        ...(key && { updateId: `${d.path}:${idempotencyKey.parse(key)}` }),
-      });
-      res.json(view);
-    });
-  }
-
+  mountRoutes(router, complaintRouteTable, deps, { jwtSecret: deps.jwtSecret });
   return router;
 }

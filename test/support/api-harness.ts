@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -8,7 +9,7 @@ import { defaultPolicy, type Policy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { createTestDatabase, type TestDatabase } from './database';
-import { createTestWorker, quietRuntime, uniqueTaskQueue } from './temporal';
+import { createTestWorker, quietRuntime, testDataConverter, testKeyRing, uniqueTaskQueue } from './temporal';
 
 /**
  * The API in-process on an ephemeral port, against the real Temporal dev server of the test run, a
@@ -28,14 +29,17 @@ export class ApiHarness {
     readonly taskQueue: string,
   ) {}
 
-  static async create(prefix: string): Promise<ApiHarness> {
+  static async create(prefix: string, options: { temporalUiUrl?: string } = {}): Promise<ApiHarness> {
     quietRuntime();
     const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
     if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
     const db = await createTestDatabase();
+    // Every harness shares the run's one dev server, where a workflow id is never reused: each starts
+    // its case numbers at a random point, so that two test files never register the same case number.
+    await db.pool.query(`SELECT setval('case_number_seq', $1, false)`, [randomInt(1, 9_000_000)]);
     const taskQueue = uniqueTaskQueue(prefix);
     const connection = await Connection.connect({ address });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter });
     const nativeConnection = await NativeConnection.connect({ address });
     const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client } });
     let harness: ApiHarness | undefined;
@@ -47,6 +51,8 @@ export class ApiHarness {
       taskQueue,
       jwtSecret: DEVELOPMENT_JWT_SECRET,
       log: createLogger('silent', 'api-test'),
+      keyRing: testKeyRing,
+      temporalUiUrl: options.temporalUiUrl,
     });
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -3,8 +3,16 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
+import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
 import { createWorker } from '../../worker/worker';
 import { registerSearchAttributes } from '../../worker/search-attributes';
+
+/**
+ * Tests encrypt as production does, with the development key: every test client and worker uses
+ * this data converter (a client without it cannot read what a test worker returns).
+ */
+export const testKeyRing = developmentKeyRing();
+export const testDataConverter = encryptingDataConverter(testKeyRing);
 
 let runtimeInstalled = false;
 /** Keep the SDK quiet in tests unless something goes wrong. */
@@ -23,12 +31,15 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   quietRuntime();
   const path = process.env.TEMPORAL_TEST_SERVER_PATH;
   if (!path) throw new Error('TEMPORAL_TEST_SERVER_PATH is not set: run the tests with `npm test`.');
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path } },
+    client: { dataConverter: testDataConverter },
+  });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
 }
 
-/** A worker on the prebuilt test bundle. */
+/** A worker on the prebuilt test bundle, with the test key ring (payloads and reporters encrypted). */
 export function createTestWorker(options: {
   connection: NativeConnection;
   taskQueue: string;
@@ -43,8 +54,9 @@ export function createTestWorker(options: {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     pool: options.pool,
-    activityDeps: options.activityDeps,
+    activityDeps: { keyRing: testKeyRing, ...options.activityDeps },
     workflowBundle: codePath ? { codePath } : undefined,
+    dataConverter: testDataConverter,
     overrides: options.overrides,
   });
 }

@@ -1,0 +1,153 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import { problemSchema, titleOf } from './problem';
+import type { RouteSpec } from './validate';
+
+/**
+ * The OpenAPI 3.1 description, generated from the route tables the router mounts: every path,
+ * who may call it, and its parameters and bodies converted from their zod schemas to JSON Schema
+ * 2020-12 (the dialect of OpenAPI 3.1). Served at `GET /openapi.json`, with Swagger UI at `/docs`
+ * from the installed swagger-ui-dist package (no CDN).
+ */
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+/** Parameters of one location, one per field of the object schema. */
+function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | undefined): JsonSchema[] {
+  if (!schema) return [];
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const fieldSchema = field as z.ZodType;
+    const { description, ...rest } = jsonSchema(fieldSchema, 'input');
+    return {
+      name: where === 'header' ? name.replace(/(^|-)(\w)/g, (_m, dash: string, ch: string) => dash + ch.toUpperCase()) : name,
+      in: where,
+      required: where === 'path' || !fieldSchema.safeParse(undefined).success,
+      ...(description !== undefined && { description }),
+      schema: rest,
+    };
+  });
+}
+
+function operation(r: RouteSpec): JsonSchema {
+  const roles = r.access === 'public' ? 'Public: no token.' : `Roles: ${r.access.join(', ')}.`;
+  const scope = r.caseScoped ? " A case outside the caller's scope answers 404, as if it did not exist." : '';
+  const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+  const strictQuery = r.query ? ' Unknown query parameters are refused (400).' : '';
+  return {
+    operationId: r.operationId,
+    summary: r.summary,
+    description: [r.description, `${roles}${scope}${strictQuery}`].filter(Boolean).join('\n\n'),
+    tags: [r.tag],
+    security: r.access === 'public' ? [] : [{ bearer: [] }],
+    'x-roles': r.access === 'public' ? [] : [...r.access],
+    parameters: [...parameters('path', r.params), ...parameters('query', r.query), ...parameters('header', r.headers)],
+    ...(r.body && {
+      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } },
+    }),
+    responses: {
+      [String(r.response.status)]: {
+        description: r.response.description,
+        content: { 'application/json': { schema: jsonSchema(r.response.schema, 'output') } },
+      },
+      ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: problem }])),
+    },
+  };
+}
+
+export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const r of routes) (paths[r.path] ??= {})[r.method] = operation(r);
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'EcoLoop API',
+      version: '1.0.0',
+      description:
+        'Closed-loop handling of public pollution complaints: each complaint is a durable Temporal workflow. ' +
+        'Bearer tokens (JWT, HS256) carry a role and a scope (`unitId` for a unit, `divisions` for a supervisor); ' +
+        '`npm run token -- <role>` mints a development token. Every failure is an RFC 9457 problem document.',
+    },
+    servers: [{ url: '/' }],
+    tags: [
+      { name: 'complaints', description: 'Registration, search and reading of cases' },
+      { name: 'decisions', description: 'One endpoint per decision of the lifecycle' },
+      { name: 'public', description: 'The public, redacted disclosure feed' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'Issuer `ecoloop`, audience `ecoloop-api`. Claims: `sub`, `role` (clerk, unit, supervisor, inspector, analyst, ops, admin), `unitId` (unit), `divisions` (supervisor: division codes or prefixes).',
+        },
+      },
+      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+    },
+  };
+}
+
+const DOCS_HTML = `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <title>EcoLoop API</title>
+    <link rel="stylesheet" type="text/css" href="./swagger-ui.css">
+    <link rel="icon" type="image/png" href="./favicon-32x32.png" sizes="32x32">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="./swagger-ui-bundle.js" charset="UTF-8"></script>
+    <script src="./swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+    <script src="./swagger-initializer.js" charset="UTF-8"></script>
+  </body>
+</html>
+`;
+
+const DOCS_INITIALIZER = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '../openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    persistAuthorization: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
+
+/** The directory of the installed swagger-ui-dist (resolved without loading its 1 MB bundle into Node). */
+function swaggerUiDir(): string {
+  return path.dirname(require.resolve('swagger-ui-dist/package.json'));
+}
+
+/** `GET /openapi.json` and the interactive docs at `/docs`. */
+export function openApiRoutes(routes: readonly RouteSpec[]): Router {
+  const router = Router();
+  const document = JSON.stringify(openApiDocument(routes));
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(document);
+  });
+  // Over plain http (npm start), upgrading the page's own assets to https would break it.
+  const docsPolicy = helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } });
+  // `/docs` and `/docs/` match the same route; the page's relative asset paths need the slash.
+  router.get('/docs', docsPolicy, (req, res) => {
+    if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(301, '/docs/');
+    res.type('html').send(DOCS_HTML);
+  });
+  router.get('/docs/swagger-initializer.js', (_req, res) => {
+    res.type('application/javascript').send(DOCS_INITIALIZER);
+  });
+  router.use('/docs', express.static(swaggerUiDir(), { index: false, redirect: false, fallthrough: true }));
+  return router;
+}

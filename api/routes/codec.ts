@@ -1,0 +1,123 @@
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Payload } from '@temporalio/common';
+import type { Logger } from '../../runtime/logger';
+import { DecryptionError, EncryptionCodec, type KeyRing } from '../../runtime/encryption';
+import { authenticate } from '../auth';
+import { forbidden, HttpProblem, unauthenticated } from '../problem';
+import { validate } from '../validate';
+
+/**
+ * Temporal's remote codec protocol, for the Temporal UI and the `temporal` CLI
+ * (`--codec-endpoint http://HOST:PORT/codec --codec-auth "Bearer <ops token>"`):
+ * `POST /codec/decode` and `POST /codec/encode` take and return `{ "payloads": [...] }`, each
+ * payload in protobuf JSON form (`metadata` values and `data` in base64), for the namespace in the
+ * `X-Namespace` header. Decoding shows every field of every case, the reporter's identity
+ * included, so only the `ops` role may use it (not even `admin`), and every use is logged.
+ *
+ * Mounted before the app's JSON parser: history payloads are bigger than the API's 64 kB bodies.
+ * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included.
+ */
+
+export interface CodecRoutesDeps {
+  keyRing: KeyRing;
+  jwtSecret: string;
+  /** The Temporal namespace whose payloads this key ring seals. */
+  namespace: string;
+  /** The Temporal UI's address; its origin may call the codec from the browser. */
+  temporalUiUrl?: string;
+  log: Logger;
+}
+
+/** A decode request carries the payloads of one history event or one page of them. */
+const MAX_BODY = '8mb';
+const MAX_PAYLOADS = 1000;
+
+const payloadJson = z.object({
+  metadata: z.record(z.string().min(1).max(256), z.base64()).default({}),
+  data: z.base64().optional(),
+});
+export const codecBody = z.object({ payloads: z.array(payloadJson).max(MAX_PAYLOADS) });
+type PayloadJson = z.infer<typeof payloadJson>;
+
+function fromJson(p: PayloadJson): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    data: Buffer.from(p.data ?? '', 'base64'),
+  };
+}
+
+function toJson(p: Payload): { metadata: Record<string, string>; data: string } {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+/** CORS for the Temporal UI's origin only; answers its preflight. Other origins get no CORS headers. */
+function uiCors(temporalUiUrl: string | undefined): RequestHandler {
+  const allowed = temporalUiUrl ? new URL(temporalUiUrl).origin : undefined;
+  return (req, res, next) => {
+    res.vary('Origin');
+    const origin = req.get('origin');
+    const fromUi = allowed !== undefined && origin === allowed;
+    if (fromUi) {
+      res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' });
+    }
+    if (req.method !== 'OPTIONS') return next();
+    if (!fromUi) return next(forbidden('This origin may not call the codec.'));
+    res
+      .set({
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Namespace',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
+  };
+}
+
+const onlyOps: RequestHandler = (req, _res, next) => {
+  const role = req.principal?.role;
+  if (!role) return next(unauthenticated('A bearer token is required.'));
+  if (role !== 'ops') return next(forbidden(`The role '${role}' may not use the codec; it is for operators (ops).`));
+  next();
+};
+
+export function codecRoutes(deps: CodecRoutesDeps): Router {
+  const router = Router();
+  const codec = new EncryptionCodec(deps.keyRing);
+  router.use(uiCors(deps.temporalUiUrl));
+
+  const sameNamespace: RequestHandler = (req, _res, next) => {
+    const namespace = req.get('x-namespace');
+    if (namespace !== undefined && namespace !== deps.namespace) {
+      return next(forbidden(`This codec serves the namespace '${deps.namespace}' only.`));
+    }
+    next();
+  };
+
+  for (const operation of ['encode', 'decode'] as const) {
+    router.post(
+      `/${operation}`,
+      authenticate(deps.jwtSecret),
+      onlyOps,
+      sameNamespace,
+      express.json({ limit: MAX_BODY, strict: true }),
+      validate({ body: codecBody }),
+      async (req, res) => {
+        const { payloads } = res.locals.body as z.infer<typeof codecBody>;
+        let result: Payload[];
+        try {
+          result = await codec[operation](payloads.map(fromJson));
+        } catch (err) {
+          if (err instanceof DecryptionError) throw new HttpProblem(422, 'Unprocessable Content', err.message);
+          throw new HttpProblem(422, 'Unprocessable Content', 'A payload is not a valid encrypted payload.');
+        }
+        deps.log.info({ sub: req.principal!.sub, operation, namespace: deps.namespace, payloads: payloads.length }, 'codec used');
+        res.set('Cache-Control', 'no-store').json({ payloads: result.map(toJson) });
+      },
+    );
+  }
+  return router;
+}

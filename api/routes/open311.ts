@@ -1,0 +1,494 @@
+import { createHash, randomBytes } from 'node:crypto';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { XMLBuilder } from 'fast-xml-parser';
+import { z, ZodError } from 'zod';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { intakeSchema, type Actor, type Reporter } from '../../domain/case';
+import {
+  CONTACT,
+  KEY_SERVICE,
+  SPECIFICATION_URL,
+  attributeProblems,
+  describeAnswers,
+  isServiceCode,
+  open311DateTime,
+  open311Status,
+  publishedEventTypes,
+  readLimits,
+  serviceList,
+  services,
+  servicesChangeset,
+  statusNotesFor,
+  statusesFor,
+  updateFor,
+  type AttributeAnswers,
+  type ServiceDefinition,
+} from '../../domain/open311-services';
+import { casePolicy, categories, type Policy } from '../../domain/policy';
+import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, type PublicCaseRow } from '../../db/open311';
+import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';
+import type { Logger } from '../../runtime/logger';
+import { toProblem } from '../problem';
+import { registerComplaint } from '../registration';
+
+/**
+ * Open311 GeoReport v2 (../shared/OPEN311.md) under /open311/v2: discovery, services and their
+ * definitions, form-encoded `POST /requests` with an api_key answering with a batch token, the token
+ * lookup, public reads of requests, and FixMyStreet's updates feed. `.json` and `.xml`. Errors are
+ * Open311 error lists, not problem documents. Reads never show the reporter.
+ */
+
+export interface Open311Settings {
+  /** api_key -> the client (reporting app) it belongs to. */
+  apiKeys: Array<{ key: string; client: string }>;
+  rateLimitPerMinute: number;
+  /** Division code of requests that give no jurisdiction_id; unset: jurisdiction_id is required. */
+  jurisdictionId?: string;
+  /** Discovery's endpoint type. */
+  environment: 'production' | 'test';
+}
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 300;
+
+export function open311Settings(config: Config): Open311Settings {
+  const spec = config.OPEN311_API_KEYS ?? (config.NODE_ENV === 'production' ? '' : `${DEVELOPMENT_OPEN311_API_KEY}:development`);
+  return {
+    apiKeys: spec
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.lastIndexOf(':');
+        return { key: pair.slice(0, at), client: pair.slice(at + 1) };
+      }),
+    rateLimitPerMinute: config.OPEN311_RATE_LIMIT_PER_MINUTE ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    jurisdictionId: config.OPEN311_JURISDICTION_ID,
+    environment: config.NODE_ENV === 'production' ? 'production' : 'test',
+  };
+}
+
+export interface Open311Deps {
+  client: Client;
+  pool: Pool;
+  policy: () => Policy;
+  taskQueue: string;
+  log: Logger;
+  /** Unset: read from the environment through runtime/config.ts. */
+  open311?: Open311Settings;
+}
+
+// ---- Errors and formats ----
+
+/** An Open311 failure: its HTTP status and one description per error. */
+export class Open311Error extends Error {
+  constructor(
+    readonly status: number,
+    readonly descriptions: string[],
+  ) {
+    super(descriptions.join('; '));
+  }
+}
+const badRequest = (...descriptions: string[]) => new Open311Error(400, descriptions);
+const notFound = (description: string) => new Open311Error(404, [description]);
+
+type Format = 'json' | 'xml';
+
+function formatOf(req: Request): Format {
+  const format = req.params.format;
+  if (format === 'json' || format === 'xml') return format;
+  throw badRequest(`Unsupported format '.${String(format).slice(0, 20)}': use .json or .xml.`);
+}
+
+/** Element names of array items in XML, by the array's own name. */
+const xmlItemNames: Record<string, string> = { endpoints: 'endpoint', formats: 'format', attributes: 'attribute', values: 'value' };
+const xmlBuilder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false, processEntities: true });
+// Characters XML 1.0 cannot carry at all.
+// eslint-disable-next-line no-control-regex
+const invalidXmlChars = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+function xmlTree(value: unknown): unknown {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value.replace(invalidXmlChars, '');
+  if (typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = Array.isArray(v) ? { [xmlItemNames[k] ?? 'item']: v.map(xmlTree) } : xmlTree(v);
+  }
+  return out;
+}
+
+/** XML shapes per the spec: a root element, and the element of each item when the body is a list. */
+interface XmlShape {
+  root: string;
+  item?: string;
+}
+const REQUESTS: XmlShape = { root: 'service_requests', item: 'request' };
+
+function send(res: Response, format: Format, status: number, body: unknown, xml: XmlShape): void {
+  res.status(status);
+  if (format === 'json') {
+    res.json(body);
+    return;
+  }
+  const content = xml.item ? { [xml.item]: (body as unknown[]).map(xmlTree) } : xmlTree(body);
+  res.type('text/xml; charset=utf-8').send(xmlBuilder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'utf-8' }, [xml.root]: content }));
+}
+
+function asOpen311Error(err: unknown): Open311Error {
+  if (err instanceof Open311Error) return err;
+  if (err instanceof ZodError) {
+    return badRequest(...err.issues.map((i) => `${i.path.map(String).join('.') || 'request'}: ${i.message}`));
+  }
+  const problem = toProblem(err);
+  const description = problem.detail ?? problem.title;
+  if (problem.status === 401 || problem.status === 403) return new Open311Error(403, [description]);
+  if (problem.status === 404 || problem.status === 429 || problem.status >= 500) return new Open311Error(problem.status, [description]);
+  return badRequest(description);
+}
+
+function open311ErrorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const failure = asOpen311Error(err);
+    if (failure.status >= 500) log.error({ err }, 'unexpected error on an Open311 route');
+    if (failure.status === 503) res.setHeader('Retry-After', '5');
+    const format: Format = /\.xml$/i.test(req.path) ? 'xml' : 'json';
+    const errors = failure.descriptions.map((description) => ({ code: String(failure.status), description }));
+    send(res, format, failure.status, errors, { root: 'errors', item: 'error' });
+  };
+}
+
+// ---- Inputs ----
+
+const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
+const caseId = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a service request id like EC-2026-0000001');
+const text = (max: number) => z.string().trim().min(1).max(max);
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d{1,3}(\.\d{1,15})?$/, 'a decimal number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+const datetime = z.iso.datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' }).transform((v) => new Date(v));
+const idempotencyKey = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/);
+const csv = <T extends string>(item: z.ZodType<T, string>) =>
+  z
+    .string()
+    .max(4000)
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1).max(readLimits.maxListItems));
+
+const requestForm = z
+  .object({
+    jurisdiction_id: divisionCode.optional(),
+    service_code: z.string().max(100),
+    lat: decimal(-90, 90).optional(),
+    long: decimal(-180, 180).optional(),
+    address_string: text(500).optional(),
+    address_id: text(200).optional(),
+    email: z.email().max(320).optional(),
+    device_id: text(200).optional(),
+    account_id: text(200).optional(),
+    first_name: text(100).optional(),
+    last_name: text(100).optional(),
+    phone: text(50).optional(),
+    description: text(4000).optional(),
+    media_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.lat === undefined) !== (f.long === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [f.lat === undefined ? 'lat' : 'long'], message: 'lat and long are given together' });
+    } else if (f.lat === undefined && !f.address_string && !f.address_id) {
+      ctx.addIssue({ code: 'custom', path: ['location'], message: 'a location is required: lat and long, address_string, or address_id' });
+    }
+  });
+type RequestForm = z.infer<typeof requestForm>;
+
+const jurisdictionQuery = z.object({ jurisdiction_id: divisionCode.optional() });
+const pageQuery = {
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  page_size: z.coerce.number().int().min(1).max(readLimits.maxPageSize).default(readLimits.defaultPageSize),
+};
+const windowQuery = { start_date: datetime.optional(), end_date: datetime.optional() };
+const requestsQuery = jurisdictionQuery.extend({
+  service_request_id: csv(caseId).optional(),
+  service_code: csv(z.enum(categories)).optional(),
+  status: csv(z.enum(['open', 'closed'])).optional(),
+  ...windowQuery,
+  ...pageQuery,
+});
+const updatesQuery = jurisdictionQuery.extend({ ...windowQuery, ...pageQuery });
+
+/** The date window of a read: the last 90 days by default; never longer than that. */
+function windowOf(q: { start_date?: Date; end_date?: Date }): { from: Date; to: Date } {
+  const windowMs = readLimits.windowDays * 86_400_000;
+  const to = q.end_date ?? new Date();
+  const from = q.start_date ?? new Date(to.getTime() - windowMs);
+  if (from > to) throw badRequest('start_date: after end_date');
+  if (to.getTime() - from.getTime() > windowMs) throw badRequest(`start_date, end_date: may not span more than ${readLimits.windowDays} days`);
+  return { from, to };
+}
+
+/** "37" for a province's code 370000, "3701" for a city's 370100, the whole code for a county. */
+function divisionPrefix(code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  return /^\d{2}0000$/.test(code) ? code.slice(0, 2) : /^\d{4}00$/.test(code) ? code.slice(0, 4) : code;
+}
+
+/** Split a form into its plain fields and its `attribute[CODE]` / `attribute[CODE][]` answers. */
+function readForm(body: unknown): { fields: Record<string, unknown>; answers: AttributeAnswers } {
+  const fields: Record<string, unknown> = {};
+  const answers: AttributeAnswers = Object.create(null);
+  for (const [key, value] of Object.entries((body ?? {}) as Record<string, string | string[]>)) {
+    if (value === '') continue; // clients send empty fields for what they do not have
+    const attribute = /^attribute\[([A-Za-z0-9_-]{1,64})\](\[\])?$/.exec(key);
+    if (attribute) {
+      answers[attribute[1]] = attribute[2] ? ([] as string[]).concat(value).filter((v) => v !== '') : value;
+    } else if (key.startsWith('attribute')) {
+      throw badRequest(`${key.slice(0, 80)}: not an attribute[CODE] field`);
+    } else {
+      fields[key] = value;
+    }
+  }
+  return { fields, answers };
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function formatDuration(d: { amount: number; unit: string }): string {
+  return `${d.amount} ${d.unit.replace('_', ' ')}`;
+}
+
+// ---- The routes ----
+
+/** The router, then its error handler: mount both, `app.use('/open311/v2', open311Routes(deps))`. */
+export function open311Routes(deps: Open311Deps): [Router, ErrorRequestHandler] {
+  const settings = deps.open311 ?? open311Settings(loadConfig());
+  const clientsByKeyHash = new Map(settings.apiKeys.map((k) => [sha256(k.key), k.client]));
+  const offset = () => deps.policy().calendar.utcOffsetMinutes;
+  const dt = (d: Date) => open311DateTime(d.getTime(), offset());
+
+  const router = Router();
+  router.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: settings.rateLimitPerMinute,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (_req, _res, next) => next(new Open311Error(429, ['Too many requests; retry after the time in Retry-After.'])),
+    }),
+  );
+
+  router.get('/discovery.:format', (req, res) => {
+    const url = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
+    send(res, formatOf(req), 200, {
+      changeset: servicesChangeset,
+      contact: CONTACT,
+      key_service: KEY_SERVICE,
+      endpoints: [
+        { specification: SPECIFICATION_URL, url, changeset: servicesChangeset, type: settings.environment, formats: ['application/json', 'text/xml'] },
+      ],
+    }, { root: 'discovery' });
+  });
+
+  router.get('/services.:format', (req, res) => {
+    const format = formatOf(req);
+    jurisdictionQuery.parse(req.query);
+    const list = serviceList.map((s) => ({
+      service_code: s.code,
+      service_name: s.name,
+      description: s.description,
+      metadata: s.attributes.length > 0,
+      type: 'batch',
+      keywords: s.keywords.join(', '),
+      group: s.group,
+    }));
+    send(res, format, 200, list, { root: 'services', item: 'service' });
+  });
+
+  router.get('/services/:code.:format', (req, res) => {
+    const format = formatOf(req);
+    jurisdictionQuery.parse(req.query);
+    const code = req.params.code;
+    if (!isServiceCode(code)) throw notFound(`No service '${code.slice(0, 100)}'.`);
+    const service = services[code];
+    send(res, format, 200, {
+      service_code: service.code,
+      attributes: service.attributes.map((a, i) => ({
+        variable: true,
+        code: a.code,
+        datatype: a.datatype,
+        required: a.required,
+        datatype_description: a.datatypeDescription ?? null,
+        order: i + 1,
+        description: a.description,
+        ...(a.values && { values: a.values }),
+      })),
+    }, { root: 'service_definition' });
+  });
+
+  router.post('/requests.:format', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }), async (req, res) => {
+    const format = formatOf(req);
+    if (!req.is('application/x-www-form-urlencoded')) throw badRequest('The body must be application/x-www-form-urlencoded.');
+    const { fields, answers } = readForm(req.body);
+    const apiKey = fields.api_key;
+    const client = typeof apiKey === 'string' ? clientsByKeyHash.get(sha256(apiKey)) : undefined;
+    if (!client) throw new Open311Error(403, [apiKey === undefined ? 'api_key is required.' : 'Invalid api_key.']);
+    const header = req.get('idempotency-key');
+    if (header !== undefined && !idempotencyKey.safeParse(header).success) {
+      throw badRequest('Idempotency-Key: 8 to 200 printable ASCII characters without spaces');
+    }
+    const key = header;
+
+    const form = requestForm.parse(fields);
+    if (!isServiceCode(form.service_code)) throw badRequest(`service_code: no service '${form.service_code}'`);
+    const service = services[form.service_code];
+    const problems = attributeProblems(service, answers);
+    if (problems.length) throw badRequest(...problems);
+    const jurisdiction = form.jurisdiction_id ?? settings.jurisdictionId;
+    if (!jurisdiction) throw badRequest('jurisdiction_id: required (a six-digit administrative division code)');
+
+    const owner: Actor = { id: `open311:${client}`, role: 'clerk' };
+    const intake = intakeSchema.parse(toIntake(service, form, answers, jurisdiction));
+    const claimed = await claimToken(deps.pool, {
+      token: randomBytes(16).toString('hex'),
+      client,
+      idempotencyKey: key,
+      requestHash: key && sha256(JSON.stringify({ form, answers })),
+      address: form.address_string,
+      mediaUrl: form.media_url,
+    });
+    if (key && claimed.requestHash !== sha256(JSON.stringify({ form, answers }))) {
+      throw badRequest('Idempotency-Key: was used for a different request');
+    }
+    const registration = await registerComplaint(deps, intake, owner, `open311:${claimed.token}`);
+    await setTokenCase(deps.pool, claimed.token, registration.caseId);
+
+    const accept = casePolicy(deps.policy(), intake.category, intake.urgency).limits.accept;
+    send(res, format, registration.created ? 201 : 200, [
+      {
+        token: claimed.token,
+        service_notice:
+          `Received. Whether it is accepted is decided within ${formatDuration(accept)}. ` +
+          `GET /tokens/${claimed.token}.${format} gives its service_request_id once it is registered.`,
+        account_id: form.account_id ?? null,
+      },
+    ], REQUESTS);
+  });
+
+  router.get('/tokens/:token.:format', async (req, res) => {
+    const format = formatOf(req);
+    jurisdictionQuery.parse(req.query);
+    const token = /^[0-9a-f]{32}$/.test(req.params.token) ? await resolveToken(deps.pool, req.params.token) : undefined;
+    if (!token) throw notFound(`No token '${req.params.token.slice(0, 100)}'.`);
+    send(res, format, 200, [{ service_request_id: token.caseId, token: token.token }], REQUESTS);
+  });
+
+  function toRequest(row: PublicCaseRow) {
+    return {
+      service_request_id: row.caseId,
+      status: open311Status(row.status),
+      status_notes: statusNotesFor(row.status, row.closure, row.mergedInto),
+      service_name: isServiceCode(row.category) ? services[row.category].name : row.category,
+      service_code: row.category,
+      // Only what the reporter filed through Open311 is published: on every other channel the
+      // complainant never chose to publish their words, which may identify them.
+      description: row.channel === 'open311' ? row.description : null,
+      agency_responsible: row.unitId,
+      service_notice: null,
+      requested_datetime: dt(row.receivedAt),
+      updated_datetime: dt(row.updatedAt),
+      expected_datetime: row.deadlineAt && dt(row.deadlineAt),
+      address: row.address,
+      address_id: row.siteId,
+      zipcode: null,
+      lat: row.lat,
+      long: row.lon,
+      media_url: row.mediaUrl,
+    };
+  }
+
+  router.get('/requests.:format', async (req, res) => {
+    const format = formatOf(req);
+    const q = requestsQuery.parse(req.query);
+    const window = q.service_request_id ? undefined : windowOf(q);
+    const rows = await findPublicCases(deps.pool, {
+      ids: q.service_request_id,
+      categories: q.service_code,
+      statuses: q.status?.flatMap(statusesFor),
+      receivedFrom: window?.from,
+      receivedTo: window?.to,
+      divisionPrefix: divisionPrefix(q.jurisdiction_id),
+      limit: q.page_size,
+      offset: (q.page - 1) * q.page_size,
+    });
+    send(res, format, 200, rows.map(toRequest), REQUESTS);
+  });
+
+  router.get('/requests/:id.:format', async (req, res) => {
+    const format = formatOf(req);
+    const q = jurisdictionQuery.parse(req.query);
+    const id = req.params.id;
+    const rows = caseId.safeParse(id).success
+      ? await findPublicCases(deps.pool, { ids: [id], divisionPrefix: divisionPrefix(q.jurisdiction_id), limit: 1, offset: 0 })
+      : [];
+    if (!rows.length) throw notFound(`No service request '${id.slice(0, 100)}'.`);
+    send(res, format, 200, rows.map(toRequest), REQUESTS);
+  });
+
+  router.get('/servicerequestupdates.:format', async (req, res) => {
+    const format = formatOf(req);
+    const q = updatesQuery.parse(req.query);
+    const { from, to } = windowOf(q);
+    const events = await findEvents(deps.pool, {
+      types: publishedEventTypes,
+      from,
+      to,
+      divisionPrefix: divisionPrefix(q.jurisdiction_id),
+      limit: q.page_size,
+      offset: (q.page - 1) * q.page_size,
+    });
+    const updates = events.flatMap((e) => {
+      const update = updateFor(e.type, e.data);
+      if (!update) return [];
+      return [{
+        update_id: `${e.caseId}-${e.seq}`,
+        service_request_id: e.caseId,
+        status: update.status,
+        updated_datetime: dt(e.at),
+        description: update.description,
+        media_url: null,
+      }];
+    });
+    send(res, format, 200, updates, { root: 'service_request_updates', item: 'request_update' });
+  });
+
+  router.use((req, _res, next) => next(notFound(`No Open311 resource ${req.method} ${req.path.slice(0, 200)}.`)));
+  return [router, open311ErrorHandler(deps.log)];
+}
+
+/** The complaint an Open311 request registers; the reporter fields become the (protected) reporter. */
+function toIntake(service: ServiceDefinition, form: RequestForm, answers: AttributeAnswers, divisionCode: string) {
+  const extra = [...describeAnswers(service, answers), ...(form.media_url ? [`Media: ${form.media_url}`] : [])].join('\n');
+  const words = (form.description ?? service.name).slice(0, 4000 - extra.length - 2);
+  const description = extra ? `${words}\n\n${extra}` : words;
+  const name = [form.first_name, form.last_name].filter(Boolean).join(' ') || undefined;
+  const identified = Boolean(name || form.email || form.phone);
+  const reporter: Reporter = identified
+    ? { anonymous: false, name, email: form.email, phone: form.phone, consentToShareWithUnit: false }
+    : { anonymous: true, consentToShareWithUnit: false };
+  const firstLine = form.description?.split('\n')[0].trim();
+  return {
+    channel: 'open311' as const,
+    category: service.code,
+    urgency: 'normal' as const,
+    divisionCode,
+    title: (firstLine ? `${service.name}: ${firstLine}` : service.name).slice(0, 200),
+    description,
+    location: { lat: form.lat, lon: form.long, address: form.address_string, siteId: form.address_id },
+    reporter,
+    missing: [],
+  };
+}

@@ -1,0 +1,543 @@
+import type { Pool } from 'pg';
+import { cityCodeOf, divisionName } from '../domain/divisions';
+import { GRID_EPSILON, cellLabel, cellOf } from '../domain/hotspots';
+import type { Policy } from '../domain/policy';
+import { emptyRateSet, rate, type RateName, type RateSet } from '../domain/rates';
+import {
+  change,
+  monthsOf,
+  previousPeriod,
+  reportIdFor,
+  samePeriodLastYear,
+  titleKeywords,
+  type ChangeRow,
+  type CountShare,
+  type Hotspot,
+  type Period,
+  type PeriodKind,
+  type RateRow,
+  type ReportDocument,
+  type TrendPoint,
+} from '../domain/report';
+import type { WarningKind } from '../domain/warning-window';
+
+/**
+ * The analysis reads: reports built from the case projection and the rate facts
+ * (db/migrations/005_analysis.sql), their storage, rates for any period, and early warnings.
+ */
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const bySize = <T extends { count: number; key: string }>(a: T, b: T) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+// ---- Rates ----
+
+const rateOfFact: Record<string, RateName> = {
+  acceptance: 'timelyAcceptance',
+  completion: 'onTimeCompletion',
+  compliance: 'compliance',
+  satisfaction: 'satisfaction',
+};
+
+export type RateDimension = 'overall' | 'month' | 'city' | 'county' | 'unit' | 'category';
+
+interface RateCell {
+  dimension: RateDimension;
+  key: string;
+  rates: RateSet;
+}
+
+/**
+ * Every rate fact in [from, to) summed per dimension, exactly as domain/rates.ts defines them: the
+ * event facts of case_rate_facts and the spot checks of spot_check_results. `monthStarts` buckets
+ * the facts by month for a trend (1 = the first month).
+ */
+export async function rateCells(pool: Pool, from: number, to: number, monthStarts: number[] = [from]): Promise<RateCell[]> {
+  const { rows } = await pool.query<{
+    kind: string; m: number | null; city: string | null; county: string | null; unit_id: string | null; category: string | null;
+    g: number; total: number; passed: number;
+  }>(
+    `SELECT kind, m, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g,
+            count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
+       FROM (
+         SELECT kind, passed, at, division_code, unit_id, category
+           FROM case_rate_facts WHERE at >= $1 AND at < $2
+         UNION ALL
+         SELECT 'compliance', s.compliant, s.checked_at, c.division_code, s.unit_id, c.category
+           FROM spot_check_results s JOIN cases c ON c.case_id = s.case_id
+          WHERE s.checked_at >= $1 AND s.checked_at < $2
+       ) f,
+       LATERAL (SELECT width_bucket(f.at, $3::timestamptz[]) AS m, substr(f.division_code, 1, 4) || '00' AS city,
+                       f.division_code AS county) x
+      GROUP BY GROUPING SETS ((kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category))`,
+    [iso(from), iso(to), monthStarts.map(iso)],
+  );
+  // GROUPING(m, city, county, unit_id, category): a bit set for each column that is not grouped.
+  const dimensionOf: Record<number, RateDimension> = { 0b11111: 'overall', 0b01111: 'month', 0b10111: 'city', 0b11011: 'county', 0b11101: 'unit', 0b11110: 'category' };
+  const cells = new Map<string, RateCell>();
+  for (const r of rows) {
+    const dimension = dimensionOf[r.g];
+    const key =
+      dimension === 'overall' ? '' : dimension === 'month' ? String(r.m) : String((dimension === 'city' ? r.city : dimension === 'county' ? r.county : dimension === 'unit' ? r.unit_id : r.category) ?? '');
+    const id = `${dimension}:${key}`;
+    let cell = cells.get(id);
+    if (!cell) cells.set(id, (cell = { dimension, key, rates: emptyRateSet() }));
+    cell.rates[rateOfFact[r.kind]] = rate(r.passed, r.total);
+  }
+  return [...cells.values()];
+}
+
+export interface RatesQuery {
+  from: number;
+  to: number;
+  by: Exclude<RateDimension, 'month'>;
+}
+
+/** The four rates for a period, overall or per city, county, unit or category. */
+export async function ratesFor(pool: Pool, q: RatesQuery): Promise<{ overall: RateSet; rows: RateRow[] }> {
+  const cells = await rateCells(pool, q.from, q.to);
+  const overall = cells.find((c) => c.dimension === 'overall')?.rates ?? emptyRateSet();
+  const rows = cells
+    .filter((c) => c.dimension === q.by)
+    .map((c) => ({ key: c.key, name: nameOf(q.by, c.key), ...c.rates }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  return { overall, rows };
+}
+
+function nameOf(dimension: RateDimension, key: string): string {
+  if (dimension === 'city' || dimension === 'county') return divisionName(key);
+  if (dimension === 'unit' && key === '') return '(no unit)';
+  return key;
+}
+
+function factCount(r: RateSet): number {
+  return r.timelyAcceptance.denominator + r.onTimeCompletion.denominator + r.compliance.denominator + r.satisfaction.denominator;
+}
+
+// ---- Reports ----
+
+interface Counts {
+  received: number;
+  located: number;
+  merged: number;
+  category: Map<string, number>;
+  division: Map<string, number>;
+  city: Map<string, number>;
+  channel: Map<string, number>;
+  pairs: Map<string, number>;
+}
+
+function emptyCounts(): Counts {
+  return { received: 0, located: 0, merged: 0, category: new Map(), division: new Map(), city: new Map(), channel: new Map(), pairs: new Map() };
+}
+
+/** Complaints received in the period, the previous one and the same one a year before, in one scan. */
+async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Promise<[Counts, Counts, Counts]> {
+  const { rows } = await pool.query<{
+    p: number; category: string | null; division_code: string | null; channel: string | null; g: number; n: number; located: number; merged: number;
+  }>(
+    `SELECT p, category, division_code, channel, GROUPING(category, division_code, channel) AS g, count(*)::int AS n,
+            (count(*) FILTER (WHERE lat IS NOT NULL AND lon IS NOT NULL))::int AS located,
+            (count(*) FILTER (WHERE merged_into IS NOT NULL))::int AS merged
+       FROM (
+         SELECT CASE WHEN received_at >= $1 AND received_at < $2 THEN 0 WHEN received_at >= $3 AND received_at < $4 THEN 1 ELSE 2 END AS p,
+                category, division_code, channel, lat, lon, merged_into
+           FROM cases
+          WHERE (received_at >= $1 AND received_at < $2) OR (received_at >= $3 AND received_at < $4) OR (received_at >= $5 AND received_at < $6)
+       ) scoped
+      GROUP BY GROUPING SETS ((p), (p, category), (p, division_code), (p, channel), (p, category, division_code))`,
+    periods.flatMap((p) => [iso(p.from), iso(p.to)]),
+  );
+  const out: [Counts, Counts, Counts] = [emptyCounts(), emptyCounts(), emptyCounts()];
+  for (const r of rows) {
+    const c = out[r.p];
+    switch (r.g) {
+      case 0b111:
+        c.received = r.n;
+        c.located = r.located;
+        c.merged = r.merged;
+        break;
+      case 0b011:
+        c.category.set(r.category!, r.n);
+        break;
+      case 0b101: {
+        c.division.set(r.division_code!, r.n);
+        const city = cityCodeOf(r.division_code!);
+        c.city.set(city, (c.city.get(city) ?? 0) + r.n);
+        break;
+      }
+      case 0b110:
+        c.channel.set(r.channel!, r.n);
+        break;
+      case 0b001:
+        c.pairs.set(`${r.category}|${r.division_code}`, r.n);
+        break;
+    }
+  }
+  return out;
+}
+
+/** The most complained-about grid cells, with the category and division that dominate each. */
+async function hotspotCells(pool: Pool, period: Period, cellSize: number, top: number): Promise<Array<Omit<Hotspot, 'share'>>> {
+  const { rows } = await pool.query<{ r: string; c: string; total: number; category: string; division_code: string; n: number }>(
+    `WITH g AS (
+       SELECT floor(lat / $3::float8 + $5::float8)::bigint AS r, floor(lon / $3::float8 + $5::float8)::bigint AS c,
+              category, division_code, count(*)::int AS n
+         FROM cases
+        WHERE received_at >= $1 AND received_at < $2 AND lat IS NOT NULL AND lon IS NOT NULL
+        GROUP BY 1, 2, 3, 4
+     ), top AS (
+       SELECT r, c, sum(n)::int AS total FROM g GROUP BY r, c ORDER BY total DESC, r, c LIMIT $4
+     )
+     SELECT top.r, top.c, top.total, g.category, g.division_code, g.n FROM top JOIN g USING (r, c)`,
+    [iso(period.from), iso(period.to), cellSize, top, GRID_EPSILON],
+  );
+  const cells = new Map<string, { r: number; c: number; total: number; category: Map<string, number>; division: Map<string, number> }>();
+  for (const row of rows) {
+    const key = `${row.r}:${row.c}`;
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { r: Number(row.r), c: Number(row.c), total: row.total, category: new Map(), division: new Map() }));
+    cell.category.set(row.category, (cell.category.get(row.category) ?? 0) + row.n);
+    cell.division.set(row.division_code, (cell.division.get(row.division_code) ?? 0) + row.n);
+  }
+  const topOf = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  return [...cells.values()]
+    .map((cell) => {
+      const g = cellOf(cell.r, cell.c, cellSize);
+      const [topCategory, topCategoryCount] = topOf(cell.category);
+      const [divisionCode] = topOf(cell.division);
+      return {
+        cell: g.key, label: cellLabel(g), lat: g.lat, lon: g.lon, count: cell.total,
+        topCategory, topCategoryCount, divisionCode, divisionName: divisionName(divisionCode),
+      };
+    })
+    .sort((a, b) => b.count - a.count || (a.cell < b.cell ? -1 : 1));
+}
+
+async function titleWords(pool: Pool, period: Period, policy: Policy): Promise<Array<{ word: string; count: number }>> {
+  const { rows } = await pool.query<{ title: string; n: number }>(
+    `SELECT title, count(*)::int AS n FROM cases WHERE received_at >= $1 AND received_at < $2 GROUP BY title`,
+    [iso(period.from), iso(period.to)],
+  );
+  const { keywordMinLength, stopwords, top } = policy.analysis.report;
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    for (const word of titleKeywords(r.title, keywordMinLength, stopwords)) counts.set(word, (counts.get(word) ?? 0) + r.n);
+  }
+  return [...counts.entries()]
+    .map(([word, count]) => ({ word, count }))
+    .sort((a, b) => b.count - a.count || (a.word < b.word ? -1 : 1))
+    .slice(0, top.keywords);
+}
+
+async function trendCounts(pool: Pool, months: Period[]): Promise<Array<{ received: number; byCategory: Record<string, number> }>> {
+  const { rows } = await pool.query<{ m: number; category: string | null; g: number; n: number }>(
+    `SELECT m, category, GROUPING(category) AS g, count(*)::int AS n
+       FROM (SELECT width_bucket(received_at, $3::timestamptz[]) AS m, category FROM cases WHERE received_at >= $1 AND received_at < $2) x
+      GROUP BY GROUPING SETS ((m), (m, category))`,
+    [iso(months[0].from), iso(months[months.length - 1].to), months.map((m) => iso(m.from))],
+  );
+  const out = months.map(() => ({ received: 0, byCategory: {} as Record<string, number> }));
+  for (const r of rows) {
+    const point = out[r.m - 1];
+    if (r.g === 1) point.received = r.n;
+    else point.byCategory[r.category!] = r.n;
+  }
+  return out;
+}
+
+async function warningsRaised(pool: Pool, period: Period): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM warnings WHERE raised_at >= $1 AND raised_at < $2`,
+    [iso(period.from), iso(period.to)],
+  );
+  return rows[0].n;
+}
+
+function share(count: number, total: number): number {
+  return total > 0 ? count / total : 0;
+}
+
+function countShares(m: Map<string, number>, total: number, name: (key: string) => string = (k) => k): CountShare[] {
+  return [...m.entries()].map(([key, count]) => ({ key, name: name(key), count, share: share(count, total) })).sort(bySize);
+}
+
+function changeRows(cur: Map<string, number>, prev: Map<string, number>, lastYear: Map<string, number>, name: (key: string) => string = (k) => k): ChangeRow[] {
+  const keys = new Set([...cur.keys(), ...prev.keys(), ...lastYear.keys()]);
+  return [...keys]
+    .map((key) => {
+      const count = cur.get(key) ?? 0;
+      const previous = prev.get(key) ?? 0;
+      const ly = lastYear.get(key) ?? 0;
+      return { key, name: name(key), count, previous, lastYear: ly, change: change(count, previous), yearOnYear: change(count, ly) };
+    })
+    .sort(bySize);
+}
+
+/**
+ * Build the report of a period from the projection: counts and shares, points of conflict,
+ * hotspots, key areas, problems and regions, the change on the previous period and on the same
+ * period a year before, the four rates, and the trend over the period's months.
+ */
+export async function buildReport(pool: Pool, period: Period, policy: Policy, now: number = Date.now()): Promise<ReportDocument> {
+  const { analysis } = policy;
+  const top = analysis.report.top;
+  const previous = previousPeriod(period);
+  const lastYear = samePeriodLastYear(period);
+  const months = monthsOf(period);
+
+  const [[cur, prev, ly], hotCells, keywords, rates, previousRates, trend, warnings] = await Promise.all([
+    receivedCounts(pool, [period, previous, lastYear]),
+    hotspotCells(pool, period, analysis.hotspots.cellSizeDegrees, top.cells),
+    titleWords(pool, period, policy),
+    rateCells(pool, period.from, period.to, months.map((m) => m.from)),
+    rateCells(pool, previous.from, previous.to),
+    trendCounts(pool, months),
+    warningsRaised(pool, period),
+  ]);
+  const cells: Hotspot[] = hotCells.map((c) => ({ ...c, share: share(c.count, cur.received) }));
+
+  const byDivision = countShares(cur.division, cur.received, divisionName);
+  const byCity = countShares(cur.city, cur.received, divisionName);
+  const categoryChange = changeRows(cur.category, prev.category, ly.category);
+  const overall = rates.find((c) => c.dimension === 'overall')?.rates ?? emptyRateSet();
+  const rateRows = (dimension: RateDimension) =>
+    rates.filter((c) => c.dimension === dimension).map((c) => ({ key: c.key, name: nameOf(dimension, c.key), ...c.rates }));
+
+  return {
+    id: reportIdFor(period),
+    kind: period.kind,
+    period: { label: period.label, from: iso(period.from), to: iso(period.to), utcOffsetMinutes: period.utcOffsetMinutes },
+    generatedAt: iso(now),
+    policyVersion: policy.version,
+    totals: {
+      received: cur.received,
+      located: cur.located,
+      merged: cur.merged,
+      accepted: overall.timelyAcceptance.denominator,
+      completed: overall.onTimeCompletion.denominator,
+      callbacksAnswered: overall.satisfaction.denominator,
+      spotChecked: overall.compliance.denominator,
+      warnings,
+    },
+    byCategory: countShares(cur.category, cur.received),
+    byCity,
+    byDivision,
+    byChannel: countShares(cur.channel, cur.received),
+    conflicts: {
+      pairs: [...cur.pairs.entries()]
+        .map(([key, count]) => {
+          const [category, divisionCode] = key.split('|');
+          return { key, category, divisionCode, divisionName: divisionName(divisionCode), count, share: share(count, cur.received) };
+        })
+        .sort(bySize)
+        .slice(0, top.conflicts)
+        .map(({ key: _key, ...pair }) => pair),
+      keywords,
+    },
+    hotspots: { cellSizeDegrees: analysis.hotspots.cellSizeDegrees, cells, divisions: byDivision.slice(0, top.divisions) },
+    key: {
+      areas: cells.slice(0, top.key),
+      problems: categoryChange
+        .filter((r) => r.count > 0)
+        .slice(0, top.key)
+        .map((r) => ({ ...r, rising: r.change !== null && r.change >= analysis.report.risingAt })),
+      regions: byCity.slice(0, top.key),
+    },
+    change: {
+      previous: { label: previous.label, received: prev.received },
+      lastYear: { label: lastYear.label, received: ly.received },
+      received: change(cur.received, prev.received),
+      yearOnYear: change(cur.received, ly.received),
+      byCategory: categoryChange,
+      byCity: changeRows(cur.city, prev.city, ly.city, divisionName),
+    },
+    rates: {
+      overall,
+      previous: previousRates.find((c) => c.dimension === 'overall')?.rates ?? emptyRateSet(),
+      byCity: rateRows('city').sort((a, b) => (a.key < b.key ? -1 : 1)),
+      byUnit: rateRows('unit')
+        .sort((a, b) => factCount(b) - factCount(a) || (a.key < b.key ? -1 : 1))
+        .slice(0, top.units),
+      byCategory: rateRows('category').sort((a, b) => (a.key < b.key ? -1 : 1)),
+    },
+    trend: months.map(
+      (m, i): TrendPoint => ({
+        label: m.label,
+        received: trend[i].received,
+        byCategory: trend[i].byCategory,
+        rates: rates.find((c) => c.dimension === 'month' && c.key === String(i + 1))?.rates ?? emptyRateSet(),
+      }),
+    ),
+  };
+}
+
+export async function storeReport(pool: Pool, report: ReportDocument): Promise<void> {
+  await pool.query(
+    `INSERT INTO reports (report_id, kind, period_label, period_from, period_to, generated_at, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (report_id) DO UPDATE SET generated_at = EXCLUDED.generated_at, body = EXCLUDED.body,
+       period_from = EXCLUDED.period_from, period_to = EXCLUDED.period_to`,
+    [report.id, report.kind, report.period.label, report.period.from, report.period.to, report.generatedAt, JSON.stringify(report)],
+  );
+}
+
+export async function getReport(pool: Pool, reportId: string): Promise<ReportDocument | undefined> {
+  const { rows } = await pool.query<{ body: ReportDocument }>(`SELECT body FROM reports WHERE report_id = $1`, [reportId]);
+  return rows[0]?.body;
+}
+
+export interface ReportSummary {
+  id: string;
+  kind: PeriodKind;
+  period: string;
+  from: string;
+  to: string;
+  generatedAt: string;
+  received: number;
+}
+
+export async function listReports(pool: Pool, f: { kind?: PeriodKind; limit: number; offset: number }): Promise<{ total: number; items: ReportSummary[] }> {
+  const params: unknown[] = [f.kind ?? null];
+  const where = `WHERE ($1::text IS NULL OR kind = $1)`;
+  const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reports ${where}`, params);
+  const { rows } = await pool.query(
+    `SELECT report_id, kind, period_label, period_from, period_to, generated_at, (body->'totals'->>'received')::int AS received
+       FROM reports ${where} ORDER BY period_from DESC, kind LIMIT ${f.limit} OFFSET ${f.offset}`,
+    params,
+  );
+  return {
+    total: total.rows[0].n,
+    items: rows.map((r) => ({
+      id: r.report_id, kind: r.kind, period: r.period_label, from: r.period_from.toISOString(), to: r.period_to.toISOString(),
+      generatedAt: r.generated_at.toISOString(), received: r.received,
+    })),
+  };
+}
+
+// ---- Early warnings ----
+
+export interface WarningRecord {
+  warningId: string;
+  kind: WarningKind;
+  category: string;
+  area: { kind: 'cell' | 'site'; key: string; label: string; lat?: number; lon?: number };
+  divisionCodes: string[];
+  threshold: number;
+  rule: unknown;
+  /** The count compared with the threshold, now. */
+  measure: number;
+  /** The complaint that crossed the threshold. */
+  triggerCaseId: string;
+  caseIds: string[];
+  firstCaseAt: number;
+  lastCaseAt: number;
+  raisedAt: number;
+  watcherId: string;
+}
+
+export interface WarningView {
+  warningId: string;
+  kind: WarningKind;
+  category: string;
+  area: { kind: 'cell' | 'site'; key: string; label: string; lat: number | null; lon: number | null };
+  divisionCodes: string[];
+  threshold: number;
+  rule: unknown;
+  peak: number;
+  caseIds: string[];
+  caseCount: number;
+  firstCaseAt: string;
+  lastCaseAt: string;
+  raisedAt: string;
+  updatedAt: string;
+  campaignId: string | null;
+}
+
+/**
+ * Store a warning, or add the complaints that joined its episode. Returns whether the row is new.
+ * Keyed by the warning id: a retried call changes nothing more.
+ */
+export async function upsertWarning(db: Pick<Pool, 'query'>, w: WarningRecord): Promise<boolean> {
+  const { rows } = await db.query<{ inserted: boolean }>(
+    `INSERT INTO warnings (warning_id, kind, category, area_kind, area_key, area_label, lat, lon, division_codes, threshold,
+       rule, peak, case_ids, first_case_at, last_case_at, raised_at, updated_at, watcher_id)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17)
+     ON CONFLICT (warning_id) DO UPDATE SET
+       division_codes = ARRAY(SELECT DISTINCT d FROM unnest(warnings.division_codes || EXCLUDED.division_codes) d ORDER BY d),
+       case_ids = ARRAY(SELECT DISTINCT c FROM unnest(warnings.case_ids || EXCLUDED.case_ids) c ORDER BY c),
+       peak = greatest(warnings.peak, EXCLUDED.peak),
+       first_case_at = least(warnings.first_case_at, EXCLUDED.first_case_at),
+       last_case_at = greatest(warnings.last_case_at, EXCLUDED.last_case_at),
+       updated_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [
+      w.warningId, w.kind, w.category, w.area.kind, w.area.key, w.area.label, w.area.lat ?? null, w.area.lon ?? null,
+      [...new Set(w.divisionCodes)].sort(), w.threshold, JSON.stringify(w.rule), w.measure, [...new Set(w.caseIds)].sort(),
+      iso(w.firstCaseAt), iso(w.lastCaseAt), iso(w.raisedAt), w.watcherId,
+    ],
+  );
+  return rows[0].inserted;
+}
+
+function warningView(r: Record<string, any>): WarningView {
+  return {
+    warningId: r.warning_id,
+    kind: r.kind,
+    category: r.category,
+    area: { kind: r.area_kind, key: r.area_key, label: r.area_label, lat: r.lat, lon: r.lon },
+    divisionCodes: r.division_codes,
+    threshold: r.threshold,
+    rule: r.rule,
+    peak: r.peak,
+    caseIds: r.case_ids,
+    caseCount: r.case_ids.length,
+    firstCaseAt: r.first_case_at.toISOString(),
+    lastCaseAt: r.last_case_at.toISOString(),
+    raisedAt: r.raised_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    campaignId: r.campaign_id,
+  };
+}
+
+export interface WarningFilter {
+  kind?: WarningKind;
+  category?: string[];
+  /** Division codes or prefixes; a warning matches when one of its divisions starts with one. */
+  divisionPrefixes?: string[];
+  raisedFrom?: string;
+  raisedTo?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listWarnings(pool: Pool, f: WarningFilter): Promise<{ total: number; items: WarningView[] }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (f.kind) add((p) => `kind = ${p}`, f.kind);
+  if (f.category?.length) add((p) => `category = ANY(${p})`, f.category);
+  if (f.divisionPrefixes) add((p) => `EXISTS (SELECT 1 FROM unnest(division_codes) d WHERE d LIKE ANY(${p}))`, f.divisionPrefixes.map((d) => `${d}%`));
+  if (f.raisedFrom) add((p) => `raised_at >= ${p}`, f.raisedFrom);
+  if (f.raisedTo) add((p) => `raised_at < ${p}`, f.raisedTo);
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM warnings ${clause}`, params);
+  const { rows } = await pool.query(`SELECT * FROM warnings ${clause} ORDER BY raised_at DESC, warning_id DESC LIMIT ${f.limit} OFFSET ${f.offset}`, params);
+  return { total: total.rows[0].n, items: rows.map(warningView) };
+}
+
+export async function getWarning(pool: Pool, warningId: string): Promise<WarningView | undefined> {
+  const { rows } = await pool.query(`SELECT * FROM warnings WHERE warning_id = $1`, [warningId]);
+  return rows[0] && warningView(rows[0]);
+}
+
+/** Link a warning to the campaign it started; the first link wins. Returns the campaign now linked. */
+export async function linkWarningCampaign(pool: Pool, warningId: string, campaignId: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ campaign_id: string }>(
+    `UPDATE warnings SET campaign_id = coalesce(campaign_id, $2), updated_at = now() WHERE warning_id = $1 RETURNING campaign_id`,
+    [warningId, campaignId],
+  );
+  return rows[0]?.campaign_id;
+}

@@ -1,0 +1,78 @@
+import type { Pool } from 'pg';
+import { reporterSchema, type Reporter } from '../domain/case';
+import { pack, unpack, type KeyRing } from '../runtime/encryption';
+
+/**
+ * The reporter's identity at rest (table `case_reporters`, migration 002): AES-256-GCM under the
+ * key ring, bound to the case id so that a sealed row cannot be moved to another case.
+ */
+
+function context(caseId: string): Buffer {
+  return Buffer.from(`case_reporters:${caseId}`, 'utf8');
+}
+
+export interface SealedReporter {
+  keyId: string;
+  /** iv || ciphertext || tag */
+  data: Buffer;
+}
+
+export function sealReporter(ring: KeyRing, caseId: string, reporter: Reporter): SealedReporter {
+  const sealed = ring.encrypt(Buffer.from(JSON.stringify(reporter), 'utf8'), context(caseId));
+  return { keyId: sealed.keyId, data: pack(sealed) };
+}
+
+export function openReporter(ring: KeyRing, caseId: string, row: { key_id: string; reporter_enc: Buffer }): Reporter {
+  const plaintext = ring.decrypt(unpack(row.key_id, row.reporter_enc), context(caseId));
+  return reporterSchema.parse(JSON.parse(Buffer.from(plaintext).toString('utf8')));
+}
+
+/** A row of case_reporters in either form (sealed, or clear from before migration 002). */
+export interface ReporterRow {
+  key_id: string | null;
+  reporter_enc: Buffer | null;
+  legacy_reporter: Reporter | null;
+}
+
+export function reporterOf(ring: KeyRing, caseId: string, row: ReporterRow): Reporter {
+  if (row.reporter_enc && row.key_id) return openReporter(ring, caseId, { key_id: row.key_id, reporter_enc: row.reporter_enc });
+  return reporterSchema.parse(row.legacy_reporter);
+}
+
+/**
+ * Seal every row still in clear (written before migration 002) and move every row sealed under a
+ * key other than the current one to the current key, in batches; each row is updated only if it
+ * did not change meanwhile, so several workers may run this at once. Rows that do not open (their
+ * key left the ring) are counted and left as they are. After it ran, a retired key may leave
+ * ENCRYPTION_KEYS once the Temporal histories sealed with it are past their retention.
+ */
+export async function resealReporters(pool: Pool, ring: KeyRing, batchSize = 500): Promise<{ resealed: number; unreadable: number }> {
+  let resealed = 0;
+  let unreadable = 0;
+  let after = '';
+  for (;;) {
+    const { rows } = await pool.query<ReporterRow & { case_id: string }>(
+      `SELECT case_id, key_id, reporter_enc, legacy_reporter FROM case_reporters
+        WHERE key_id IS DISTINCT FROM $1 AND case_id > $2 ORDER BY case_id LIMIT $3`,
+      [ring.currentKeyId, after, batchSize],
+    );
+    for (const row of rows) {
+      let reporter: Reporter;
+      try {
+        reporter = reporterOf(ring, row.case_id, row);
+      } catch {
+        unreadable++;
+        continue;
+      }
+      const sealed = sealReporter(ring, row.case_id, reporter);
+      const updated = await pool.query(
+        `UPDATE case_reporters SET key_id = $2, reporter_enc = $3, legacy_reporter = NULL
+          WHERE case_id = $1 AND key_id IS NOT DISTINCT FROM $4`,
+        [row.case_id, sealed.keyId, sealed.data, row.key_id],
+      );
+      resealed += updated.rowCount ?? 0;
+    }
+    if (rows.length < batchSize) return { resealed, unreadable };
+    after = rows[rows.length - 1].case_id;
+  }
+}

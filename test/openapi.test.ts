@@ -1,0 +1,184 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app';
+import { complaintRouteTable } from '../api/routes/complaints';
+import { publicRouteTable } from '../api/routes/public';
+import type { RouteSpec } from '../api/validate';
+import { createPool, type Pool } from '../db/pool';
+import { defaultPolicy } from '../domain/policy';
+import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
+import { developmentKeyRing } from '../runtime/encryption';
+import { createLogger } from '../runtime/logger';
+
+/**
+ * The OpenAPI 3.1 document is generated from the route tables the router mounts, and Swagger UI is
+ * served from the installed swagger-ui-dist. Neither needs Temporal or PostgreSQL: the app here
+ * points at nothing.
+ */
+
+const routes: RouteSpec[] = [...complaintRouteTable, ...publicRouteTable];
+let server: Server;
+let base: string;
+let connection: Connection;
+let pool: Pool;
+let doc: any;
+
+beforeAll(async () => {
+  connection = Connection.lazy({ address: '127.0.0.1:1' });
+  pool = createPool('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
+  const app = createApp({
+    client: new Client({ connection }),
+    connection,
+    pool,
+    policy: () => defaultPolicy,
+    taskQueue: 'nowhere',
+    jwtSecret: DEVELOPMENT_JWT_SECRET,
+    log: createLogger('silent', 'openapi-test'),
+    keyRing: developmentKeyRing(),
+    limits: { publicRateLimitPerMinute: 1_000, temporalTimeoutMs: 300 },
+  });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const res = await fetch(`${base}/openapi.json`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  doc = await res.json();
+});
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await connection?.close();
+  await pool?.end();
+});
+
+/** Every `$ref` in a value. */
+function refs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refs);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [v] : refs(v)));
+  }
+  return [];
+}
+
+describe('GET /openapi.json', () => {
+  test('when it is read, then it is an OpenAPI 3.1 document in the JSON Schema 2020-12 dialect with bearer security', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    for (const ref of refs(doc)) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas[ref.split('/').pop()!]).toBeDefined();
+    }
+  });
+
+  test('when it is read, then every route of the table is there, with its roles, parameters, request schema and answers', () => {
+    const operationIds = new Set<string>();
+    for (const r of routes) {
+      const op = doc.paths[r.path]?.[r.method];
+      expect({ route: `${r.method} ${r.path}`, found: !!op }).toEqual({ route: `${r.method} ${r.path}`, found: true });
+      operationIds.add(op.operationId);
+      expect(op.operationId).toBe(r.operationId);
+      expect(op.summary).toBe(r.summary);
+      if (r.access === 'public') {
+        expect(op.security).toEqual([]);
+      } else {
+        expect(op.security).toEqual([{ bearer: [] }]);
+        expect(op['x-roles']).toEqual([...r.access]);
+        expect(op.responses['401']).toBeDefined();
+        expect(op.responses['403']).toBeDefined();
+      }
+      for (const name of Object.keys(r.params?.shape ?? {})) {
+        expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'path', required: true, schema: expect.any(Object) }));
+      }
+      for (const name of Object.keys(r.query?.shape ?? {})) {
+        expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'query', schema: expect.any(Object) }));
+      }
+      if (r.body) {
+        const schema = op.requestBody?.content?.['application/json']?.schema;
+        expect(op.requestBody.required).toBe(true);
+        expect(schema).toEqual(expect.objectContaining(schema.oneOf || schema.anyOf ? {} : { type: 'object', properties: expect.any(Object) }));
+      } else {
+        expect(op.requestBody).toBeUndefined();
+      }
+      expect(op.responses[String(r.response.status)].content['application/json'].schema).toEqual(expect.any(Object));
+      for (const [status, answer] of Object.entries<any>(op.responses)) {
+        expect(answer.description).toEqual(expect.any(String));
+        if (Number(status) >= 400) expect(answer.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+      }
+    }
+    expect(operationIds.size).toBe(routes.length);
+  });
+
+  test('when it is read, then every documented operation (other route tables included) is well formed and its operationId unique', () => {
+    const operations = Object.entries<any>(doc.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ path, method, op })));
+    expect(operations.length).toBeGreaterThanOrEqual(routes.length);
+    const ids = operations.map((o) => o.op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { path, method, op } of operations) {
+      expect(['get', 'post', 'put', 'patch', 'delete']).toContain(method);
+      expect(path).toMatch(/^\//);
+      expect(op).toMatchObject({ operationId: expect.any(String), summary: expect.any(String), responses: expect.any(Object) });
+      for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
+        expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'path', required: true }));
+      }
+      for (const p of op.parameters) expect(p).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query|header)$/), schema: expect.any(Object) });
+    }
+  });
+
+  test('when the registration body is read, then its schema is the intake schema: required fields, enums, limits, no extra fields', () => {
+    const schema = doc.paths['/v1/complaints'].post.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(expect.arrayContaining(['channel', 'category', 'divisionCode', 'title', 'description']));
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.category.enum).toContain('dust');
+    expect(schema.properties.divisionCode.pattern).toBe('^\\d{6}$');
+    expect(schema.properties.reporter.properties.email.format).toBe('email');
+    const header = doc.paths['/v1/complaints'].post.parameters.find((p: { in: string }) => p.in === 'header');
+    expect(header).toMatchObject({ name: 'Idempotency-Key', required: false, schema: { type: 'string', minLength: 8 } });
+    const review = doc.paths['/v1/complaints/{caseId}/review'].post.requestBody.content['application/json'].schema;
+    expect(review.oneOf.map((o: { properties: { decision: { const: string } } }) => o.properties.decision.const).sort()).toEqual([
+      'approved',
+      'returned',
+    ]);
+  });
+
+  test('when each documented route is called without a token, then the router knows it (never 404 or 405)', async () => {
+    for (const r of routes) {
+      const path = r.path.replace('{caseId}', 'EC-2026-0000001');
+      const res = await fetch(`${base}${path}`, { method: r.method.toUpperCase() });
+      expect({ route: `${r.method} ${r.path}`, status: res.status }).toEqual({
+        route: `${r.method} ${r.path}`,
+        status: r.access === 'public' ? 503 /* no database here */ : 401,
+      });
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  test('when the docs are opened, then Swagger UI is served from the local swagger-ui-dist assets and loads /openapi.json', async () => {
+    const redirect = await fetch(`${base}/docs`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('/docs/');
+
+    const page = await fetch(`${base}/docs/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    const html = await page.text();
+    expect(html).toContain('id="swagger-ui"');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // no CDN: every asset is local
+    const assets = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]);
+    expect(assets).toEqual(expect.arrayContaining(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'swagger-initializer.js']));
+    for (const asset of assets) {
+      const res = await fetch(`${base}/docs/${asset}`);
+      expect({ asset, status: res.status }).toEqual({ asset, status: 200 });
+      const type = res.headers.get('content-type') ?? '';
+      if (asset.endsWith('.js')) expect(type).toMatch(/javascript/);
+      if (asset.endsWith('.css')) expect(type).toMatch(/text\/css/);
+      if (asset === 'swagger-ui-bundle.js') expect((await res.text()).length).toBeGreaterThan(100_000);
+      if (asset === 'swagger-initializer.js') expect(await res.text()).toContain("url: '../openapi.json'");
+    }
+  });
+});

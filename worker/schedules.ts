@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Backfill, type Client, type ScheduleOptions } from '@temporalio/client';
+import { durationMs } from '../domain/calendar';
+import type { Policy } from '../domain/policy';
+import { localDayPeriod, nextDate, nextQuarter, quarterPeriod } from '../domain/supervision-periods';
+import type { SupervisionSchedule } from '../domain/supervision-policy';
+import { deskCheckWorkflow } from '../workflows/desk-check';
+import { reInspectionWorkflow } from '../workflows/re-inspection';
+
+/**
+ * The Temporal Schedules of supervision: the daily desk check and the quarterly re-inspection.
+ * Every worker calls `ensureSupervisionSchedules` at start-up: the first creates them, the others
+ * find them in place; when the policy (cron, time zone, catch-up window, or the rules the runs carry
+ * as their argument) changed, the Schedule is updated, keeping its paused state. The spec's
+ * fingerprint is kept in the Schedule's note, which is how a change is seen.
+ */
+
+export type SupervisionKind = 'desk_check' | 're_inspection';
+
+export function scheduleIds(prefix = 'ecoloop'): Record<SupervisionKind, string> {
+  return { desk_check: `${prefix}-desk-check`, re_inspection: `${prefix}-re-inspection` };
+}
+
+function scheduleFor(id: string, schedule: SupervisionSchedule, policy: Policy) {
+  return {
+    scheduleId: id,
+    spec: { cronExpressions: [schedule.cron], timezone: policy.supervision.timeZone },
+    policies: {
+      // A desk check waits days for its reviews, so runs overlap by design; each run is its own day or quarter.
+      overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+      catchupWindow: durationMs(schedule.catchupWindow),
+      pauseOnFailure: false,
+    },
+  };
+}
+
+/** What the Schedules should be under this policy. */
+export function supervisionSchedules(policy: Policy, taskQueue: string, prefix = 'ecoloop'): ScheduleOptions[] {
+  const ids = scheduleIds(prefix);
+  const common = { calendar: policy.calendar, policyVersion: policy.version };
+  return [
+    {
+      ...scheduleFor(ids.desk_check, policy.supervision.deskCheck.schedule, policy),
+      action: {
+        type: 'startWorkflow',
+        workflowType: deskCheckWorkflow,
+        workflowId: ids.desk_check,
+        taskQueue,
+        args: [{ policy: policy.supervision.deskCheck, ...common }],
+      },
+    },
+    {
+      ...scheduleFor(ids.re_inspection, policy.supervision.reInspection.schedule, policy),
+      action: {
+        type: 'startWorkflow',
+        workflowType: reInspectionWorkflow,
+        workflowId: ids.re_inspection,
+        taskQueue,
+        args: [{ policy: policy.supervision.reInspection, ...common }],
+      },
+    },
+  ];
+}
+
+export function fingerprint(options: ScheduleOptions): string {
+  const { action } = options;
+  const workflowType = typeof action.workflowType === 'string' ? action.workflowType : action.workflowType.name;
+  const material = JSON.stringify({ spec: options.spec, policies: options.policies, action: { ...action, workflowType } });
+  return createHash('sha256').update(material).digest('hex').slice(0, 16);
+}
+
+const noteFor = (print: string) => `managed by the EcoLoop worker (worker/schedules.ts) from the policy; fingerprint ${print}`;
+
+export interface EnsuredSchedule {
+  scheduleId: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+}
+
+/** Create the Schedules, or bring them up to the policy. Safe to call from any number of workers at once. */
+export async function ensureSupervisionSchedules(
+  client: Client,
+  options: { policy: Policy; taskQueue: string; prefix?: string },
+): Promise<EnsuredSchedule[]> {
+  const out: EnsuredSchedule[] = [];
+  for (const desired of supervisionSchedules(options.policy, options.taskQueue, options.prefix)) {
+    const print = fingerprint(desired);
+    const note = noteFor(print);
+    try {
+      await client.schedule.create({ ...desired, state: { note } });
+      out.push({ scheduleId: desired.scheduleId, outcome: 'created' });
+      continue;
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
+    const handle = client.schedule.getHandle(desired.scheduleId);
+    const current = await handle.describe();
+    if (current.state.note?.includes(print)) {
+      out.push({ scheduleId: desired.scheduleId, outcome: 'unchanged' });
+      continue;
+    }
+    await handle.update((prev) => ({
+      ...prev,
+      spec: desired.spec,
+      action: desired.action,
+      policies: desired.policies,
+      state: { paused: prev.state.paused, remainingActions: prev.state.remainingActions, note },
+    }));
+    out.push({ scheduleId: desired.scheduleId, outcome: 'updated' });
+  }
+  return out;
+}
+
+/**
+ * The backfill that re-runs the checks of the days `from`..`to` (YYYY-MM-DD) or the quarters
+ * `from`..`to` (YYYY-Qn), inclusive: the day (quarter) after each is when its scheduled run falls,
+ * and that run checks the one before. Assumes the policy's cron fires once a day (once a quarter).
+ */
+export function backfillFor(kind: SupervisionKind, from: string, to: string, utcOffsetMinutes: number): Backfill {
+  const [start, end] =
+    kind === 'desk_check'
+      ? [localDayPeriod(nextDate(from), utcOffsetMinutes).from, localDayPeriod(nextDate(to), utcOffsetMinutes).to]
+      : [quarterPeriod(nextQuarter(from), utcOffsetMinutes).from, quarterPeriod(nextQuarter(to), utcOffsetMinutes).to];
+  if (end <= start) throw new RangeError(`${from} is after ${to}`);
+  return { start: new Date(start), end: new Date(end), overlap: ScheduleOverlapPolicy.ALLOW_ALL };
+}

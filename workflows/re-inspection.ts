@@ -1,0 +1,273 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import type { InspectionItem, ReopenOutcome } from '../activities/supervision';
+import { addDuration, pointBetween, type HolidayCalendar } from '../domain/calendar';
+import { reInspectionSeed } from '../domain/sampling';
+import { findingSchema, inspectionWorkflowIdFor, type InspectionFindingInput } from '../domain/supervision';
+import { previousQuarter, quarterPeriod } from '../domain/supervision-periods';
+import type { ReInspectionPolicy } from '../domain/supervision-policy';
+import { INVALID_TRANSITION } from './complaint';
+import { scheduledTime } from './desk-check';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const {
+  drawReInspection,
+  recordInspectionStart,
+  recordInspectionReminder,
+  recordInspectionOverdue,
+  recordInspectionFinding,
+  publishInspection,
+} = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+const { reopenCase } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+/** Inspections started at once; a quarter of many thousands is started batch by batch. */
+const START_BATCH = 50;
+
+export interface ReInspectionInput {
+  /** The quarter (YYYY-Qn) whose closed cases are re-inspected. Default: the quarter before the scheduled time. */
+  quarter?: string;
+  /** The re-inspection section of the policy in force (the Schedule carries it; see worker/schedules.ts). */
+  policy: ReInspectionPolicy;
+  calendar: HolidayCalendar;
+  policyVersion: string;
+  /** After continue-as-new: the index of the first inspection not yet started. */
+  resumeAt?: number;
+}
+
+export interface ReInspectionOutcome {
+  quarter: string;
+  seed: string;
+  population: number;
+  drawn: number;
+  /** Inspections started by this run (a re-run starts only those never started). */
+  started: number;
+  /** Drawn cases no inspector in the pool could take (none covers the division, or all handled it). */
+  unassigned: string[];
+}
+
+/**
+ * The quarterly on-site re-inspection ("double random, one public"): draws at least the policy's
+ * share of every division's cases closed in the quarter (at least the minimum where there were any),
+ * each with a random inspector who did not handle it, and starts one inspection workflow per case.
+ * The inspections run on their own (each with its deadline and reminders) and publish their results;
+ * this workflow ends once all are started. Backfill a missed quarter by running it with `quarter`,
+ * or through the Schedule's backfill (see README).
+ */
+export async function reInspectionWorkflow(input: ReInspectionInput): Promise<ReInspectionOutcome> {
+  const { policy, calendar } = input;
+  const quarter = input.quarter ?? previousQuarter(scheduledTime(), calendar.utcOffsetMinutes);
+  const seed = reInspectionSeed(quarter);
+  const period = quarterPeriod(quarter, calendar.utcOffsetMinutes);
+  const draw = await drawReInspection({
+    id: quarter,
+    seed,
+    from: period.from,
+    to: period.to,
+    share: policy.share,
+    minPerDivision: policy.minPerDivision,
+    closures: policy.closures,
+    policyVersion: input.policyVersion,
+    workflowId: workflowInfo().workflowId,
+  });
+  const unassigned = draw.inspections.filter((i) => !i.inspectorId).map((i) => i.caseId);
+  if (unassigned.length) log.warn('no eligible inspector for some drawn cases', { quarter, unassigned });
+
+  // The stored draw keeps its order across runs, so `resumeAt` indexes it after continue-as-new.
+  let started = 0;
+  for (let at = input.resumeAt ?? 0; at < draw.inspections.length; at += START_BATCH) {
+    if (at > (input.resumeAt ?? 0) && workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof reInspectionWorkflow>({ ...input, quarter, resumeAt: at });
+    }
+    const batch = draw.inspections.slice(at, at + START_BATCH).filter((i) => i.inspectorId && !i.finding);
+    const results = await Promise.all(batch.map((i) => startInspection(quarter, i, input)));
+    started += results.filter(Boolean).length;
+  }
+  return { quarter, seed, population: draw.population, drawn: draw.inspections.length, started, unassigned };
+}
+
+/** Start one inspection; false when it already runs or ran (a re-run of the quarter). */
+async function startInspection(quarter: string, i: InspectionItem, input: ReInspectionInput): Promise<boolean> {
+  const { inspectionDeadline, remindAt, rectificationDays, escalate } = input.policy;
+  try {
+    await startChild(inspectionWorkflow, {
+      workflowId: inspectionWorkflowIdFor(quarter, i.caseId),
+      args: [
+        {
+          inspectionId: i.inspectionId,
+          quarter,
+          caseId: i.caseId,
+          divisionCode: i.divisionCode,
+          unitId: i.unitId,
+          inspectorId: i.inspectorId!,
+          policy: { inspectionDeadline, remindAt, rectificationDays, escalate },
+          calendar: input.calendar,
+        },
+      ],
+      // An inspection outlives the draw; it is restarted only if it failed or was terminated.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+}
+
+// ---- One inspection ----
+
+export interface InspectionInput {
+  inspectionId: string;
+  quarter: string;
+  caseId: string;
+  divisionCode: string;
+  unitId: string | null;
+  inspectorId: string;
+  policy: Pick<ReInspectionPolicy, 'inspectionDeadline' | 'remindAt' | 'rectificationDays' | 'escalate'>;
+  calendar: HolidayCalendar;
+}
+
+export interface InspectionView {
+  inspectionId: string;
+  caseId: string;
+  inspectorId: string;
+  startedAt: string;
+  dueAt: string;
+  /** Reminders sent, each at the moment it was due. */
+  reminders: Array<{ n: number; at: string }>;
+  overdue: boolean;
+  finding?: InspectionFindingInput & { foundAt: string };
+  reopen?: ReopenOutcome;
+  published: boolean;
+}
+
+export const inspectionQuery = defineQuery<InspectionView>('inspection');
+/** The assigned inspector's finding. Not rectified or false report: the case is reopened and someone answers for it. */
+export const recordFindingUpdate = defineUpdate<InspectionView, [InspectionFindingInput]>('recordFinding');
+
+/**
+ * One on-site inspection of a closed case: a deadline from the policy, reminders to the inspector at
+ * the policy's points of the period, the overdue notice at the deadline, and the finding. A case not
+ * rectified or falsely reported is reopened (escalated, with a rectification deadline) and an
+ * accountability record is written; every result is published.
+ */
+export async function inspectionWorkflow(input: InspectionInput): Promise<InspectionView> {
+  const { policy, calendar } = input;
+  const startedAt = Date.now();
+  const dueAt = addDuration(startedAt, policy.inspectionDeadline, calendar);
+  const points = [...new Set(policy.remindAt)].sort((a, b) => a - b).map((f, i) => ({ n: i + 1, at: pointBetween(startedAt, dueAt, f) }));
+  const reminders: Array<{ n: number; at: number }> = [];
+  let overdue = false;
+  let finding: (InspectionFindingInput & { foundAt: number }) | undefined;
+  let reopen: ReopenOutcome | undefined;
+  let published = false;
+  const ref = { inspectionId: input.inspectionId, caseId: input.caseId, divisionCode: input.divisionCode, inspectorId: input.inspectorId };
+
+  const view = (): InspectionView => ({
+    inspectionId: input.inspectionId,
+    caseId: input.caseId,
+    inspectorId: input.inspectorId,
+    startedAt: new Date(startedAt).toISOString(),
+    dueAt: new Date(dueAt).toISOString(),
+    reminders: reminders.map((r) => ({ n: r.n, at: new Date(r.at).toISOString() })),
+    overdue,
+    finding: finding && { ...finding, foundAt: new Date(finding.foundAt).toISOString() },
+    reopen,
+    published,
+  });
+
+  function reject(type: string, message: string): never {
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [{ inspectionId: input.inspectionId }] });
+  }
+
+  setHandler(inspectionQuery, view);
+
+  setHandler(
+    recordFindingUpdate,
+    async (f) => {
+      const foundAt = Date.now();
+      finding = { ...f, foundAt };
+      await recordInspectionFinding({
+        inspectionId: input.inspectionId,
+        caseId: input.caseId,
+        unitId: input.unitId,
+        finding: f.finding,
+        note: f.note,
+        responsiblePerson: f.responsiblePerson,
+        foundBy: f.actor.id,
+        foundAt,
+      });
+      if (f.finding !== 'rectified') {
+        const what = f.finding === 'false_report' ? 'the reported handling was false' : 'the problem was not rectified';
+        reopen = await reopenCase({
+          caseId: input.caseId,
+          updateId: `re-inspection:${input.inspectionId}`,
+          reopen: {
+            actor: f.actor,
+            reason: `On-site re-inspection ${input.quarter}: ${what}`,
+            source: 're_inspection',
+            escalate: policy.escalate,
+            reworkDays: policy.rectificationDays,
+            finding: f.note,
+          },
+        });
+      }
+      await publishInspection({ inspectionId: input.inspectionId, publishedAt: Date.now(), reopen });
+      published = true;
+      return view();
+    },
+    {
+      validator: (f) => {
+        const parsed = findingSchema.safeParse(f);
+        if (!parsed.success) reject(INVALID_TRANSITION, `Invalid finding: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+        if (finding) reject(INVALID_TRANSITION, `The finding of inspection ${input.inspectionId} is already recorded (${finding.finding})`);
+        if (f.actor.id !== input.inspectorId) reject('NotAssigned', `Inspection ${input.inspectionId} is assigned to another inspector`);
+      },
+    },
+  );
+
+  await recordInspectionStart({ inspectionId: input.inspectionId, workflowId: workflowInfo().workflowId, startedAt, dueAt });
+
+  // Each reminder, then the deadline, is a durable timer; a finding at any point ends the wait.
+  let next = 0;
+  while (!finding) {
+    const reminder = points[next];
+    const at = reminder ? reminder.at : overdue ? undefined : dueAt;
+    if (at === undefined) {
+      await condition(() => finding !== undefined);
+      break;
+    }
+    if (at > Date.now() && (await condition(() => finding !== undefined, at - Date.now()))) break;
+    if (reminder) {
+      reminders.push(reminder);
+      next++;
+      await recordInspectionReminder({ ...ref, n: reminder.n, at: reminder.at, dueAt });
+    } else {
+      overdue = true;
+      await recordInspectionOverdue({ ...ref, at: dueAt });
+    }
+  }
+  await condition(allHandlersFinished);
+  return view();
+}

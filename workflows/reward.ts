@@ -1,0 +1,271 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { Actor } from '../domain/case';
+import { addDuration, type HolidayCalendar } from '../domain/calendar';
+import {
+  paymentIdempotencyKey,
+  tieredReward,
+  type Confirmation,
+  type PaymentApproval,
+  type PreliminaryCheck,
+} from '../domain/governance';
+import type { RewardPolicy, ViolationSeverity } from '../domain/governance-policy';
+import { INVALID_TRANSITION } from './complaint';
+
+/**
+ * The reward for one report (workflow id `reward-<caseId>`): a small instant reward once the
+ * preliminary check finds the report true, a tiered reward (capped by the policy) once a violation
+ * is confirmed, each paid only after a supervisor's approval, through the payment gateway with an
+ * idempotency key (workflow id + payment seq) so that a retried payment is never paid twice.
+ *
+ * The workflow knows the reporter only by an opaque payee reference: their identity is resolved
+ * inside the payment activity and never enters this history, nor anything a handling unit sees.
+ */
+
+export interface RewardInput {
+  caseId: string;
+  /** Opaque; resolved to an account only by the payment activity. */
+  payeeRef: string;
+  policy: RewardPolicy;
+  calendar: HolidayCalendar;
+  createdBy: Actor;
+}
+
+export type PaymentStatus = 'awaiting_approval' | 'approved' | 'paid' | 'rejected' | 'failed';
+
+export interface RewardPayment {
+  seq: number;
+  kind: 'instant' | 'tiered';
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  idempotencyKey: string;
+  requestedAt: number;
+  /** Who made the finding that called for this payment (may not approve it). */
+  requestedBy: string;
+  decidedBy?: string;
+  decidedAt?: number;
+  decisionNote?: string;
+  paidAt?: number;
+  gatewayRef?: string;
+  /** A claim-code payment waits for the reporter to claim it at the gateway. */
+  claimable?: boolean;
+  failure?: string;
+}
+
+export type RewardStatus = 'awaiting_preliminary_check' | 'awaiting_confirmation' | 'settling' | 'completed' | 'rejected';
+
+export interface RewardView {
+  caseId: string;
+  status: RewardStatus;
+  currency: string;
+  preliminaryCheck?: { passed: boolean; by: string; at: string; note?: string };
+  confirmation?: { confirmed: boolean; severity?: ViolationSeverity; penaltyAmount?: number; by: string; at: string; note?: string; expired?: boolean };
+  /** When the finding now awaited is due; after it the reward ends with what was found. */
+  decisionDueAt?: string;
+  payments: Array<Omit<RewardPayment, 'requestedAt' | 'decidedAt' | 'paidAt'> & { requestedAt: string; decidedAt?: string; paidAt?: string }>;
+  totalPaid: number;
+}
+
+export const rewardStatusQuery = defineQuery<RewardView>('rewardStatus');
+export const recordPreliminaryCheckUpdate = defineUpdate<RewardView, [PreliminaryCheck]>('recordPreliminaryCheck');
+export const confirmViolationUpdate = defineUpdate<RewardView, [Confirmation]>('confirmViolation');
+export const approvePaymentUpdate = defineUpdate<RewardView, [PaymentApproval]>('approvePayment');
+
+const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
+
+export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
+  const { policy } = input;
+  const workflowId = workflowInfo().workflowId;
+  const { payReward } = proxyActivities<ReturnType<typeof createActivities>>({
+    startToCloseTimeout: `${policy.payment.attemptTimeoutSeconds} seconds`,
+    retry: {
+      initialInterval: `${policy.payment.initialIntervalSeconds} seconds`,
+      backoffCoefficient: policy.payment.backoffCoefficient,
+      maximumInterval: `${policy.payment.maximumIntervalSeconds} seconds`,
+      ...(policy.payment.maximumAttempts > 0 && { maximumAttempts: policy.payment.maximumAttempts }),
+      nonRetryableErrorTypes: ['PaymentRejected'],
+    },
+  });
+
+  let status: RewardStatus = 'awaiting_preliminary_check';
+  let preliminary: { passed: boolean; by: string; at: number; note?: string } | undefined;
+  let confirmation:
+    | { confirmed: boolean; severity?: ViolationSeverity; penaltyAmount?: number; by: string; at: number; note?: string; expired?: boolean }
+    | undefined;
+  const payments: RewardPayment[] = [];
+  let decisionDueAt = addDuration(Date.now(), policy.decisionWindow, input.calendar);
+  let version = 0;
+
+  function view(): RewardView {
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    return {
+      caseId: input.caseId,
+      status,
+      currency: policy.currency,
+      preliminaryCheck: preliminary && { ...preliminary, at: iso(preliminary.at)! },
+      confirmation: confirmation && { ...confirmation, at: iso(confirmation.at)! },
+      decisionDueAt: status === 'awaiting_preliminary_check' || status === 'awaiting_confirmation' ? iso(decisionDueAt) : undefined,
+      payments: payments.map((p) => ({ ...p, requestedAt: iso(p.requestedAt)!, decidedAt: iso(p.decidedAt), paidAt: iso(p.paidAt) })),
+      totalPaid: payments.filter((p) => p.status === 'paid').reduce((sum, p) => sum + p.amount, 0),
+    };
+  }
+
+  function reject(message: string): never {
+    throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ status }] });
+  }
+
+  function requestPayment(kind: RewardPayment['kind'], amount: number, requestedBy: Actor) {
+    if (amount <= 0) return;
+    const seq = payments.length + 1;
+    const payment: RewardPayment = {
+      seq,
+      kind,
+      amount,
+      currency: policy.currency,
+      status: 'awaiting_approval',
+      idempotencyKey: paymentIdempotencyKey(workflowId, seq),
+      requestedAt: Date.now(),
+      requestedBy: requestedBy.id,
+    };
+    if (!policy.approvalRequired) {
+      Object.assign(payment, { status: 'approved', decidedBy: SYSTEM.id, decidedAt: Date.now(), decisionNote: 'no approval required by the policy' });
+    }
+    payments.push(payment);
+  }
+
+  setHandler(rewardStatusQuery, view);
+
+  setHandler(
+    recordPreliminaryCheckUpdate,
+    (u) => {
+      preliminary = { passed: u.passed, by: u.actor.id, at: Date.now(), ...(u.note && { note: u.note }) };
+      if (u.passed) {
+        status = 'awaiting_confirmation';
+        decisionDueAt = addDuration(Date.now(), policy.decisionWindow, input.calendar);
+        requestPayment('instant', policy.instant, u.actor);
+      } else {
+        status = 'rejected';
+      }
+      version++;
+      return view();
+    },
+    {
+      validator: (_arg: unknown) => {
+        if (status !== 'awaiting_preliminary_check') reject(`The preliminary check is already recorded (reward is '${status}').`);
+      },
+    },
+  );
+
+  setHandler(
+    confirmViolationUpdate,
+    (u) => {
+      if (u.confirmed) {
+        confirmation = { confirmed: true, severity: u.severity, penaltyAmount: u.penaltyAmount, by: u.actor.id, at: Date.now(), ...(u.note && { note: u.note }) };
+        requestPayment('tiered', tieredReward(policy, u.severity, u.penaltyAmount), u.actor);
+      } else {
+        confirmation = { confirmed: false, by: u.actor.id, at: Date.now(), ...(u.note && { note: u.note }) };
+      }
+      status = 'settling';
+      version++;
+      return view();
+    },
+    {
+      validator: (_arg: unknown) => {
+        if (status !== 'awaiting_confirmation') reject(`A violation can be confirmed only after a passed preliminary check (reward is '${status}').`);
+      },
+    },
+  );
+
+  setHandler(
+    approvePaymentUpdate,
+    (u) => {
+      const payment = payments.find((p) => p.seq === u.seq)!;
+      payment.status = u.decision;
+      payment.decidedBy = u.actor.id;
+      payment.decidedAt = Date.now();
+      if (u.note) payment.decisionNote = u.note;
+      version++;
+      return view();
+    },
+    {
+      validator: (u) => {
+        const payment = payments.find((p) => p.seq === u.seq);
+        if (!payment) reject(`There is no payment ${u.seq}.`);
+        if (payment.status !== 'awaiting_approval') reject(`Payment ${u.seq} is '${payment.status}', not awaiting approval.`);
+        if (u.actor.role !== 'supervisor' && u.actor.role !== 'admin') reject('Only a supervisor approves a reward payment.');
+        if (u.actor.id === payment.requestedBy) reject('Whoever made the finding may not approve its payment.');
+      },
+    },
+  );
+
+  async function payApproved(): Promise<void> {
+    for (const p of payments) {
+      if (p.status !== 'approved') continue;
+      try {
+        const receipt = await payReward({
+          idempotencyKey: p.idempotencyKey,
+          caseId: input.caseId,
+          workflowId,
+          seq: p.seq,
+          kind: p.kind,
+          amount: p.amount,
+          currency: p.currency,
+          payeeRef: input.payeeRef,
+          approvedBy: p.decidedBy,
+        });
+        p.status = 'paid';
+        p.paidAt = receipt.paidAt;
+        p.gatewayRef = receipt.gatewayRef;
+        if (receipt.status === 'claimable') p.claimable = true;
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        p.status = 'failed';
+        p.failure = err.cause?.message ?? err.message;
+        log.warn('reward payment failed for good', { caseId: input.caseId, seq: p.seq, failure: p.failure });
+      }
+      version++;
+    }
+  }
+
+  const settled = () => payments.every((p) => p.status === 'paid' || p.status === 'rejected' || p.status === 'failed');
+  const awaitingFinding = () => status === 'awaiting_preliminary_check' || status === 'awaiting_confirmation';
+
+  for (;;) {
+    await payApproved();
+    if (status === 'rejected' && settled()) break;
+    if (status === 'settling' && settled()) {
+      status = 'completed';
+      break;
+    }
+    const seen = version;
+    const wake = () => version !== seen || payments.some((p) => p.status === 'approved');
+    if (awaitingFinding()) {
+      const changed = await condition(wake, Math.max(0, decisionDueAt - Date.now()));
+      if (!changed && awaitingFinding()) {
+        // The finding never came: end with what was found (an instant reward already requested stays payable).
+        if (status === 'awaiting_preliminary_check') status = 'rejected';
+        else {
+          confirmation = { confirmed: false, by: SYSTEM.id, at: Date.now(), expired: true, note: 'no confirmation within the decision window' };
+          status = 'settling';
+        }
+        version++;
+      }
+    } else {
+      await condition(wake);
+    }
+  }
+  await condition(allHandlersFinished);
+  return view();
+}
