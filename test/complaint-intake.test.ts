@@ -9,6 +9,8 @@ import {
   supplementUpdate,
   INVALID_TRANSITION,
 } from '../workflows/complaint';
+import { getReporter } from '../db/cases';
+import { testKeyRing } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 
 let h: ComplaintHarness;
@@ -50,6 +52,24 @@ describe('missing information', () => {
     expect(supplemented).toBeGreaterThanOrEqual(requested + 3 * DAY);
     expect(supplemented).toBeLessThan(requested + 3 * DAY + 60_000);
     expect(Date.parse(view.deadline!.dueAt)).toBe(supplemented + 15 * DAY);
+  });
+
+  test('when the complainant supplements contact details, then only those fields change, consent is kept, and the stored reporter is updated', async () => {
+    const handle = await h.start({
+      missing: ['contact'],
+      reporter: { anonymous: false, name: 'Sun Li', consentToShareWithUnit: true },
+    });
+    await h.waitForEvent(handle, 'supplement_requested');
+    await handle.executeUpdate(supplementUpdate, { args: [{ actor: clerk, reporter: { phone: '13700001111' } }] });
+    const caseId = handle.workflowId.replace('complaint-', '');
+    const deadline = Date.now() + 10_000;
+    let stored = await getReporter(h.db.pool, testKeyRing, caseId);
+    while (stored?.phone !== '13700001111' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      stored = await getReporter(h.db.pool, testKeyRing, caseId);
+    }
+    expect(stored).toEqual({ anonymous: false, name: 'Sun Li', phone: '13700001111', consentToShareWithUnit: true });
+    expect((await handle.query(statusQuery)).reporterConsent).toBe(true);
   });
 
   test('when key information is never supplemented, then the case closes as insufficient exactly 7 days later', async () => {
