@@ -57,6 +57,8 @@ export function recipientsFor(event: CaseEvent, s: CaseState): string[] {
       return [supervisor, owner, ...unit];
     case 'review_upheld':
       return [...complainants, owner];
+    case 'deadline_tightened':
+      return [...unit, owner];
     case 'backlog_listed':
       return [supervisor, `provincial-inspection:${division}`];
     default:

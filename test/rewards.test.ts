@@ -108,6 +108,15 @@ test('when an inspector records a passed preliminary check, then the instant rew
   expect(history).not.toMatch(/13600002222|Zhao Lei/);
 });
 
+test('when the policy does not require approval, then the instant reward is paid on the passed preliminary check alone', async () => {
+  api.policy = parsePolicy({ governance: { rewards: { approvalRequired: false, instant: 120 } } });
+  const caseId = await report();
+  await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
+  await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+  const paid = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0]?.status === 'paid');
+  expect(paid.payments[0]).toMatchObject({ amount: 120, decidedBy: 'ecoloop' });
+});
+
 test('when whoever made the finding tries to approve its payment, then it is refused (409) and nothing is paid', async () => {
   const caseId = await report();
   await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });

@@ -121,19 +121,21 @@ describe('the early-warning watcher', () => {
   });
 
   test('when a watcher continues as new, then its window and its warning carry over', async () => {
-    const w = watcher('0.01:3710:11810', { continueAsNewAfterEvents: 12 });
+    const w = watcher('0.01:3710:11810', { continueAsNewAfterEvents: 10 });
     const handle = env.client.workflow.getHandle(w.workflowId);
     const now = await env.currentTimeMs();
     const ids = Array.from({ length: 6 }, nextCase);
-    let firstRun: string | undefined;
-    for (const [i, caseId] of ids.entries()) {
-      await send(w, { caseId, at: now + i, divisionCode: '370102' });
-      const t0 = Date.now(); await until(`complaint ${i + 1}`, () => handle.query(watcherStateQuery), (s) => s.entries === i + 1); console.log("DBG", i, Date.now() - t0);
-      firstRun ??= (await handle.describe()).runId;
-    }
+    await send(w, { caseId: ids[0], at: now, divisionCode: '370102' });
+    const firstRun = (await handle.describe()).runId;
+    for (const [i, caseId] of ids.slice(1, 3).entries()) await send(w, { caseId, at: now + i + 1, divisionCode: '370102' });
+    // Raising the warning takes the history past 10 events: the watcher continues as new with its window.
+    await until('the warning', () => warningsOf(w.workflowId), (rows) => rows.length === 1);
+    await until('a new run', async () => (await handle.describe()).runId, (runId) => runId !== firstRun);
+    for (const [i, caseId] of ids.slice(3).entries()) await send(w, { caseId, at: now + i + 3, divisionCode: '370102' });
     await until('the warning to gather all six', () => warningsOf(w.workflowId), (rows) => rows[0]?.case_ids.length === 6);
-    expect((await handle.describe()).runId).not.toBe(firstRun);
+    // Still one warning, raised by the third complaint: the new run knew the window and its warning.
     expect((await warningsOf(w.workflowId)).map((r) => r.warning_id)).toEqual([`W-M-${ids[2]}`]);
+    expect((await handle.describe()).runId).not.toBe(firstRun);
   });
 });
 

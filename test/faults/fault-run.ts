@@ -245,6 +245,8 @@ export class Driver {
   readonly statuses = new Map<number, number>();
   /** Failed attempts that never reached an answer (connection refused or reset). */
   networkErrors = 0;
+  /** The first few 5xx answers, for the report. */
+  readonly serverErrors: string[] = [];
   registered = 0;
   decided = 0;
   private waiters: Array<{ n: number; resolve: () => void }> = [];
@@ -277,6 +279,7 @@ export class Driver {
       try {
         res = await request(this.baseUrl, method, url, token, body, key);
         this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
+        if (res.status >= 500 && this.serverErrors.length < 10) this.serverErrors.push(`${res.status} ${method} ${url.replace(/EC-\d{4}-\d+/, ':id')}: ${res.body?.detail}`);
       } catch {
         this.networkErrors++;
       }
@@ -323,6 +326,7 @@ export class Driver {
     for (;;) {
       const res = await request(this.baseUrl, 'GET', `/v1/complaints/${caseId}`, this.tokens.clerk).catch(() => undefined);
       if (res) this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
+      if (res && res.status >= 500 && this.serverErrors.length < 10) this.serverErrors.push(`${res.status} GET /v1/complaints/:id: ${res.body?.detail}`);
       if (res?.status === 200 && res.body.status === status) return;
       if (res && res.status !== 200 && res.status < 500) throw new Error(`GET ${caseId} answered ${res.status}: ${JSON.stringify(res.body)}`);
       if (Date.now() > deadline) throw new Error(`${caseId} did not reach '${status}' in 4 minutes: ${res?.status} ${res?.body?.status}`);

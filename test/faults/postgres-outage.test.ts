@@ -118,5 +118,5 @@ test('when PostgreSQL stops mid-run, then the API answers 503, activities retry,
   });
   expect(driver.statuses.get(503) ?? 0).toBeGreaterThan(0);
   expect(driver.statuses.get(500) ?? 0).toBe(0);
-  process.stdout.write(`postgres outage: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors })}\n`);
+  process.stdout.write(`postgres outage: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`);
 });

@@ -89,5 +89,5 @@ test('when the Temporal server is stopped mid-run and restarted on its database,
   });
   expect(unavailable).toBeGreaterThan(0);
   expect(driver.statuses.get(500) ?? 0).toBe(0);
-  process.stdout.write(`temporal restart: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors })}\n`);
+  process.stdout.write(`temporal restart: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`);
 });

@@ -73,5 +73,5 @@ test('when the worker is killed with SIGKILL mid-run and restarted, then every c
     maxRedeliveries: worker.kills * 50,
   });
   expect(worker.kills).toBe(2);
-  process.stdout.write(`worker kill: ${JSON.stringify({ ...verdict, kills: worker.kills, statuses: Object.fromEntries(driver.statuses) })}\n`);
+  process.stdout.write(`worker kill: ${JSON.stringify({ ...verdict, kills: worker.kills, statuses: Object.fromEntries(driver.statuses), serverErrors: driver.serverErrors })}\n`);
 });
