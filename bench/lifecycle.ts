@@ -60,6 +60,11 @@ const policy = parsePolicy({
   urgent: {},
 });
 const UPDATES = 4;
+/**
+ * A case's deadline clocks while it waits for a decision: acceptance, handling, callback (none while
+ * the result is under review). Each is a timer started and, when the decision comes, cancelled.
+ */
+const TIMED_WAITS = 3;
 
 /** What one workflow's history holds, by kind. */
 async function historyShape(client: Client, workflowId: string): Promise<string> {
@@ -99,7 +104,7 @@ main(async () => {
       const handle = await stack.rawClient.workflow.start(lifecycleBaselineWorkflow, {
         taskQueue: rawQueue,
         workflowId: id,
-        args: [{ updates: UPDATES, waitTimeoutMs: 30 * 60_000, finalTimerMs: monitoringMs }],
+        args: [{ updates: UPDATES, timedWaits: TIMED_WAITS, waitTimeoutMs: 30 * 60_000, finalTimerMs: monitoringMs }],
       });
       rawIds.push(id);
       for (let step = 1; step <= UPDATES; step++) await handle.executeUpdate(stepUpdate, { args: [step] });

@@ -13,7 +13,9 @@ export const stepUpdate = defineUpdate<number, [number]>('step');
 export interface LifecycleBaselineInput {
   /** Updates to wait for, one after the other (EcoLoop's decisions). */
   updates: number;
-  /** Each wait is a condition with this timeout, i.e. one timer per wait (EcoLoop's deadline timers). */
+  /** The first this many waits have a timeout, i.e. a timer each (EcoLoop's deadline clocks); the others none. */
+  timedWaits: number;
+  /** The timeout of a timed wait. */
   waitTimeoutMs: number;
   /** A final durable timer (EcoLoop's monitoring window before the archive). */
   finalTimerMs: number;
@@ -28,7 +30,8 @@ export async function lifecycleBaselineWorkflow(input: LifecycleBaselineInput): 
   });
   while (received < input.updates) {
     const seen = received;
-    await condition(() => received > seen, input.waitTimeoutMs);
+    if (seen < input.timedWaits) await condition(() => received > seen, input.waitTimeoutMs);
+    else await condition(() => received > seen);
   }
   await sleep(input.finalTimerMs);
   return received;

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     const lines = [
       '',
       'EcoLoop is running.',
-      `  API:          ${apiUrl}   (health: ${apiUrl}/health)`,
+      `  API:          ${apiUrl}   (health: ${apiUrl}/health, docs: ${apiUrl}/docs)`,
       `  Temporal UI:  ${temporalUiUrl ?? '(external Temporal; set TEMPORAL_UI_URL)'}`,
       `  Temporal:     ${temporalAddress}${temporal ? `   (dev server, data in ${path.join(data, 'temporal.sqlite')})` : ''}`,
       `  PostgreSQL:   ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}${postgres ? `   (embedded, data in ${path.join(data, 'postgres')})` : ''}`,

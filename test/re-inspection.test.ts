@@ -28,7 +28,7 @@ let h: ComplaintHarness;
 let client: Client;
 
 const CST = defaultPolicy.calendar.utcOffsetMinutes;
-const policy = defaultPolicy.supervision.reInspection;
+const policy = { ...defaultPolicy.supervision.reInspection, escalate: false };
 const A = '370102';
 const B = '370203';
 const C = '370305';

@@ -144,6 +144,27 @@ async function describeCaseWorkflow(id: string) {
   }
 }
 
+/** Wait until the worker polls for workflow tasks: /health answers before it has bundled the workflows. */
+async function waitForWorker(): Promise<void> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+  try {
+    await eventually(
+      'the worker polls its task queue',
+      async () => {
+        const { pollers } = await connection.workflowService.describeTaskQueue({
+          namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+          taskQueue: { name: env.TEMPORAL_TASK_QUEUE ?? 'ecoloop' },
+          taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+        });
+        return pollers?.length ? true : undefined;
+      },
+      120_000,
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
 function api(pathname: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${ports.api}${pathname}`, {
     ...init,
@@ -292,8 +313,21 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
     const description = await describeCaseWorkflow(caseId!);
     expect({ status: description.status.name, runId: description.runId }).toEqual({ status: 'RUNNING', runId });
 
-    const accepted = await api(`/v1/complaints/${caseId}/accept`, { method: 'POST', body: JSON.stringify({ unitId: 'unit-1' }) });
-    expect(accepted.status).toBe(200);
-    expect(await accepted.json()).toMatchObject({ caseId, status: 'handling', unitId: 'unit-1' });
-  }, 240_000);
+    // A decision is an Update, which the restarted worker must run. On a loaded machine the API may
+    // give up waiting (503); the Idempotency-Key makes a repeat the same Update, never a second one.
+    await waitForWorker();
+    const accepted = await eventually(
+      'the accept decision is answered',
+      async () => {
+        const res = await api(`/v1/complaints/${caseId}/accept`, {
+          method: 'POST',
+          headers: { 'idempotency-key': `restart-accept-${caseId}` },
+          body: JSON.stringify({ unitId: 'unit-1' }),
+        });
+        return res.status === 503 ? undefined : { status: res.status, body: await res.json() };
+      },
+      60_000,
+    );
+    expect(accepted).toEqual({ status: 200, body: expect.objectContaining({ caseId, status: 'handling', unitId: 'unit-1' }) });
+  }, 360_000);
 });
