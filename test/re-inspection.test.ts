@@ -12,7 +12,6 @@ import {
   reInspectionWorkflow,
   recordFindingUpdate,
   type InspectionView,
-  type ReInspectionOutcome,
 } from '../workflows/re-inspection';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';
@@ -28,7 +27,7 @@ let h: ComplaintHarness;
 let client: Client;
 
 const CST = defaultPolicy.calendar.utcOffsetMinutes;
-const policy = { ...defaultPolicy.supervision.reInspection, escalate: false };
+const policy = defaultPolicy.supervision.reInspection;
 const A = '370102';
 const B = '370203';
 const C = '370305';
@@ -38,7 +37,7 @@ const handlerInspector: Actor = { id: 'insp-b1', role: 'clerk' };
 let quarter: string;
 let cases: Map<string, ComplaintHandle>;
 let openCaseId: string;
-let outcome: ReInspectionOutcome;
+let run: WorkflowHandle<typeof reInspectionWorkflow>;
 
 async function closeCase(divisionCode: string, acceptedBy: Actor = clerk): Promise<ComplaintHandle> {
   const handle = await h.start({ divisionCode, reporter: { anonymous: true, consentToShareWithUnit: false } });
@@ -71,7 +70,6 @@ async function inspection(caseId: string, predicate: (v: InspectionView) => bool
   }
 }
 
-async function dbgSleep(ms: number) { const t=Date.now(); console.log('sleep', ms/3600000, 'h; server', new Date(await h.env.currentTimeMs()).toISOString()); await h.sleep(ms); console.log('slept', Date.now()-t, 'ms real'); }
 const caseIdOf = (handle: ComplaintHandle) => handle.workflowId.replace('complaint-', '');
 
 beforeAll(async () => {
@@ -94,9 +92,16 @@ beforeAll(async () => {
 
   // 02:00 on the first day of the next quarter, when the Schedule fires.
   const end = quarterPeriod(quarter, CST).to;
-  await dbgSleep(end + 2 * HOUR - (await h.env.currentTimeMs()));
-  const run = await startReInspection(quarter, `re-inspection-${quarter}`);
-  outcome = await run.result();
+  await h.sleep(end + 2 * HOUR - (await h.env.currentTimeMs()));
+  run = await startReInspection(quarter, `re-inspection-${quarter}`);
+  // The quarter's workflow runs until every inspection has its finding; wait until all have started.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const inspections = await getInspections(h.db.pool, quarter).catch(() => []);
+    if (inspections.length && inspections.every((i) => i.startedAt)) break;
+    if (Date.now() > deadline) throw new Error(`the inspections did not start: ${JSON.stringify(inspections)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 afterAll(async () => {
   await h?.teardown();
@@ -115,7 +120,7 @@ describe('the quarterly draw', () => {
       expect(drawnThere).toBe(sampleSize(closedThere, policy.share, policy.minPerDivision));
     }
     expect(inspections.map((i) => i.caseId)).toEqual(stored.drawn);
-    expect(outcome).toMatchObject({ quarter, population: 15, drawn: 4, started: 4, unassigned: [] });
+    expect(inspections.map((i) => i.status)).toEqual(['in_progress', 'in_progress', 'in_progress', 'in_progress']);
   });
 
   test('when inspectors are assigned, then each covers the division, is active, and never handled the case', async () => {
@@ -143,7 +148,7 @@ describe('the quarterly draw', () => {
   test('when the quarter is run again (a backfill of a quarter already drawn), then it keeps its draw and starts no inspection twice', async () => {
     const before = (await getStoredDraw(h.db.pool, 're_inspection', quarter))!;
     const again = await (await startReInspection(quarter, `re-inspection-${quarter}-again`)).result();
-    expect(again).toMatchObject({ quarter, drawn: 4, started: 0 });
+    expect(again).toMatchObject({ quarter, population: 15, drawn: 4, started: 0, unassigned: [] });
     const after = (await getStoredDraw(h.db.pool, 're_inspection', quarter))!;
     expect(after).toEqual(before);
     expect(await getInspections(h.db.pool, quarter)).toHaveLength(4);
@@ -165,7 +170,7 @@ describe('inspections', () => {
       .executeUpdate(recordFindingUpdate, { args: [{ actor: { id: 'insp-a1', role: 'inspector' }, finding: 'rectified' }] })
       .catch((e) => e);
     expect(stranger).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(stranger.cause.message).toMatch(/assigned to another inspector/);
+    expect(stranger.cause?.message).toMatch(/assigned to another inspector/);
 
     const note = 'The dust screen was removed after the case closed';
     const view = await updates.executeUpdate(recordFindingUpdate, {
@@ -192,7 +197,7 @@ describe('inspections', () => {
     expect(JSON.stringify(published)).not.toContain('Li Wei');
   });
 
-  test.skip('when the inspector finds the case rectified, then nothing is reopened, no one is held to account, and the result is published', async () => {
+  test('when the inspector finds the case rectified, then nothing is reopened, no one is held to account, and the result is published', async () => {
     const [target] = await pick(B);
     await inspection(target.caseId);
     const view = await client.workflow
@@ -214,22 +219,22 @@ describe('inspections', () => {
     const [first, second] = policy.remindAt.map((f) => pointBetween(startedAt, dueAt, f));
     const at = (ms: number) => new Date(ms).toISOString();
 
-    await dbgSleep(first - HOUR - (await h.env.currentTimeMs()));
+    await h.sleep(first - HOUR - (await h.env.currentTimeMs()));
     expect((await inspection(target.caseId)).reminders).toEqual([]);
-    await dbgSleep(2 * HOUR);
+    await h.sleep(2 * HOUR);
     let view = await inspection(target.caseId, (v) => v.reminders.length === 1, 'the first reminder');
     expect(view.reminders).toEqual([{ n: 1, at: at(first) }]);
 
-    await dbgSleep(second - HOUR - (await h.env.currentTimeMs()));
+    await h.sleep(second - HOUR - (await h.env.currentTimeMs()));
     expect((await inspection(target.caseId)).reminders).toHaveLength(1);
-    await dbgSleep(2 * HOUR);
+    await h.sleep(2 * HOUR);
     view = await inspection(target.caseId, (v) => v.reminders.length === 2, 'the second reminder');
     expect(view.reminders[1]).toEqual({ n: 2, at: at(second) });
     expect(view.overdue).toBe(false);
 
-    await dbgSleep(dueAt - HOUR - (await h.env.currentTimeMs()));
+    await h.sleep(dueAt - HOUR - (await h.env.currentTimeMs()));
     expect((await inspection(target.caseId)).overdue).toBe(false);
-    await dbgSleep(2 * HOUR);
+    await h.sleep(2 * HOUR);
     view = await inspection(target.caseId, (v) => v.overdue, 'the deadline');
 
     const [stored] = await getInspections(h.db.pool, quarter, target.caseId);
@@ -243,5 +248,26 @@ describe('inspections', () => {
       { event_type: 'inspection_overdue', recipient: `inspector:${target.inspectorId}` },
       { event_type: 'inspection_overdue', recipient: `supervisor:${A}` },
     ]);
+  });
+  test('when every inspection has its finding, then the quarter ends with its findings counted', async () => {
+    const [overdue, other] = await pick(A);
+    for (const [target, finding] of [[overdue, 'false_report'], [other, 'rectified']] as const) {
+      await client.workflow.getHandle(inspectionWorkflowIdFor(quarter, target.caseId)).executeUpdate(recordFindingUpdate, {
+        args: [{ actor: { id: target.inspectorId!, role: 'inspector' }, finding, note: 'Checked on site', responsiblePerson: 'Zhao Lei' }],
+      });
+    }
+    expect(await run.result()).toEqual({
+      quarter,
+      seed: reInspectionSeed(quarter),
+      population: 15,
+      drawn: 4,
+      started: 4,
+      findings: { rectified: 2, not_rectified: 1, false_report: 1 },
+      failed: 0,
+      unassigned: [],
+    });
+    const [falseReport] = await getInspections(h.db.pool, quarter, overdue.caseId);
+    expect(falseReport).toMatchObject({ finding: 'false_report', published: true, accountability: { responsiblePerson: 'Zhao Lei', finding: 'false_report' } });
+    expect(await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter })).toHaveLength(4);
   });
 });

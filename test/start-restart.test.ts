@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../api/auth';
-import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
+import { DEVELOPMENT_JWT_SECRET, configVariables } from '../runtime/config';
 import { freePort } from './support/ports';
 
 /**
@@ -152,8 +152,8 @@ async function waitForWorker(): Promise<void> {
       'the worker polls its task queue',
       async () => {
         const { pollers } = await connection.workflowService.describeTaskQueue({
-          namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-          taskQueue: { name: env.TEMPORAL_TASK_QUEUE ?? 'ecoloop' },
+          namespace: 'default',
+          taskQueue: { name: 'ecoloop' },
           taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
         });
         return pollers?.length ? true : undefined;
@@ -208,9 +208,13 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecoloop-start-'));
   // When we are root, the embedded PostgreSQL runs as the `postgres` user, which must traverse it.
   fs.chmodSync(dataDir, 0o755);
-  env = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir };
-  // Nothing given: npm start runs its own Temporal dev server and PostgreSQL, as on a fresh clone.
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'JWT_SECRET', 'POLICY_FILE']) delete env[name];
+  // Nothing given, as on a fresh clone: npm start runs its own Temporal dev server and PostgreSQL.
+  // Only the paths of the Temporal binaries that the global setup found are kept.
+  env = { ...process.env };
+  for (const name of configVariables) {
+    if (name !== 'TEMPORAL_CLI_PATH' && name !== 'TEMPORAL_TEST_SERVER_PATH') delete env[name];
+  }
+  Object.assign(env, { NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir });
   // Without JWT_SECRET (and not in production), npm start's API verifies with the development secret.
   token = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-1', role: 'clerk' });
 });

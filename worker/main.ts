@@ -7,6 +7,7 @@ import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryptio
 import { resealReporters } from '../db/reporters';
 import { createLogger, installTemporalRuntimeLogging } from '../runtime/logger';
 import { createWorker } from './worker';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 import { registerSearchAttributes } from './search-attributes';
 import { startNotificationSender } from './notification-sender';
 import { ensureSupervisionSchedules } from './schedules';
@@ -42,7 +43,11 @@ async function main(): Promise<void> {
   // Activities that message other workflows use an ordinary client.
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  // The bundle `npm run build:workflows` wrote, when it is current: no webpack run at every start.
+  const prebuilt = prebuiltWorkflowBundle();
+  log.info(prebuilt.reason);
   const worker = await createWorker({
+    workflowBundle: prebuilt.bundle,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -12,8 +12,9 @@ import { workflowsPath } from './worker';
 
 const projectRoot = path.resolve(__dirname, '..');
 export const prebuiltBundlePath = path.join(projectRoot, 'dist', 'workflow-bundle.js');
-/** What the bundle is built from (the workflow sandbox imports nothing else of the project). */
+/** What the bundle is built from (the workflow sandbox imports nothing else of the project), and the lockfile of its packages. */
 const sourceDirs = ['workflows', 'domain'].map((dir) => path.join(projectRoot, dir));
+const lockfile = path.join(projectRoot, 'package-lock.json');
 
 function newestSourceMtime(dir: string): number {
   let newest = 0;
@@ -36,9 +37,9 @@ export interface PrebuiltBundle {
 export function prebuiltWorkflowBundle(file = prebuiltBundlePath): PrebuiltBundle {
   if (!fs.existsSync(file)) return { reason: `no prebuilt bundle at ${file}; bundling workflows at start-up` };
   const built = fs.statSync(file).mtimeMs;
-  const newest = Math.max(...sourceDirs.map(newestSourceMtime));
+  const newest = Math.max(...sourceDirs.map(newestSourceMtime), fs.existsSync(lockfile) ? fs.statSync(lockfile).mtimeMs : 0);
   if (newest > built) {
-    return { reason: `${file} is older than the workflow sources; bundling workflows at start-up (run npm run build:workflows)` };
+    return { reason: `${file} is older than the workflow sources or package-lock.json; bundling workflows at start-up (run npm run build:workflows)` };
   }
   return { bundle: { codePath: file }, reason: `using the prebuilt workflow bundle ${file}` };
 }

@@ -30,6 +30,9 @@ CREATE INDEX case_rate_facts_at_idx ON case_rate_facts (at) INCLUDE (kind, passe
 --                         result_submitted before it), on time when that reply came by the deadline in
 --                         force when it was submitted (the last earlier event that carries a deadline);
 --   callback_answered  -> satisfaction, when the complainant answered: passed when (basically) satisfied.
+-- Every lookup walks the case's own events through the primary key (case_id, seq), a handful of
+-- rows; `type || ''` keeps the planner off the (type, at) index, which stale statistics during a
+-- bulk load can make look selective and which would cost a scan of all events of that type.
 CREATE FUNCTION rate_facts_of(e_case_id text, e_seq integer, e_type text, e_at timestamptz, e_data jsonb)
 RETURNS SETOF case_rate_facts LANGUAGE sql STABLE AS $$
   SELECT e_case_id,
@@ -46,26 +49,26 @@ RETURNS SETOF case_rate_facts LANGUAGE sql STABLE AS $$
     FROM cases c
     LEFT JOIN LATERAL (
       SELECT r.seq, r.at FROM case_events r
-       WHERE e_type = 'result_approved' AND r.case_id = e_case_id AND r.seq < e_seq AND r.type = 'result_submitted'
+       WHERE e_type = 'result_approved' AND r.case_id = e_case_id AND r.seq < e_seq AND r.type || '' = 'result_submitted'
        ORDER BY r.seq DESC LIMIT 1
     ) reply ON true
     LEFT JOIN LATERAL (
       SELECT d.deadline_at FROM case_events d
        WHERE d.case_id = e_case_id
-         AND ((e_type = 'accepted' AND d.seq < e_seq AND d.type = 'registered_for_acceptance')
+         AND ((e_type = 'accepted' AND d.seq < e_seq AND d.type || '' = 'registered_for_acceptance')
            OR (e_type = 'result_approved' AND d.seq < reply.seq AND d.deadline_at IS NOT NULL))
        ORDER BY d.seq DESC LIMIT 1
     ) due ON true
     LEFT JOIN LATERAL (
       SELECT coalesce(u.data->>'to', u.data->>'unitId') AS unit_id FROM case_events u
-       WHERE u.case_id = e_case_id AND u.seq <= e_seq AND u.type IN ('accepted', 'transferred')
+       WHERE u.case_id = e_case_id AND u.seq <= e_seq AND u.type || '' IN ('accepted', 'transferred')
        ORDER BY u.seq DESC LIMIT 1
     ) unit ON true
    WHERE c.case_id = e_case_id
      AND (e_type = 'accepted'
        OR (e_type = 'callback_answered' AND e_data->>'outcome' IN ('satisfied', 'basically_satisfied', 'dissatisfied'))
        OR (e_type = 'result_approved' AND reply.seq IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM case_events p WHERE p.case_id = e_case_id AND p.seq < e_seq AND p.type = 'result_approved')))
+           AND NOT EXISTS (SELECT 1 FROM case_events p WHERE p.case_id = e_case_id AND p.seq < e_seq AND p.type || '' = 'result_approved')))
 $$;
 
 -- Every writer of case_events (the projection, the benchmark's bulk load, tests) gets the facts

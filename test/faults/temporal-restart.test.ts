@@ -8,6 +8,7 @@ import { uniqueTaskQueue } from '../support/temporal';
 import {
   Driver,
   FaultWorker,
+  request,
   sleep,
   startApi,
   startReceiver,
@@ -25,7 +26,8 @@ import {
  */
 
 const COUNT = 200;
-const OUTAGE_MS = 8_000;
+/** Longer than the API's Temporal timeout (10 s), so that requests in flight get their 503. */
+const OUTAGE_MS = 15_000;
 
 let dir: string;
 let server: DevServer;
@@ -65,15 +67,24 @@ afterAll(async () => {
 });
 
 test('when the Temporal server is stopped mid-run and restarted on its database, then every case finishes and no case, event or notification is lost or doubled', async () => {
-  const driver = new Driver(api.baseUrl, await tokens(), COUNT);
+  const t = await tokens();
+  const driver = new Driver(api.baseUrl, t, COUNT);
   const driving = driver.drive();
 
   await driver.whenRegistered(COUNT / 3);
+  const down = Date.now();
   await server.stop();
-  const before = driver.statuses.get(503) ?? 0;
-  await sleep(OUTAGE_MS);
-  // While it was down, the API said so: 503, nothing changed, retry later.
-  const unavailable = (driver.statuses.get(503) ?? 0) - before;
+  // While it is down, the API says so: a 503 problem document (after its Temporal timeout), and nothing is numbered or started.
+  const register = await request(
+    api.baseUrl,
+    'POST',
+    '/v1/complaints',
+    t.clerk,
+    { channel: 'web', category: 'water', divisionCode: '370102', title: 'During the outage', description: 'Oil on the river.' },
+    'temporal-outage-registration-1',
+  );
+  expect(register).toMatchObject({ status: 503, contentType: expect.stringContaining('application/problem+json'), body: { status: 503 } });
+  await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
   server = await startServer();
 
   await driving;
@@ -87,7 +98,7 @@ test('when the Temporal server is stopped mid-run and restarted on its database,
     // The notification sender needs only PostgreSQL: it was never cut off, so each key goes out exactly once.
     maxRedeliveries: 0,
   });
-  expect(unavailable).toBeGreaterThan(0);
+  expect(driver.statuses.get(503) ?? 0).toBeGreaterThan(0);
   expect(driver.statuses.get(500) ?? 0).toBe(0);
   process.stdout.write(`temporal restart: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`);
 });
