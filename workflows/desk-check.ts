@@ -43,8 +43,7 @@ export function scheduledTime(): number {
   const typed = info.typedSearchAttributes.get(scheduledStartTimeKey);
   if (typed) return typed.getTime();
   // eslint-disable-next-line @typescript-eslint/no-deprecated
-  const untyped = info.searchAttributes?.[scheduledStartTimeKey.name]?.[0];
-  if (untyped instanceof Date || typeof untyped === 'string') return new Date(untyped).getTime();
+
   return info.startTime.getTime();
 }
 
