@@ -10,7 +10,8 @@ import { complaints, projectionRows, type GeneratedComplaint } from './generator
  * (`npm start`; API_URL, default http://127.0.0.1:3000) with a realistic month of complaints
  * through the API, as a clerk, the units and a supervisor would: each complaint is registered with
  * its receipt time, then taken as far as its generated plan has got by now (accepted, replied,
- * approved, called back, or forwarded). Then it asks for the monthly reports of the months touched.
+ * approved, called back, or forwarded), with a flare-up of complaints about one site in the last
+ * three days, which the early-warning watchers catch. Then it asks for the monthly reports of the months touched.
  * Afterwards: cases in the Temporal UI, early warnings at GET /v1/warnings, and real reports.
  * Safe to run again with the same seed: registrations carry Idempotency-Keys.
  */
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   const now = Date.now();
   const seed = Number(args.seed);
   const total = Number(args.cases);
-  const list = [...complaints({ seed, from: now - Number(args.days) * 86_400_000, to: now, count: total, firstNumber: 1 })];
+  const list = [...complaints({ seed, from: now - Number(args.days) * 86_400_000, to: now, count: total, firstNumber: 1, flareUp: { since: now - 3 * 86_400_000, share: 0.25 } })];
   process.stderr.write(`Filling ${API} with ${total} complaints received over the last ${args.days} days (seed ${seed})\n`);
   let next = 0;
   const workers = Array.from({ length: Number(args.concurrency) }, async () => {

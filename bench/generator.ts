@@ -153,6 +153,8 @@ export interface GeneratorOptions {
   firstNumber?: number;
   /** Local time offset of the daily rhythm (minutes; China Standard Time by default). */
   utcOffsetMinutes?: number;
+  /** A flare-up: from `since`, this share of complaints are about one site (the first of `sitesOf`), as before an early warning. */
+  flareUp?: { since: number; share: number };
 }
 
 const HOUR = 3_600_000;
@@ -198,11 +200,12 @@ export function* complaints(options: GeneratorOptions): Generator<GeneratedCompl
     }
     times.sort((a, b) => a - b);
     for (const receivedAt of times) {
-      const cityPrefix = pick(rnd, cityWeights);
+      const flaring = options.flareUp && receivedAt >= options.flareUp.since && rnd() < options.flareUp.share ? sites[0] : undefined;
+      const cityPrefix = flaring ? flaring.divisionCode.slice(0, 4) : pick(rnd, cityWeights);
       const city = shandongCities.find((c) => c.prefix === cityPrefix)!;
       // About one complaint in five is about a known site, which draws repeated complaints.
       const citySites = sitesByCity.get(cityPrefix) ?? [];
-      const site = rnd() < 0.2 && citySites.length ? pick(rnd, citySites.map((s) => [s, s.weight] as const)) : undefined;
+      const site = flaring ?? (rnd() < 0.2 && citySites.length ? pick(rnd, citySites.map((s) => [s, s.weight] as const)) : undefined);
       const category = site?.category ?? pick(rnd, categoryWeights);
       const county = site ? { code: site.divisionCode } : city.counties[Math.floor(rnd() * city.counties.length)];
       const located = site || rnd() < 0.85;

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { createWorker } from '../worker/worker';
@@ -22,7 +22,10 @@ export interface WorkerMemory {
 
 async function main(): Promise<void> {
   const env = process.env;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
   const keyRing = keyRingFromConfig(env);
   const dataConverter = encryptingDataConverter(keyRing);
   const pool = createPool(env.DATABASE_URL!, { max: Number(env.BENCH_PG_POOL_MAX ?? 10) });

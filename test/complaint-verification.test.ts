@@ -70,23 +70,23 @@ describe('compliance review', () => {
 });
 
 describe('callback', () => {
-  test('when the complainant is satisfied, then the case closes as resolved and is monitored for 120 days before it is archived', async () => {
+  test('when the complainant is satisfied, then the case closes as resolved and is monitored for 150 days before it is archived', async () => {
     const handle = await h.start();
     await toCallback(handle);
     let view = await handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'basically_satisfied' }] });
     expect(view).toMatchObject({ status: 'closed', closure: 'resolved' });
     const closedAt = Date.parse(view.closedAt!);
     expect(Date.parse(view.reviewRequestUntil!)).toBe(closedAt + 30 * DAY);
-    expect(Date.parse(view.monitoringUntil!)).toBe(closedAt + 120 * DAY);
+    expect(Date.parse(view.monitoringUntil!)).toBe(closedAt + 150 * DAY);
 
-    await h.sleep(120 * DAY - HOUR);
+    await h.sleep(150 * DAY - HOUR);
     expect((await handle.query(statusQuery)).status).toBe('closed');
     await h.sleep(2 * HOUR);
     const outcome = await handle.result();
     expect(outcome.closure).toBe('resolved');
     view = await handle.query(statusQuery);
     expect(view.status).toBe('archived');
-    expect(eventAt(view, 'archived')).toBe(closedAt + 120 * DAY);
+    expect(eventAt(view, 'archived')).toBe(closedAt + 150 * DAY);
     await h.recordHistory(handle, 'resolved-archived');
   });
 

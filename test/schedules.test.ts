@@ -112,6 +112,7 @@ describe('backfill and review through the API', () => {
   let base: string;
 
   beforeAll(async () => {
+    await ensure(defaultPolicy);
     // The supervision routes under this file's Schedule ids.
     const app = express();
     app.use(express.json());
@@ -132,7 +133,7 @@ describe('backfill and review through the API', () => {
       headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+    return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any };
   }
 
   async function eventually(path: string, token: string, predicate: (body: any) => boolean): Promise<any> {

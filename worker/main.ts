@@ -23,6 +23,14 @@ async function main(): Promise<void> {
     log.fatal('TEMPORAL_ADDRESS and DATABASE_URL are required (npm start sets both for a single machine)');
     process.exit(78);
   }
+  // The policy document: a bad POLICY_FILE stops the worker here, before it does anything.
+  let policy;
+  try {
+    policy = loadPolicy(config.POLICY_FILE);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'invalid policy');
+    process.exit(78);
+  }
   installTemporalRuntimeLogging(log);
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   await migrate(pool, (msg) => log.info(msg));
@@ -52,12 +60,11 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, keyRing, policy: () => loadPolicy(config.POLICY_FILE) },
+    activityDeps: { client, keyRing, policy: () => policy },
     dataConverter,
   });
   // Supervision Schedules (daily desk check, quarterly re-inspection): created, or brought up to the policy.
   try {
-    const policy = loadPolicy(config.POLICY_FILE);
     const schedules = await ensureSupervisionSchedules(client, { policy, taskQueue: config.TEMPORAL_TASK_QUEUE });
     log.info({ schedules }, 'supervision schedules in place');
   } catch (err) {
@@ -65,14 +72,14 @@ async function main(): Promise<void> {
   }
   // Backlog Schedules (daily scan, yearly sort): created, or brought up to the policy.
   try {
-    const schedules = await ensureGovernanceSchedules(client, { policy: loadPolicy(config.POLICY_FILE), taskQueue: config.TEMPORAL_TASK_QUEUE });
+    const schedules = await ensureGovernanceSchedules(client, { policy, taskQueue: config.TEMPORAL_TASK_QUEUE });
     log.info({ schedules }, 'backlog schedules in place');
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not create or update the backlog schedules');
   }
   // Report Schedules (monthly on the 1st, quarterly): created, or brought up to the policy.
   try {
-    const schedules = await ensureReportSchedules(client, { policy: loadPolicy(config.POLICY_FILE), taskQueue: config.TEMPORAL_TASK_QUEUE });
+    const schedules = await ensureReportSchedules(client, { policy, taskQueue: config.TEMPORAL_TASK_QUEUE });
     log.info({ schedules }, 'report schedules in place');
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not create or update the report schedules');

@@ -20,15 +20,16 @@ import { INVALID_TRANSITION } from './complaint';
 
 type Activities = ReturnType<typeof createActivities>;
 
-// Database work is never given up: an outage only delays it. Reopening a case is retried for a
-// while (it waits for the case's projection), then the failure surfaces in the update.
+// Database work is never given up: an outage only delays it.
 const { drawDeskCheck, recordDeskReview, recordDeskReturn, completeDeskCheck } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+// Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
+// failure, so what is retried is only an unreachable server: retried until it answers.
 const { reopenCase } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /** Set by Temporal on every run a Schedule starts, backfills included: the nominal time of the run. */
@@ -40,11 +41,8 @@ const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTi
  */
 export function scheduledTime(): number {
   const info = workflowInfo();
-  const typed = info.typedSearchAttributes.get(scheduledStartTimeKey);
-  if (typed) return typed.getTime();
-  // eslint-disable-next-line @typescript-eslint/no-deprecated
-
-  return info.startTime.getTime();
+  const scheduled = info.typedSearchAttributes.get(scheduledStartTimeKey);
+  return scheduled ? scheduled.getTime() : info.startTime.getTime();
 }
 
 export interface DeskCheckInput {

@@ -35,9 +35,11 @@ const {
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+// Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
+// failure, so what is retried is only an unreachable server: retried until it answers.
 const { reopenCase } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /** Inspections started at once (each start is a round trip to the server). */
