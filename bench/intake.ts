@@ -27,13 +27,13 @@ import {
  * bare Temporal client starts an empty workflow on the same server in the same run, at the same
  * concurrency. Two figures:
  *
- * - the intake path: raw, API, API, raw (so that a server slowing down as its database grows
- *   weighs on both alike), with no EcoLoop worker on the API's task queue: what a registration
+ * - the intake path: rounds of raw, API, API, raw (so that a server slowing down as its database
+ *   grows, or a shared machine's varying load, weighs on both alike), with no EcoLoop worker on the API's task queue: what a registration
  *   itself costs;
  * - the system: the API again, on a second task queue whose EcoLoop worker runs every new case
  *   (intake checks, projection) at the same time, on the same two cores.
  *
- *   npm run bench:intake -- [--concurrency 32] [--count 2000] [--duration 60] [--warmup 100] [--locations false]
+ *   npm run bench:intake -- [--concurrency 32] [--count 2000] [--duration 60] [--warmup 100] [--rounds 4] [--locations false]
  */
 
 const { values: args } = parseArgs({
@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     /** Seconds per side at most. */
     duration: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '100' },
+    /** Rounds of raw, API, API, raw: finer interleaving, for a machine whose background load varies. */
+    rounds: { type: 'string', default: '4' },
     /** Complaints with a location (each also feeds its grid cell's early-warning watcher); false: none. */
     locations: { type: 'string', default: 'true' },
   },
@@ -53,6 +55,7 @@ const count = Number(args.count);
 const durationMs = Number(args.duration) * 1000;
 const warmup = Number(args.warmup);
 const withLocations = args.locations !== 'false';
+const rounds = Number(args.rounds);
 
 const GOAL = 0.8;
 
@@ -68,6 +71,8 @@ function complaint(i: number) {
     reporter: { anonymous: false, name: 'Bench Reporter', phone: '13900000000' },
   };
 }
+
+const empty: LoadResult = { completed: 0, errors: 0, elapsedMs: 0, latencies: [], perSecond: 0 };
 
 function merge(a: LoadResult, b: LoadResult): LoadResult {
   const completed = a.completed + b.completed;
@@ -112,32 +117,37 @@ main(async () => {
     await viaApi(intakeApi, warmup, durationMs);
     await viaApi(systemApi, warmup, durationMs);
 
-    const half = Math.ceil(count / 2);
-    progress(`measuring: ${count} per side, concurrency ${concurrency}, raw / API / API / raw, then API with its worker`);
-    const raw1 = await raw(half, durationMs / 2);
-    const api1 = await viaApi(intakeApi, half, durationMs / 2);
-    const api2 = await viaApi(intakeApi, half, durationMs / 2);
-    const raw2 = await raw(half, durationMs / 2);
+    const each = Math.ceil(count / (2 * rounds));
+    progress(`measuring: ${count} per side, concurrency ${concurrency}, ${rounds} rounds of raw / API / API / raw, then API with its worker`);
+    let r: LoadResult | undefined;
+    let a: LoadResult | undefined;
+    const phaseMs = durationMs / (2 * rounds);
+    for (let round = 0; round < rounds; round++) {
+      const raw1 = await raw(each, phaseMs);
+      const api1 = await viaApi(intakeApi, each, phaseMs);
+      const api2 = await viaApi(intakeApi, each, phaseMs);
+      const raw2 = await raw(each, phaseMs);
+      r = [raw1, raw2].reduce((x, y) => merge(x, y), r ?? empty);
+      a = [api1, api2].reduce((x, y) => merge(x, y), a ?? empty);
+    }
     const system = await viaApi(systemApi, count, durationMs);
-    const r = merge(raw1, raw2);
-    const a = merge(api1, api2);
-    const ratio = a.perSecond / r.perSecond;
-    const systemRatio = system.perSecond / r.perSecond;
+    const ratio = a!.perSecond / r!.perSecond;
+    const systemRatio = system.perSecond / r!.perSecond;
 
     const row = (name: string, x: LoadResult) =>
       `| ${name} | ${fmt.n(x.completed)} | ${fmt.n(x.perSecond, 1)} | ${fmt.ms(percentile(x.latencies, 50))} | ${fmt.ms(percentile(x.latencies, 99))} | ${x.errors} |`;
     printSection('Intake', 'bench:intake', machine, [
-      `Concurrency ${concurrency}; at most ${count} operations or ${durationMs / 1000} s per row, after ${warmup} warm-up operations each. ${withLocations ? "Complaints carry a location, so each also feeds its grid cell's early-warning watcher (a signal-with-start)." : 'Complaints carry no location (no duplicate check, no early-warning watcher).'}`,
+      `Concurrency ${concurrency}; at most ${count} operations or ${durationMs / 1000} s per row (the first two rows in ${rounds} rounds of raw, API, API, raw), after ${warmup} warm-up operations each. ${withLocations ? "Complaints carry a location, so each also feeds its grid cell's early-warning watcher (a signal-with-start)." : 'Complaints carry no location (no duplicate check, no early-warning watcher).'}`,
       '',
       '| path | completed | per second | p50 | p99 | errors |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
-      row('bare Temporal client, empty workflow start', r),
-      row('HTTP API, POST /v1/complaints with Idempotency-Key (intake path)', a),
+      row('bare Temporal client, empty workflow start', r!),
+      row('HTTP API, POST /v1/complaints with Idempotency-Key (intake path)', a!),
       row('the same, with the EcoLoop worker running every new case', system),
       '',
       `**Ratio, intake path (API / raw): ${ratio.toFixed(2)}** (goal ≥ ${GOAL}: ${ratio >= GOAL ? 'met' : 'not met'}). ` +
         `With the worker processing each case on the same machine: ${systemRatio.toFixed(2)}.`,
-      ...(r.firstError || a.firstError || system.firstError ? ['', `First error: ${a.firstError ?? system.firstError ?? r.firstError}`] : []),
+      ...(r!.firstError || a!.firstError || system.firstError ? ['', `First error: ${a!.firstError ?? system.firstError ?? r!.firstError}`] : []),
     ]);
   } finally {
     await worker.stop();

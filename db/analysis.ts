@@ -27,6 +27,26 @@ import type { WarningKind } from '../domain/warning-window';
  */
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Run report queries with room to hash their grouping sets in memory (a month is some 100,000
+ * facts); the setting lasts for this transaction only.
+ */
+async function withWorkMem<T>(pool: Pool, fn: (db: Pick<Pool, 'query'>) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN READ ONLY`);
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
 const bySize = <T extends { count: number; key: string }>(a: T, b: T) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 // ---- Rates ----
@@ -51,26 +71,36 @@ interface RateCell {
  * event facts of case_rate_facts and the spot checks of spot_check_results. `monthStarts` buckets
  * the facts by month for a trend (1 = the first month).
  */
-export async function rateCells(pool: Pool, from: number, to: number, monthStarts: number[] = [from]): Promise<RateCell[]> {
-  const { rows } = await pool.query<{
+export async function rateCells(
+  pool: Pool,
+  from: number,
+  to: number,
+  options: { monthStarts?: number[]; overallOnly?: boolean } = {},
+): Promise<RateCell[]> {
+  const monthStarts = options.monthStarts ?? [from];
+  const [columns, sets] = options.overallOnly
+    ? ['NULL::int AS m, NULL AS city, NULL AS county, NULL AS unit_id, NULL AS category, 31 AS g', '(kind)']
+    : ['m, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g', '(kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category)'];
+  const { rows } = await withWorkMem(pool, (db) => db.query<{
     kind: string; m: number | null; city: string | null; county: string | null; unit_id: string | null; category: string | null;
     g: number; total: number; passed: number;
   }>(
-    `SELECT kind, m, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g,
-            count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
+    `SELECT kind, ${columns}, count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
        FROM (
          SELECT kind, passed, at, division_code, unit_id, category
            FROM case_rate_facts WHERE at >= $1 AND at < $2
          UNION ALL
          SELECT 'compliance', s.compliant, s.checked_at, c.division_code, s.unit_id, c.category
-           FROM spot_check_results s JOIN cases c ON c.case_id = s.case_id
+           FROM spot_check_results s
+           -- A lookup by primary key per spot check (LIMIT keeps it one), not a join over every case.
+           CROSS JOIN LATERAL (SELECT division_code, category FROM cases WHERE case_id = s.case_id LIMIT 1) c
           WHERE s.checked_at >= $1 AND s.checked_at < $2
        ) f,
        LATERAL (SELECT width_bucket(f.at, $3::timestamptz[]) AS m, substr(f.division_code, 1, 4) || '00' AS city,
                        f.division_code AS county) x
-      GROUP BY GROUPING SETS ((kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category))`,
+      GROUP BY GROUPING SETS (${sets})`,
     [iso(from), iso(to), monthStarts.map(iso)],
-  );
+  ));
   // GROUPING(m, city, county, unit_id, category): a bit set for each column that is not grouped.
   const dimensionOf: Record<number, RateDimension> = { 0b11111: 'overall', 0b01111: 'month', 0b10111: 'city', 0b11011: 'county', 0b11101: 'unit', 0b11110: 'category' };
   const cells = new Map<string, RateCell>();
@@ -132,7 +162,7 @@ function emptyCounts(): Counts {
 
 /** Complaints received in the period, the previous one and the same one a year before, in one scan. */
 async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Promise<[Counts, Counts, Counts]> {
-  const { rows } = await pool.query<{
+  const { rows } = await withWorkMem(pool, (db) => db.query<{
     p: number; category: string | null; division_code: string | null; channel: string | null; g: number; n: number; located: number; merged: number;
   }>(
     `SELECT p, category, division_code, channel, GROUPING(category, division_code, channel) AS g, count(*)::int AS n,
@@ -146,7 +176,7 @@ async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Pr
        ) scoped
       GROUP BY GROUPING SETS ((p), (p, category), (p, division_code), (p, channel), (p, category, division_code))`,
     periods.flatMap((p) => [iso(p.from), iso(p.to)]),
-  );
+  ));
   const out: [Counts, Counts, Counts] = [emptyCounts(), emptyCounts(), emptyCounts()];
   for (const r of rows) {
     const c = out[r.p];
@@ -289,8 +319,8 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
     receivedCounts(pool, [period, previous, lastYear]),
     hotspotCells(pool, period, analysis.hotspots.cellSizeDegrees, top.cells),
     titleWords(pool, period, policy),
-    rateCells(pool, period.from, period.to, months.map((m) => m.from)),
-    rateCells(pool, previous.from, previous.to),
+    rateCells(pool, period.from, period.to, { monthStarts: months.map((m) => m.from) }),
+    rateCells(pool, previous.from, previous.to, { overallOnly: true }),
     trendCounts(pool, months),
     warningsRaised(pool, period),
   ]);

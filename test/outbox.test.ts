@@ -3,6 +3,7 @@ import { toView, type CaseEvent, type CaseState } from '../domain/case';
 import { casePolicy, defaultPolicy } from '../domain/policy';
 import { drainOutbox, type Notification } from '../worker/notification-sender';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { testKeyRing } from './support/temporal';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -35,8 +36,8 @@ const event = (seq: number, notify: string[]): CaseEvent => ({
 describe('projection and the outbox', () => {
   test('when the projection activity is retried with the same events, then every event and notification is written once', async () => {
     const input = projection('EC-2026-0000101', [event(1, []), event(2, ['owner:clerk-1', 'unit:u1'])]);
-    await projectCase(db.pool, input);
-    await projectCase(db.pool, input);
+    await projectCase(db.pool, input, testKeyRing);
+    await projectCase(db.pool, input, testKeyRing);
     const events = await db.pool.query(`SELECT seq FROM case_events WHERE case_id = $1 ORDER BY seq`, ['EC-2026-0000101']);
     expect(events.rows).toEqual([{ seq: 1 }, { seq: 2 }]);
     const outbox = await db.pool.query(`SELECT recipient FROM outbox WHERE case_id = $1 ORDER BY recipient`, ['EC-2026-0000101']);
@@ -47,8 +48,8 @@ describe('projection and the outbox', () => {
     const older = projection('EC-2026-0000102', [event(1, [])]);
     const newer = projection('EC-2026-0000102', [event(2, [])]);
     newer.view = { ...newer.view, status: 'handling' };
-    await projectCase(db.pool, newer);
-    await projectCase(db.pool, older);
+    await projectCase(db.pool, newer, testKeyRing);
+    await projectCase(db.pool, older, testKeyRing);
     const row = await db.pool.query(`SELECT status, last_seq FROM cases WHERE case_id = $1`, ['EC-2026-0000102']);
     expect(row.rows[0]).toEqual({ status: 'handling', last_seq: 2 });
   });
@@ -60,7 +61,7 @@ describe('the notification sender', () => {
   });
 
   test('when delivery fails, then the notification is retried later with backoff, and delivered once it succeeds', async () => {
-    await projectCase(db.pool, projection('EC-2026-0000103', [event(1, ['supervisor:370211'])]));
+    await projectCase(db.pool, projection('EC-2026-0000103', [event(1, ['supervisor:370211'])]), testKeyRing);
     const failing = jest.fn(async () => {
       throw new Error('receiver down');
     });
@@ -86,7 +87,7 @@ describe('the notification sender', () => {
 
   test('when two senders drain at once, then no notification is delivered by both', async () => {
     const recipients = Array.from({ length: 40 }, (_, i) => `unit:u${i}`);
-    await projectCase(db.pool, projection('EC-2026-0000104', [event(1, recipients)]));
+    await projectCase(db.pool, projection('EC-2026-0000104', [event(1, recipients)]), testKeyRing);
     const seen: string[] = [];
     const slow = async (n: Notification) => {
       seen.push(n.idempotencyKey);

@@ -111,8 +111,10 @@ test('when an inspector records a passed preliminary check, then the instant rew
 test('when the policy does not require approval, then the instant reward is paid on the passed preliminary check alone', async () => {
   api.policy = parsePolicy({ governance: { rewards: { approvalRequired: false, instant: 120 } } });
   const caseId = await report();
-  await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
-  await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+  const created = await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
+  expect(created.status).toBeLessThan(300);
+  const checked = await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+  expect(checked.status).toBeLessThan(300);
   const paid = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0]?.status === 'paid');
   expect(paid.payments[0]).toMatchObject({ amount: 120, decidedBy: 'ecoloop' });
 });
