@@ -1,8 +1,8 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { GovernanceSchedule } from '../domain/governance-policy';
 import type { Policy } from '../domain/policy';
 import { backlogSweepWorkflow } from '../workflows/backlog';
-import { fingerprint, type EnsuredSchedule } from './schedules';
+import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 
 /**
  * The Temporal Schedules of backlog governance: the daily scan that lists new backlog as it
@@ -31,38 +31,10 @@ export function governanceSchedules(policy: Policy, taskQueue: string, prefix = 
   ];
 }
 
-const noteFor = (print: string) => `managed by the EcoLoop worker (worker/governance-schedules.ts) from the policy; fingerprint ${print}`;
-
 /** Create the Schedules, or bring them up to the policy (keeping a pause). Safe from any number of workers at once. */
-export async function ensureGovernanceSchedules(
+export function ensureGovernanceSchedules(
   client: Client,
   options: { policy: Policy; taskQueue: string; prefix?: string },
 ): Promise<EnsuredSchedule[]> {
-  const out: EnsuredSchedule[] = [];
-  for (const desired of governanceSchedules(options.policy, options.taskQueue, options.prefix)) {
-    const print = fingerprint(desired);
-    const note = noteFor(print);
-    try {
-      await client.schedule.create({ ...desired, state: { note } });
-      out.push({ scheduleId: desired.scheduleId, outcome: 'created' });
-      continue;
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    }
-    const handle = client.schedule.getHandle(desired.scheduleId);
-    const current = await handle.describe();
-    if (current.state.note?.includes(print)) {
-      out.push({ scheduleId: desired.scheduleId, outcome: 'unchanged' });
-      continue;
-    }
-    await handle.update((prev) => ({
-      ...prev,
-      spec: desired.spec,
-      action: desired.action,
-      policies: desired.policies,
-      state: { paused: prev.state.paused, remainingActions: prev.state.remainingActions, note },
-    }));
-    out.push({ scheduleId: desired.scheduleId, outcome: 'updated' });
-  }
-  return out;
+  return syncSchedules(client, governanceSchedules(options.policy, options.taskQueue, options.prefix), 'worker/governance-schedules.ts');
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 import { durationMs } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { PeriodKind } from '../domain/report';
@@ -65,46 +65,12 @@ export function reportSchedules(policy: Policy, taskQueue: string, prefix = 'eco
   ];
 }
 
-function fingerprintOf(options: ScheduleOptions): string {
-  const material = JSON.stringify({ spec: options.spec, policies: options.policies, action: { ...options.action, workflowType: 'reportWorkflow' } });
-  return createHash('sha256').update(material).digest('hex').slice(0, 16);
-}
-
-export interface EnsuredReportSchedule {
-  scheduleId: string;
-  outcome: 'created' | 'updated' | 'unchanged';
-}
+export type { EnsuredSchedule as EnsuredReportSchedule } from './schedule-sync';
 
 /** Create the report Schedules, or bring them up to the policy. Safe to call from any number of workers at once. */
-export async function ensureReportSchedules(
+export function ensureReportSchedules(
   client: Client,
   options: { policy: Policy; taskQueue: string; prefix?: string },
-): Promise<EnsuredReportSchedule[]> {
-  const out: EnsuredReportSchedule[] = [];
-  for (const desired of reportSchedules(options.policy, options.taskQueue, options.prefix)) {
-    const print = fingerprintOf(desired);
-    const note = `managed by the EcoLoop worker (worker/report-schedules.ts) from the policy; fingerprint ${print}`;
-    try {
-      await client.schedule.create({ ...desired, state: { note } });
-      out.push({ scheduleId: desired.scheduleId, outcome: 'created' });
-      continue;
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    }
-    const handle = client.schedule.getHandle(desired.scheduleId);
-    const current = await handle.describe();
-    if (current.state.note?.includes(print)) {
-      out.push({ scheduleId: desired.scheduleId, outcome: 'unchanged' });
-      continue;
-    }
-    await handle.update((prev) => ({
-      ...prev,
-      spec: desired.spec,
-      action: desired.action,
-      policies: desired.policies,
-      state: { paused: prev.state.paused, remainingActions: prev.state.remainingActions, note },
-    }));
-    out.push({ scheduleId: desired.scheduleId, outcome: 'updated' });
-  }
-  return out;
+): Promise<EnsuredSchedule[]> {
+  return syncSchedules(client, reportSchedules(options.policy, options.taskQueue, options.prefix), 'worker/report-schedules.ts');
 }

@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Backfill, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Backfill, type Client, type ScheduleOptions } from '@temporalio/client';
 import { durationMs } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import { localDayPeriod, nextDate, nextQuarter, quarterPeriod } from '../domain/supervision-periods';
 import type { SupervisionSchedule } from '../domain/supervision-policy';
 import { deskCheckWorkflow } from '../workflows/desk-check';
 import { reInspectionWorkflow } from '../workflows/re-inspection';
+import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
+
+export type { EnsuredSchedule } from './schedule-sync';
+
 
 /**
  * The Temporal Schedules of supervision: the daily desk check and the quarterly re-inspection.
@@ -62,52 +65,12 @@ export function supervisionSchedules(policy: Policy, taskQueue: string, prefix =
   ];
 }
 
-export function fingerprint(options: ScheduleOptions): string {
-  const { action } = options;
-  const workflowType = typeof action.workflowType === 'string' ? action.workflowType : action.workflowType.name;
-  const material = JSON.stringify({ spec: options.spec, policies: options.policies, action: { ...action, workflowType } });
-  return createHash('sha256').update(material).digest('hex').slice(0, 16);
-}
-
-const noteFor = (print: string) => `managed by the EcoLoop worker (worker/schedules.ts) from the policy; fingerprint ${print}`;
-
-export interface EnsuredSchedule {
-  scheduleId: string;
-  outcome: 'created' | 'updated' | 'unchanged';
-}
-
 /** Create the Schedules, or bring them up to the policy. Safe to call from any number of workers at once. */
-export async function ensureSupervisionSchedules(
+export function ensureSupervisionSchedules(
   client: Client,
   options: { policy: Policy; taskQueue: string; prefix?: string },
 ): Promise<EnsuredSchedule[]> {
-  const out: EnsuredSchedule[] = [];
-  for (const desired of supervisionSchedules(options.policy, options.taskQueue, options.prefix)) {
-    const print = fingerprint(desired);
-    const note = noteFor(print);
-    try {
-      await client.schedule.create({ ...desired, state: { note } });
-      out.push({ scheduleId: desired.scheduleId, outcome: 'created' });
-      continue;
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    }
-    const handle = client.schedule.getHandle(desired.scheduleId);
-    const current = await handle.describe();
-    if (current.state.note?.includes(print)) {
-      out.push({ scheduleId: desired.scheduleId, outcome: 'unchanged' });
-      continue;
-    }
-    await handle.update((prev) => ({
-      ...prev,
-      spec: desired.spec,
-      action: desired.action,
-      policies: desired.policies,
-      state: { paused: prev.state.paused, remainingActions: prev.state.remainingActions, note },
-    }));
-    out.push({ scheduleId: desired.scheduleId, outcome: 'updated' });
-  }
-  return out;
+  return syncSchedules(client, supervisionSchedules(options.policy, options.taskQueue, options.prefix), 'worker/schedules.ts');
 }
 
 /**
