@@ -140,7 +140,8 @@ test('when a campaign runs, then it tags the matching open cases and the new one
 
   // Paused: a new matching complaint is not tagged, however long the pause.
   await handle.signal(pauseCampaignSignal, { actor: { id: 'sup-1', role: 'supervisor' }, reason: 'flood season' });
-  await eventually(() => handle.query(campaignProgressQuery), (p) => p.status === 'paused', 'the campaign to pause');
+  // A scan already under way when the pause arrived still finishes; none starts after it.
+  await eventually(() => handle.query(campaignProgressQuery), (p) => p.status === 'paused' && !p.scanning, 'the campaign to pause');
   const scansWhilePaused = (await handle.query(campaignProgressQuery)).scans;
   const m3 = await handled({ ...dust, title: 'New construction site raises dust' });
   await h.sleep(3 * DAY);

@@ -105,6 +105,8 @@ export interface CampaignProgress {
   lastControl?: { action: 'paused' | 'resumed'; by: string; at: string; reason?: string };
   /** How many workflow runs the campaign has spanned (continue-as-new). */
   runs: number;
+  /** A scan is under way (a pause takes effect after it). */
+  scanning: boolean;
   result?: CampaignResult;
 }
 
@@ -127,6 +129,7 @@ export async function campaignWorkflow(input: CampaignInput | { resume: Campaign
   const { policy, definition } = s;
   let version = 0;
   let savedVersion = -1;
+  let scanning = false;
   const touch = () => void version++;
 
   function setTightening(t: Omit<Tighten, 'actor'>, actor: Actor) {
@@ -165,6 +168,7 @@ export async function campaignWorkflow(input: CampaignInput | { resume: Campaign
     nextScanAt: s.status === 'running' ? iso(s.nextScanAt) : undefined,
     lastControl: s.lastControl && { ...s.lastControl, at: iso(s.lastControl.at)! },
     runs: s.runs,
+    scanning,
     result: s.result,
   });
 
@@ -222,14 +226,19 @@ export async function campaignWorkflow(input: CampaignInput | { resume: Campaign
   async function scan(): Promise<void> {
     const now = Date.now();
     s.scanRequested = false;
-    s.tagged = await activities.tagCampaignCases({
-      campaignId: s.campaignId,
-      criteria: definition.criteria,
-      startedAt: s.startedAt,
-      now,
-      batchSize: policy.batchSize,
-    });
-    if (s.tightening) s.tightened = await activities.tightenCampaignCases({ tightening: s.tightening, batchSize: policy.batchSize });
+    scanning = true;
+    try {
+      s.tagged = await activities.tagCampaignCases({
+        campaignId: s.campaignId,
+        criteria: definition.criteria,
+        startedAt: s.startedAt,
+        now,
+        batchSize: policy.batchSize,
+      });
+      if (s.tightening) s.tightened = await activities.tightenCampaignCases({ tightening: s.tightening, batchSize: policy.batchSize });
+    } finally {
+      scanning = false;
+    }
     s.scans++;
     s.lastScanAt = now;
     s.nextScanAt = addDuration(now, policy.scanInterval, s.calendar);
