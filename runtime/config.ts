@@ -43,6 +43,8 @@ const baseSchema = z.object({
   /** Port of the embedded PostgreSQL that `npm start` runs when DATABASE_URL is unset. */
   EMBEDDED_PG_PORT: port.default(5433),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Workflows a worker keeps in memory between tasks (unset: worker/worker.ts DEFAULT_MAX_CACHED_WORKFLOWS; see bench/RESULTS.md). */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   /** Where `npm start` keeps the dev server's SQLite file and the embedded PostgreSQL data. */
   DATA_DIR: z.string().min(1).default('.data'),
   /** Notifications are POSTed here (JSON, with an Idempotency-Key header); unset: they are logged. */

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     pool,
     activityDeps: { client, keyRing, policy: () => policy },
     dataConverter,
+    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } }),
   });
   // Supervision Schedules (daily desk check, quarterly re-inspection): created, or brought up to the policy.
   try {

@@ -18,9 +18,18 @@ export interface CreateWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
+/**
+ * Cached workflows kept in memory between tasks. The SDK's default (from the heap limit: about 2,300
+ * on a 4 GB heap) assumes ~1 MB a workflow; ours take about 2 MB, since every module of the bundle
+ * but the SDK is evaluated once per workflow, and a full cache drove a worker into constant garbage
+ * collection (bench/RESULTS.md, "Tuning").
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+
 /** The worker that runs every EcoLoop workflow and activity. */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
+    maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
