@@ -20,9 +20,9 @@ export interface CreateWorkerOptions {
 
 /**
  * Cached workflows kept in memory between tasks. The SDK's default (from the heap limit: about 2,300
- * on a 4 GB heap) assumes ~1 MB a workflow; ours take about 2 MB, since every module of the bundle
- * but the SDK is evaluated once per workflow, and a full cache drove a worker into constant garbage
- * collection (bench/RESULTS.md, "Tuning").
+ * on a 4 GB heap) is too many for ours, since every module of the bundle but the SDK is evaluated
+ * once per workflow: a full cache drove a worker into constant garbage collection
+ * (bench/RESULTS.md, "Tuning"). WORKER_MAX_CACHED_WORKFLOWS overrides it.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
 
