@@ -20,6 +20,8 @@ WORKDIR /app
 # Code and packages stay owned by root: the process can read them, not change them.
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+# Bundle the workflows once at build time: workers start in about a second instead of bundling.
+RUN npm run build:workflows
 # The image's unprivileged user (uid 1000), never root.
 USER node
 EXPOSE 3000
