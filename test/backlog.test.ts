@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { backlogWorkflowId, localYear } from '../domain/governance';
 import { parsePolicy, type Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
 import { backlogCaseWorkflow, backlogStatusQuery, backlogSweepWorkflow } from '../workflows/backlog';
 import { ComplaintHarness, DAY } from './support/complaint-harness';
 import { eventually, seedCase, seedEvent } from './support/governance-fixtures';
-import { testKeyRing } from './support/temporal';
 import { ensureGovernanceSchedules, governanceScheduleIds } from '../worker/governance-schedules';
 
 /**
@@ -36,7 +31,6 @@ const policy: Policy = parsePolicy({
 const settings = { backlog: policy.governance.backlog, calendar: policy.calendar };
 
 let h: ComplaintHarness;
-let server: Server;
 let baseUrl: string;
 let start: number;
 let year: number;
@@ -44,26 +38,11 @@ const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   h = await ComplaintHarness.create('backlog');
-  const app = createApp({
-    client: h.env.client,
-    connection: h.env.connection,
-    pool: h.db.pool,
-    policy: () => policy,
-    taskQueue: h.taskQueue,
-    jwtSecret: DEVELOPMENT_JWT_SECRET,
-    log: createLogger('silent', 'backlog-test'),
-    keyRing: testKeyRing,
-    limits: { publicRateLimitPerMinute: 1000, temporalTimeoutMs: 10_000 },
-  });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await h.serveApi(() => policy);
   start = await h.env.currentTimeMs();
   year = localYear(start, policy.calendar);
 });
 afterAll(async () => {
-  if (server) await new Promise((r) => server.close(r));
   await h?.teardown();
 });
 

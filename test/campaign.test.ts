@@ -1,10 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { parsePolicy, type Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
 import { acceptUpdate } from '../workflows/complaint';
 import {
   campaignProgressQuery,
@@ -15,7 +11,6 @@ import {
 } from '../workflows/campaign';
 import { ComplaintHarness, DAY, clerk, eventAt, type ComplaintHandle } from './support/complaint-harness';
 import { eventually, seedCase } from './support/governance-fixtures';
-import { testKeyRing } from './support/temporal';
 
 /**
  * A dust campaign on the time-skipping server, against real complaint workflows (tagging, tightened
@@ -35,29 +30,13 @@ const criteria = { categories: ['dust' as const], divisions: ['3701'], keywords:
 const dust = { category: 'dust' as const, divisionCode: '370102', title: 'Dust from a construction site', description: 'Trucks leave the site uncovered.' };
 
 let h: ComplaintHarness;
-let server: Server;
 let baseUrl: string;
 
 beforeAll(async () => {
   h = await ComplaintHarness.create('campaign');
-  const app = createApp({
-    client: h.env.client,
-    connection: h.env.connection,
-    pool: h.db.pool,
-    policy: () => policy,
-    taskQueue: h.taskQueue,
-    jwtSecret: DEVELOPMENT_JWT_SECRET,
-    log: createLogger('silent', 'campaign-test'),
-    keyRing: testKeyRing,
-    limits: { publicRateLimitPerMinute: 1000, temporalTimeoutMs: 10_000 },
-  });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = await h.serveApi(() => policy);
 });
 afterAll(async () => {
-  if (server) await new Promise((r) => server.close(r));
   await h?.teardown();
 });
 

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -7,9 +9,12 @@ import type { Worker } from '@temporalio/worker';
 import type { Actor, CaseView, ComplaintInput, Intake } from '../../domain/case';
 import { workflowIdFor } from '../../domain/case';
 import { casePolicy, defaultPolicy, type Policy } from '../../domain/policy';
+import { createApp } from '../../api/app';
+import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
+import { createLogger } from '../../runtime/logger';
 import { complaintWorkflow, statusQuery } from '../../workflows/complaint';
 import { createTestDatabase, type TestDatabase } from './database';
-import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from './temporal';
+import { createTestWorker, createTimeSkippingEnv, testKeyRing, uniqueTaskQueue } from './temporal';
 
 export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
@@ -48,6 +53,7 @@ export function intake(overrides: Partial<Omit<Intake, 'receivedAt'>> = {}): Omi
  */
 export class ComplaintHarness {
   private running?: Promise<void>;
+  private server?: Server;
   constructor(
     readonly env: TestWorkflowEnvironment,
     readonly db: TestDatabase,
@@ -117,7 +123,29 @@ export class ComplaintHarness {
     fs.writeFileSync(path.join(dir, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
   }
 
+  /** The API in-process on an ephemeral port, against this harness's server; closed at teardown. Returns its base URL. */
+  async serveApi(policy: () => Policy): Promise<string> {
+    const app = createApp({
+      client: this.env.client,
+      connection: this.env.connection,
+      pool: this.db.pool,
+      policy,
+      taskQueue: this.taskQueue,
+      jwtSecret: DEVELOPMENT_JWT_SECRET,
+      log: createLogger('silent', 'api-test'),
+      keyRing: testKeyRing,
+      limits: { publicRateLimitPerMinute: 1000, temporalTimeoutMs: 10_000 },
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    this.server = server;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
   async teardown(): Promise<void> {
+    const server = this.server;
+    if (server) await new Promise((r) => server.close(r));
     this.worker.shutdown();
     await this.running;
     await this.env.teardown();
