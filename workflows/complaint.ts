@@ -8,6 +8,7 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -80,6 +81,13 @@ export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }
 /** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
 export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tightenDeadline');
 
+/**
+ * Patch id: the main loop wakes on any change made while it projected. Without it, an event emitted
+ * by an update handler in the same activation as the projection's completion waited for the next
+ * timer, and the update (which waits for its projection) with it.
+ */
+export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-projection';
+
 /** Thrown by validators: the decision is impossible in the case's current state. */
 export const INVALID_TRANSITION = 'InvalidTransition';
 
@@ -116,6 +124,8 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   const isNew = !('resume' in input);
   let version = 0;
   const touch = () => void version++;
+  // Cases started before this patch keep the old wake-up, so their histories replay unchanged.
+  const wakeOnChangesDuringProjection = patched(WAKE_ON_CHANGES_DURING_PROJECTION);
 
   // ---- State changes ----
 
@@ -646,6 +656,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   }
 
   for (;;) {
+    const before = version;
     upsertAttributes();
     await project();
     if (s.status === 'archived') break;
@@ -669,7 +680,9 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
       upsertAttributes();
       await continueAsNew<typeof complaintWorkflow>({ resume: s, continueAsNewAfterEvents: casLimit });
     }
-    const seen = version;
+    // A handler may change the case between project()'s last look and here (two activities resolved in
+    // one activation): waking on any change since the top of the loop projects it at once.
+    const seen = wakeOnChangesDuringProjection ? before : version;
     await condition(() => version !== seen, trigger ? trigger.at - now : undefined);
   }
   await condition(allHandlersFinished);
