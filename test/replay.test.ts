@@ -2,33 +2,41 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { WAKE_ON_CHANGES_DURING_PROJECTION } from '../workflows/complaint';
 import { quietRuntime, testDataConverter } from './support/temporal';
 
 /**
  * Determinism guard: stored histories of the main paths (recorded by the lifecycle tests with
  * ECOLOOP_RECORD_HISTORIES=1) must replay against today's workflow code. A change that breaks
- * determinism for cases in flight fails here.
+ * determinism for cases in flight fails here. The histories from before the complaint workflow's
+ * wake-up patch stay as they were; those recorded after it are named `<path>.wake-patch.binpb`.
  */
 const dir = path.join(__dirname, 'histories');
+/** The suffix of histories recorded with the complaint workflow's wake-up patch. */
+const PATCHED = 'wake-patch';
+
+/** The patch ids whose markers a history records. */
+function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const payload = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
+    return payload ? [(JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id] : [];
+  });
+}
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.binpb')).sort();
 
 test('when the stored histories of the main paths are replayed, then every one replays without a nondeterminism error', async () => {
   quietRuntime();
-  expect(files).toEqual(
-    expect.arrayContaining([
-      'acceptance-ladder.binpb',
-      'handling-extension.binpb',
-      'insufficient.binpb',
-      'recurrence-reopen.binpb',
-      'resolved-archived.binpb',
-      'callback-unreachable.binpb',
-      'review-overturned.binpb',
-    ]),
-  );
+  // Each main path twice: recorded before the wake-up patch (cases in flight then) and after it.
+  const paths = ['acceptance-ladder', 'handling-extension', 'insufficient', 'recurrence-reopen', 'resolved-archived', 'callback-unreachable', 'review-overturned'];
+  expect(files).toEqual(expect.arrayContaining(paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`])));
   const histories = files.map((file) => ({
     workflowId: file.replace(/\.binpb$/, ''),
     history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))),
   }));
+  for (const { workflowId, history } of histories) {
+    expect({ workflowId, patches: patchesIn(history) }).toEqual({ workflowId, patches: workflowId.endsWith(`.${PATCHED}`) ? [WAKE_ON_CHANGES_DURING_PROJECTION] : [] });
+  }
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;
   const results: Array<{ workflowId: string; error?: unknown }> = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath }, replayName: 'ecoloop-replay', dataConverter: testDataConverter }, histories)) {

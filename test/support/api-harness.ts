@@ -50,7 +50,7 @@ export class ApiHarness {
       policy: () => harness!.policy,
       taskQueue,
       jwtSecret: DEVELOPMENT_JWT_SECRET,
-      log: createLogger((process.env.ECOLOOP_TEST_API_LOG as never) ?? 'silent', 'api-test'),
+      log: createLogger('silent', 'api-test'),
       keyRing: testKeyRing,
       temporalUiUrl: options.temporalUiUrl,
     });
