@@ -1,6 +1,7 @@
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { Policy } from '../domain/policy';
+import { defaultPolicy, type Policy } from '../domain/policy';
 import type { KeyRing } from '../runtime/encryption';
 import { analysisActivities } from './analysis';
 import { governanceActivities } from './governance';
@@ -8,6 +9,7 @@ import { findRelatedCase, type RelatedCaseQuery } from './intake';
 import type { PaymentGateway } from './payments';
 import { projectCase, type ProjectionInput } from './projection';
 import { supervisionActivities } from './supervision';
+import { feedWarningWatchers } from './warning-intake';
 
 /**
  * What activities may need besides the database. Optional, so that a test passes only what the
@@ -29,9 +31,25 @@ export interface ActivityDeps {
  * `proxyActivities<ReturnType<typeof createActivities>>`.
  */
 export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
-  void deps;
+  const policy = () => deps.policy?.() ?? defaultPolicy;
   return {
-    projectCase: (input: ProjectionInput) => projectCase(pool, input, deps.keyRing),
+    /** The case's new events into the read model; a new case then feeds its early-warning watchers. */
+    projectCase: async (input: ProjectionInput) => {
+      await projectCase(pool, input, deps.keyRing);
+      if (!deps.client || !input.events.some((e) => e.type === 'registered')) return;
+      const { view } = input;
+      await feedWarningWatchers(
+        { client: deps.client, analysis: policy().analysis, taskQueue: Context.current().info.taskQueue },
+        {
+          caseId: view.caseId,
+          receivedAt: Date.parse(view.receivedAt),
+          category: view.category,
+          divisionCode: view.divisionCode,
+          location: input.location,
+          reporter: input.reporter,
+        },
+      );
+    },
     findRelatedCase: (query: RelatedCaseQuery) => findRelatedCase(pool, query),
     ...governanceActivities(pool, deps),
     ...supervisionActivities(pool, deps.client),

@@ -7,7 +7,6 @@ import { caseStatusKey, categoryKey, divisionKey, ownerKey } from '../domain/sea
 import { complaintWorkflow } from '../workflows/complaint';
 import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem } from './problem';
-import { feedWarningWatchers } from './warning-intake';
 
 export interface RegistrationDeps {
   client: Client;
@@ -29,15 +28,50 @@ function cstYear(ms: number): number {
   return new Date(ms + 8 * 3600_000).getUTCFullYear();
 }
 
+/** The next case number, `EC-<year>-<seven digits or more>`, as SQL over `$1` = `EC-<year>-`. */
+const NEXT_CASE_ID = `(SELECT $1::text || lpad(v::text, greatest(7, length(v::text)), '0') FROM nextval('case_number_seq') AS v)`;
+
 async function allocateCaseId(pool: Pool, receivedAt: number): Promise<string> {
-  const { rows } = await pool.query<{ n: string }>(`SELECT nextval('case_number_seq') AS n`);
-  return `EC-${cstYear(receivedAt)}-${rows[0].n.padStart(7, '0')}`;
+  const { rows } = await pool.query<{ case_id: string }>(`SELECT ${NEXT_CASE_ID} AS case_id`, [`EC-${cstYear(receivedAt)}-`]);
+  return rows[0].case_id;
+}
+
+/**
+ * Claim an Idempotency-Key for a new case number, in one statement: the key's first request gets a
+ * new number; any other (a retry, or the same key at the same moment on another API process) gets
+ * the first one's.
+ */
+async function claimCaseId(pool: Pool, receivedAt: number, key: string, requestHash: string): Promise<{ caseId: string; requestHash: string; created: boolean }> {
+  const { rows } = await pool.query<{ case_id: string; request_hash: string; created: boolean }>(
+    `WITH candidate AS (SELECT ${NEXT_CASE_ID} AS case_id)
+     INSERT INTO intake_requests (idempotency_key, request_hash, case_id) SELECT $2, $3, case_id FROM candidate
+     ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+     RETURNING case_id, request_hash, case_id = (SELECT case_id FROM candidate) AS created`,
+    [`EC-${cstYear(receivedAt)}-`, key, requestHash],
+  );
+  return { caseId: rows[0].case_id, requestHash: rows[0].request_hash, created: rows[0].created };
+}
+
+/**
+ * When each client last saw Temporal start a case. A case is numbered only once Temporal answers,
+ * so that an outage burns no case number and claims no Idempotency-Key (the numbering is the
+ * register of every case, closed off one by one); right after a start succeeded, that answer is
+ * already known and the probe is skipped, which keeps it off the path of a busy intake.
+ */
+const temporalAnsweredAt = new WeakMap<Client, number>();
+
+async function ensureTemporalAnswers(client: Client, timeoutMs: number): Promise<void> {
+  const answeredAt = temporalAnsweredAt.get(client);
+  if (answeredAt !== undefined && Date.now() - answeredAt < API_DEFAULTS.temporalAnswerFreshMs) return;
+  await client.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+  temporalAnsweredAt.set(client, Date.now());
 }
 
 /**
  * Register a complaint: number it, then start its workflow. With an Idempotency-Key, a retried
  * request (even on another API process, at the same moment) gets the same case and never a second
  * one: the key's row is claimed with one INSERT, and the workflow start is idempotent by its id.
+ * Its early-warning watchers are fed by the case's first projection (activities/warning-intake.ts).
  */
 export async function registerComplaint(
   deps: RegistrationDeps,
@@ -45,28 +79,18 @@ export async function registerComplaint(
   owner: Actor,
   idempotencyKey?: string,
 ): Promise<Registration> {
-  // Number the case only once Temporal answers: an outage then burns no case number and claims no
-  // Idempotency-Key (the numbering is the register of every case, closed off one by one).
-  const timeoutMs = deps.temporalTimeoutMs ?? API_DEFAULTS.temporalTimeoutMs;
-  await deps.client.withDeadline(Date.now() + timeoutMs, () => deps.client.workflowService.getSystemInfo({}));
+  await ensureTemporalAnswers(deps.client, deps.temporalTimeoutMs ?? API_DEFAULTS.temporalTimeoutMs);
   const receivedAt = intake.receivedAt ? Date.parse(intake.receivedAt) : Date.now();
   let caseId: string;
   let created = true;
   if (idempotencyKey) {
     const hash = createHash('sha256').update(JSON.stringify({ intake, owner: owner.id })).digest('hex');
-    const candidate = await allocateCaseId(deps.pool, receivedAt);
-    const claimed = await deps.pool.query<{ case_id: string; request_hash: string }>(
-      `INSERT INTO intake_requests (idempotency_key, request_hash, case_id) VALUES ($1, $2, $3)
-       ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
-       RETURNING case_id, request_hash`,
-      [idempotencyKey, hash, candidate],
-    );
-    const row = claimed.rows[0];
-    if (row.request_hash !== hash) {
+    const claim = await claimCaseId(deps.pool, receivedAt, idempotencyKey, hash);
+    if (claim.requestHash !== hash) {
       throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used for a different request.');
     }
-    caseId = row.case_id;
-    created = caseId === candidate;
+    caseId = claim.caseId;
+    created = claim.created;
   } else {
     caseId = await allocateCaseId(deps.pool, receivedAt);
   }
@@ -93,10 +117,12 @@ export async function registerComplaint(
       ],
     });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      temporalAnsweredAt.delete(deps.client);
+      throw err;
+    }
     created = false;
   }
-  // Early warning (workflows/warning-watcher.ts); on a retried request too: a watcher counts a case once.
-  await feedWarningWatchers(deps, { caseId, receivedAt, intake: rest });
+  temporalAnsweredAt.set(deps.client, Date.now());
   return { caseId, created };
 }

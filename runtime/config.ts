@@ -16,7 +16,12 @@ const optionalUrl = z
   .or(z.literal('').transform(() => undefined));
 
 /** Defaults of the API's limits, for PUBLIC_RATE_LIMIT_PER_MINUTE and TEMPORAL_RPC_TIMEOUT_MS when unset (api/app.ts apiLimits). */
-export const API_DEFAULTS = { publicRateLimitPerMinute: 60, temporalTimeoutMs: 10_000 } as const;
+export const API_DEFAULTS = {
+  publicRateLimitPerMinute: 60,
+  temporalTimeoutMs: 10_000,
+  /** How long a successful workflow start stands for "Temporal answers" before registering probes again (api/registration.ts). */
+  temporalAnswerFreshMs: 1_000,
+} as const;
 
 const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),

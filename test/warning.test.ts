@@ -166,6 +166,8 @@ describe('early warning from the intake', () => {
       });
       expect(res.status).toBe(201);
       caseIds.push(res.body.caseId);
+      // Complaints arrive one after another: each is in the read model (and so fed to its watcher) before the next.
+      await api.eventually(`/v1/complaints/${res.body.caseId}`, clerk, () => true);
     }
     const list = await api.eventually('/v1/warnings', supervisor, (b) => b.total === 1 && b.items[0].caseIds.length === 4, 'the warning');
     expect(list.items[0]).toMatchObject({ warningId: `W-M-${caseIds[2]}`, kind: 'many_people', category: 'noise', divisionCodes: ['370102'], threshold: 3, peak: 4 });

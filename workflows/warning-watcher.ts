@@ -24,7 +24,7 @@ import {
   type WindowState,
 } from '../domain/warning-window';
 
-/** From the intake (api/warning-intake.ts, by signal-with-start): a complaint was registered here. */
+/** From the projection of a new case (activities/warning-intake.ts, by signal-with-start): a complaint was registered here. */
 export const complaintReceivedSignal = defineSignal<[WatchedComplaint]>('complaintReceived');
 export const watcherStateQuery = defineQuery<WatcherView>('watcherState');
 

@@ -41,8 +41,9 @@ export class ApiHarness {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection, dataConverter: testDataConverter });
     const nativeConnection = await NativeConnection.connect({ address });
-    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client } });
     let harness: ApiHarness | undefined;
+    // The worker reads the same policy as the API (the early-warning rules, for one).
+    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client, policy: () => harness!.policy } });
     const app = createApp({
       client,
       connection,

@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import type { AnalysisPolicy } from '../domain/analysis-policy';
 import type { Intake } from '../domain/case';
 import { cellLabel, gridCell } from '../domain/hotspots';
-import type { Policy } from '../domain/policy';
 import type { WatchedComplaint } from '../domain/warning-window';
 import {
   complaintReceivedSignal,
@@ -16,19 +15,26 @@ import {
  * Feeds a registered complaint to its early-warning watchers (workflows/warning-watcher.ts) by
  * signal-with-start: the watcher of its grid cell and category (many people), and, when the
  * complaint names a site or enterprise, the watcher of that site and category (repeated
- * complaints). Safe to repeat: a watcher counts a case once.
+ * complaints). The projection does it (activities/index.ts) once the case's registration is in the
+ * read model, so registering costs the API no more than the case's own workflow start. Safe to
+ * repeat under retries: a watcher counts a case once.
  */
 
 export interface WarningIntakeDeps {
   client: Client;
-  policy: () => Policy;
+  analysis: AnalysisPolicy;
+  /** The watchers' task queue: the worker's own. */
   taskQueue: string;
 }
 
 export interface RegisteredComplaint {
   caseId: string;
   receivedAt: number;
-  intake: Omit<Intake, 'receivedAt'>;
+  category: Intake['category'];
+  divisionCode: string;
+  location: Intake['location'];
+  /** Absent when the projection did not carry it (the case then counts as one person). */
+  reporter?: Intake['reporter'];
 }
 
 /**
@@ -44,8 +50,8 @@ export function complainantKey(reporter: Intake['reporter']): string | undefined
 
 /** The watchers a complaint feeds, with their start input. */
 export function watchersFor(c: RegisteredComplaint, analysis: AnalysisPolicy): Array<{ workflowId: string; input: WarningWatcherInput }> {
-  const { lat, lon, siteId, address } = c.intake.location;
-  const category = c.intake.category;
+  const { lat, lon, siteId, address } = c.location;
+  const category = c.category;
   const out: Array<{ workflowId: string; input: WarningWatcherInput }> = [];
   if (lat !== undefined && lon !== undefined) {
     const cell = gridCell(lat, lon, analysis.hotspots.cellSizeDegrees);
@@ -60,13 +66,9 @@ export function watchersFor(c: RegisteredComplaint, analysis: AnalysisPolicy): A
 }
 
 export async function feedWarningWatchers(deps: WarningIntakeDeps, c: RegisteredComplaint): Promise<void> {
-  const complaint: WatchedComplaint = {
-    caseId: c.caseId,
-    at: c.receivedAt,
-    divisionCode: c.intake.divisionCode,
-    ...(complainantKey(c.intake.reporter) && { complainantKey: complainantKey(c.intake.reporter) }),
-  };
-  for (const w of watchersFor(c, deps.policy().analysis)) {
+  const key = c.reporter && complainantKey(c.reporter);
+  const complaint: WatchedComplaint = { caseId: c.caseId, at: c.receivedAt, divisionCode: c.divisionCode, ...(key && { complainantKey: key }) };
+  for (const w of watchersFor(c, deps.analysis)) {
     await deps.client.workflow.signalWithStart(warningWatcherWorkflow, {
       taskQueue: deps.taskQueue,
       workflowId: w.workflowId,
