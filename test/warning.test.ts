@@ -159,8 +159,9 @@ describe('early warning from the intake', () => {
         body: {
           channel: 'hotline', category: 'noise', divisionCode: '370102', title: `Pile driving at night ${i}`,
           description: 'Pile driving after 23:00 next to the compound.',
-          // Within 1 km of each other, in one 0.01° cell.
-          location: { lat: 36.6612 + i * 0.001, lon: 117.0234 + i * 0.001 },
+          // Within 1 km of each other, in one 0.01° cell. Watcher ids are global on the test run's one
+          // dev server: no other test file may complain about noise in this cell.
+          location: { lat: 36.7012 + i * 0.001, lon: 117.1234 + i * 0.001 },
           reporter: { anonymous: false, name: `Resident ${i}`, phone, consentToShareWithUnit: false },
         },
       });
