@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { defaultPolicy } from '../domain/policy';
 import { emptyWorkflow } from './workflows';
 import {
+  cpuByRole,
+  cpuPer,
   fmt,
   http,
   machineLines,
@@ -11,25 +12,28 @@ import {
   printSection,
   progress,
   runLoad,
-  startApi,
-  startBaselineWorker,
+  startApiProcess,
   startEcoloopWorker,
   startStack,
   uniqueTaskQueue,
+  type CpuByRole,
   type LoadResult,
   type RunningApi,
 } from './support';
 
 /**
  * Intake: complaints registered per second through the HTTP API (POST /v1/complaints with an
- * Idempotency-Key: a Temporal reachability probe, a case number and the key's row in PostgreSQL,
- * the workflow start, the early-warning watcher's signal-with-start), against the rate at which a
- * bare Temporal client starts an empty workflow on the same server in the same run, at the same
- * concurrency. Two figures:
+ * Idempotency-Key: the key's row and the case number in one PostgreSQL statement, then the
+ * workflow start; the early-warning watcher is fed later, by the case's first projection in the
+ * worker), against the rate at which a bare Temporal client starts an empty workflow on the same
+ * server in the same run, at the same concurrency.
+ *
+ * The API runs as production runs it, `api/server.ts` in a process of its own; this process is the
+ * load generator (and the bare client). Two figures:
  *
  * - the intake path: rounds of raw, API, API, raw (so that a server slowing down as its database
- *   grows, or a shared machine's varying load, weighs on both alike), with no EcoLoop worker on the API's task queue: what a registration
- *   itself costs;
+ *   grows, or a shared machine's varying load, weighs on both alike), with no EcoLoop worker on
+ *   the API's task queue: what a registration itself costs;
  * - the system: the API again, on a second task queue whose EcoLoop worker runs every new case
  *   (intake checks, projection) at the same time, on the same two cores.
  *
@@ -46,7 +50,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '100' },
     /** Rounds of raw, API, API, raw: finer interleaving, for a machine whose background load varies. */
     rounds: { type: 'string', default: '4' },
-    /** Complaints with a location (each also feeds its grid cell's early-warning watcher); false: none. */
+    /** Complaints with a location (the worker's duplicate check and early-warning watcher then run for each); false: none. */
     locations: { type: 'string', default: 'true' },
   },
 });
@@ -87,20 +91,63 @@ function merge(a: LoadResult, b: LoadResult): LoadResult {
   };
 }
 
+const cpuRoles = ['bench', 'api', 'temporal', 'postgres', 'other'] as const;
+const zeroCpu = (): CpuByRole => ({ bench: 0, api: 0, temporal: 0, postgres: 0, other: 0 });
+
+/**
+ * Where the CPU went, per 1,000 operations: on two shared cores, every process's CPU is taken from
+ * the others, so the rate ratio also counts the API process and PostgreSQL against the server. The
+ * Temporal server's own share shows what a registration costs the server next to a bare start.
+ */
+function cpuTable(sides: Array<[string, CpuByRole, number]>): string[] {
+  if (!cpuByRole()) return [];
+  const per = (x: CpuByRole, n: number) => cpuPer(zeroCpu(), x, n)!;
+  const [raw, api] = sides.map(([, x, n]) => per(x, n));
+  const lines = [
+    '',
+    'CPU seconds per 1,000 operations, by process (this process is the load generator and the bare client; the worker of the third row runs in it too):',
+    '',
+    '| path | bench process | API process | Temporal server | PostgreSQL | total |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...sides.map(([name, x, n]) => {
+      const c = per(x, n);
+      const total = cpuRoles.reduce((sum, role) => sum + c[role], 0);
+      return `| ${name} | ${c.bench.toFixed(2)} | ${c.api.toFixed(2)} | ${c.temporal.toFixed(2)} | ${c.postgres.toFixed(2)} | ${total.toFixed(2)} |`;
+    }),
+  ];
+  if (raw.temporal > 0 && api.temporal > 0) {
+    lines.push(
+      '',
+      `**Temporal server CPU, bare start / registration: ${(raw.temporal / api.temporal).toFixed(2)}**: what a registration costs the server itself, next to an empty workflow start.`,
+    );
+  }
+  return lines;
+}
+
 main(async () => {
   progress('starting Temporal, PostgreSQL, workers and the API');
   const stack = await startStack();
   const machine = machineLines(stack);
-  const rawQueue = uniqueTaskQueue('bench-raw');
-  const baseline = await startBaselineWorker(stack, { taskQueue: rawQueue });
-  // The intake path: no worker ever polls this queue. The system: this one's worker runs each case.
-  const intakeApi = await startApi(stack, { taskQueue: uniqueTaskQueue('bench-intake'), policy: defaultPolicy });
+  // The bare starts and the intake path alike: no worker ever polls their queues, so both sides
+  // measure starts alone. The system: this one's worker runs each case.
+  // Each API in a process of its own, as production runs it (npm run api).
+  const intakeApi = await startApiProcess(stack, { taskQueue: uniqueTaskQueue('bench-intake') });
   const systemQueue = uniqueTaskQueue('bench-intake-system');
-  const systemApi = await startApi(stack, { taskQueue: systemQueue, policy: defaultPolicy });
+  const systemApi = await startApiProcess(stack, { taskQueue: systemQueue });
   const worker = await startEcoloopWorker(stack, { taskQueue: systemQueue });
   const run = randomBytes(3).toString('hex');
+  const rawQueue = uniqueTaskQueue('bench-raw');
   let seq = 0;
 
+  // CPU seconds spent by each process while each side ran, summed over its phases.
+  const cpu = { raw: zeroCpu(), api: zeroCpu(), system: zeroCpu() };
+  const measured = async (side: keyof typeof cpu, load: () => Promise<LoadResult>): Promise<LoadResult> => {
+    const before = cpuByRole();
+    const result = await load();
+    const after = cpuByRole();
+    if (before && after) for (const role of cpuRoles) cpu[side][role] += after[role] - before[role];
+    return result;
+  };
   const raw = (n: number, ms: number) =>
     runLoad({ concurrency, count: n, durationMs: ms }, () =>
       stack.rawClient.workflow.start(emptyWorkflow, { taskQueue: rawQueue, workflowId: `raw-${run}-${seq++}` }),
@@ -123,21 +170,21 @@ main(async () => {
     let a: LoadResult | undefined;
     const phaseMs = durationMs / (2 * rounds);
     for (let round = 0; round < rounds; round++) {
-      const raw1 = await raw(each, phaseMs);
-      const api1 = await viaApi(intakeApi, each, phaseMs);
-      const api2 = await viaApi(intakeApi, each, phaseMs);
-      const raw2 = await raw(each, phaseMs);
+      const raw1 = await measured('raw', () => raw(each, phaseMs));
+      const api1 = await measured('api', () => viaApi(intakeApi, each, phaseMs));
+      const api2 = await measured('api', () => viaApi(intakeApi, each, phaseMs));
+      const raw2 = await measured('raw', () => raw(each, phaseMs));
       r = [raw1, raw2].reduce((x, y) => merge(x, y), r ?? empty);
       a = [api1, api2].reduce((x, y) => merge(x, y), a ?? empty);
     }
-    const system = await viaApi(systemApi, count, durationMs);
+    const system = await measured('system', () => viaApi(systemApi, count, durationMs));
     const ratio = a!.perSecond / r!.perSecond;
     const systemRatio = system.perSecond / r!.perSecond;
 
     const row = (name: string, x: LoadResult) =>
       `| ${name} | ${fmt.n(x.completed)} | ${fmt.n(x.perSecond, 1)} | ${fmt.ms(percentile(x.latencies, 50))} | ${fmt.ms(percentile(x.latencies, 99))} | ${x.errors} |`;
     printSection('Intake', 'bench:intake', machine, [
-      `Concurrency ${concurrency}; at most ${count} operations or ${durationMs / 1000} s per row (the first two rows in ${rounds} rounds of raw, API, API, raw), after ${warmup} warm-up operations each. ${withLocations ? "Complaints carry a location, so each also feeds its grid cell's early-warning watcher (a signal-with-start)." : 'Complaints carry no location (no duplicate check, no early-warning watcher).'}`,
+      `Concurrency ${concurrency}; at most ${count} operations or ${durationMs / 1000} s per row (the first two rows in ${rounds} rounds of raw, API, API, raw), after ${warmup} warm-up operations each. ${withLocations ? "Complaints carry a location, so the worker's projection of each new case also feeds its grid cell's early-warning watcher (a signal-with-start; the third row)." : 'Complaints carry no location (no duplicate check, no early-warning watcher).'}`,
       '',
       '| path | completed | per second | p50 | p99 | errors |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -148,12 +195,16 @@ main(async () => {
       `**Ratio, intake path (API / raw): ${ratio.toFixed(2)}** (goal ≥ ${GOAL}: ${ratio >= GOAL ? 'met' : 'not met'}). ` +
         `With the worker processing each case on the same machine: ${systemRatio.toFixed(2)}.`,
       ...(r!.firstError || a!.firstError || system.firstError ? ['', `First error: ${a!.firstError ?? system.firstError ?? r!.firstError}`] : []),
+      ...cpuTable([
+        ['bare Temporal client, empty workflow start', cpu.raw, r!.completed],
+        ['HTTP API (intake path)', cpu.api, a!.completed],
+        ['HTTP API, with the EcoLoop worker', cpu.system, system.completed],
+      ]),
     ]);
   } finally {
     await worker.stop();
     await systemApi.stop();
     await intakeApi.stop();
-    await baseline.stop();
     await stack.stop();
   }
 });

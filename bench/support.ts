@@ -14,6 +14,7 @@ import { migrate } from '../db/migrate';
 import type { Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { spawnOwned, waitFor } from '../runtime/child-process';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { createLogger } from '../runtime/logger';
 import { ensureTemporalBinaries, temporalCliVersion } from '../runtime/temporal-binaries';
@@ -26,7 +27,7 @@ import { freePort } from '../test/support/ports';
 /**
  * What every benchmark needs: a Temporal server (a dev server on a fresh SQLite file, or the one at
  * TEMPORAL_ADDRESS), a PostgreSQL database of its own (a scratch database on DATABASE_URL's server,
- * or an embedded PostgreSQL), EcoLoop's worker and API in this process, a raw-Temporal baseline
+ * or an embedded PostgreSQL), EcoLoop's worker and API (in this process, or the API in its own), a raw-Temporal baseline
  * worker, a bounded load loop and the figures' arithmetic.
  */
 
@@ -267,6 +268,115 @@ export async function startApi(stack: Stack, options: { taskQueue: string; polic
       await connection.close();
       await pool.end();
     },
+  };
+}
+
+/**
+ * The HTTP API as production runs it: `api/server.ts` (`npm run api`) in a process of its own, on
+ * the stack's Temporal server and database, so that the load generator's HTTP client does not share
+ * the API's event loop. The policy is the default one (no POLICY_FILE).
+ */
+export async function startApiProcess(stack: Stack, options: { taskQueue: string; poolMax?: number }): Promise<RunningApi> {
+  const port = await freePort();
+  let stderr = '';
+  // BENCH_API_CPU_PROF=<dir>: the API process writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_API_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_CPU_PROF] : [];
+  const api = spawnOwned('api', process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, '..', 'api', 'server.ts')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      DATABASE_URL: stack.databaseUrl,
+      PG_POOL_MAX: String(options.poolMax ?? 10),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    onLine: (line, stream) => {
+      if (stream === 'stderr') stderr = `${stderr}${line}\n`.slice(-4_000);
+    },
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('the API process', async () => (await fetch(`${baseUrl}/health`)).ok, { timeoutMs: 60_000, aborted: api.exited });
+  } catch (err) {
+    await api.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  const pool = createPool(stack.databaseUrl, { max: 2 });
+  return {
+    baseUrl,
+    token: await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-clerk', role: 'clerk' }),
+    pool,
+    async stop() {
+      await api.stop();
+      await pool.end();
+    },
+  };
+}
+
+/** CPU seconds (user + system) so far of this process and its descendants, by role. */
+export type CpuByRole = Record<'bench' | 'api' | 'temporal' | 'postgres' | 'other', number>;
+
+/**
+ * Reads /proc (Linux): this process ("bench": the load generator, bare client, in-process workers),
+ * and every descendant, by what it runs: an `api/server.ts` process, the Temporal dev server this
+ * run started, the embedded PostgreSQL's processes. Null where /proc is not there. A server given
+ * by TEMPORAL_ADDRESS or DATABASE_URL is not a descendant, so its share is not counted.
+ */
+export function cpuByRole(): CpuByRole | null {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const ticks = 100; // USER_HZ on Linux
+  const info = new Map<number, { ppid: number; cpu: number; comm: string; cmdline: string }>();
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      info.set(Number(pid), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks, comm, cmdline });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const isDescendant = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = info.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const out: CpuByRole = { bench: 0, api: 0, temporal: 0, postgres: 0, other: 0 };
+  for (const [pid, p] of info) {
+    if (!isDescendant(pid)) continue;
+    const role: keyof CpuByRole =
+      pid === process.pid ? 'bench'
+      : p.cmdline.includes('api/server.ts') ? 'api'
+      : p.comm.startsWith('temporal') ? 'temporal'
+      : p.comm === 'postgres' ? 'postgres'
+      : 'other';
+    out[role] += p.cpu;
+  }
+  return out;
+}
+
+/** CPU seconds per `per` operations, by role, between two readings. */
+export function cpuPer(before: CpuByRole | null, after: CpuByRole | null, operations: number, per = 1000): CpuByRole | null {
+  if (!before || !after || operations === 0) return null;
+  const k = per / operations;
+  return {
+    bench: (after.bench - before.bench) * k,
+    api: (after.api - before.api) * k,
+    temporal: (after.temporal - before.temporal) * k,
+    postgres: (after.postgres - before.postgres) * k,
+    other: (after.other - before.other) * k,
   };
 }
 
