@@ -108,6 +108,32 @@ test('when an inspector records a passed preliminary check, then the instant rew
   expect(history).not.toMatch(/13600002222|Zhao Lei/);
 });
 
+test('when a finding or an approval is sent again with the same Idempotency-Key, then it is applied once and the retry gets the same answer; without a key the repeat is a conflict', async () => {
+  const caseId = await report();
+  expect((await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } })).status).toBe(201);
+  const send = (path: string, token: string, body: object, key?: string) =>
+    api.request('POST', `/v1/governance/rewards/${caseId}/${path}`, { token, body, ...(key && { headers: { 'idempotency-key': key } }) });
+
+  const checked = await send('preliminary-check', inspector, { passed: true }, `check-${caseId}`);
+  const checkedAgain = await send('preliminary-check', inspector, { passed: true }, `check-${caseId}`);
+  expect([checked.status, checkedAgain.status]).toEqual([200, 200]);
+  expect(checkedAgain.body).toEqual(checked.body);
+  expect((await send('preliminary-check', inspector, { passed: true })).status).toBe(409);
+
+  const approved = await send('payments/1/approval', supervisor, { decision: 'approved' }, `approve-${caseId}`);
+  const approvedAgain = await send('payments/1/approval', supervisor, { decision: 'approved' }, `approve-${caseId}`);
+  expect([approved.status, approvedAgain.status]).toEqual([200, 200]);
+  expect(approvedAgain.body.payments).toEqual(approved.body.payments);
+
+  const confirmed = await send('confirmation', inspector, { confirmed: false }, `confirm-${caseId}`);
+  const confirmedAgain = await send('confirmation', inspector, { confirmed: false }, `confirm-${caseId}`);
+  expect([confirmed.status, confirmedAgain.status]).toEqual([200, 200]);
+
+  await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0].status === 'paid');
+  expect(await count('gateway_payments', caseId)).toBe(1);
+  expect(await count('reward_ledger', caseId)).toBe(1);
+});
+
 test('when the policy does not require approval, then the instant reward is paid on the passed preliminary check alone', async () => {
   api.policy = parsePolicy({ governance: { rewards: { approvalRequired: false, instant: 120 } } });
   const caseId = await report();

@@ -32,6 +32,7 @@ import { approvePaymentUpdate, confirmViolationUpdate, recordPreliminaryCheckUpd
 import { actorOf, canSeeCase, coversDivision, type Principal, type PrincipalRole } from '../auth';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import { mountRoutes, route, type Route } from '../validate';
+import { idempotencyHeaders } from './complaints';
 
 /**
  * Concentrated governance under `/v1/governance`: rewards for reporting, backlog cases, campaigns.
@@ -355,20 +356,23 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
       path: '/v1/governance/rewards/{caseId}/preliminary-check',
       tag: 'rewards',
       summary: 'Record the preliminary check of the report',
-      description: 'Passed: the instant reward is requested (and waits for a supervisor’s approval). Not passed: the reward ends.',
+      description: 'Passed: the instant reward is requested (and waits for a supervisor’s approval). Not passed: the reward ends. With an `Idempotency-Key` header a retried request is applied once.',
       access: findingTakers,
       params: caseParams,
       query: noQuery,
+      headers: idempotencyHeaders,
       body: preliminaryCheckBodySchema,
       response: { status: 200, description: 'The reward after the finding', schema: rewardViewSchema },
       problems: [...common, 404, 409, 415],
     },
-    async (deps, { params, body }, req, res) => {
+    async (deps, { params, headers, body }, req, res) => {
+      const key = headers['idempotency-key'];
       await visibleCase(deps, req, params.caseId);
       const view = await orNotFound(`reward for case ${params.caseId}`, () =>
         temporal(deps, () =>
           deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(recordPreliminaryCheckUpdate, {
             args: [{ ...body, actor: actorOf(req.principal!) }],
+            ...(key && { updateId: `preliminary-check:${key}` }),
           }),
         ),
       );
@@ -382,20 +386,24 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
       path: '/v1/governance/rewards/{caseId}/confirmation',
       tag: 'rewards',
       summary: 'Record whether a violation was confirmed, and how serious',
-      description: "Confirmed: the tier of the severity pays its share of the penalty, at least its minimum, at most the policy's cap.",
+      description:
+        "Confirmed: the tier of the severity pays its share of the penalty, at least its minimum, at most the policy's cap. With an `Idempotency-Key` header a retried request is applied once.",
       access: findingTakers,
       params: caseParams,
       query: noQuery,
+      headers: idempotencyHeaders,
       body: confirmationBodySchema,
       response: { status: 200, description: 'The reward after the finding', schema: rewardViewSchema },
       problems: [...common, 404, 409, 415],
     },
-    async (deps, { params, body }, req, res) => {
+    async (deps, { params, headers, body }, req, res) => {
+      const key = headers['idempotency-key'];
       await visibleCase(deps, req, params.caseId);
       const view = await orNotFound(`reward for case ${params.caseId}`, () =>
         temporal(deps, () =>
           deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(confirmViolationUpdate, {
             args: [{ ...body, actor: actorOf(req.principal!) }],
+            ...(key && { updateId: `confirmation:${key}` }),
           }),
         ),
       );
@@ -409,20 +417,23 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
       path: '/v1/governance/rewards/{caseId}/payments/{seq}/approval',
       tag: 'rewards',
       summary: 'Approve or reject a reward payment',
-      description: 'Only then is it paid. Whoever made the finding that called for the payment may not approve it.',
+      description: 'Only then is it paid. Whoever made the finding that called for the payment may not approve it. With an `Idempotency-Key` header a retried request is applied once.',
       access: ['supervisor'],
       params: paymentParams,
       query: noQuery,
+      headers: idempotencyHeaders,
       body: paymentApprovalBodySchema,
       response: { status: 200, description: 'The reward after the decision (the payment follows)', schema: rewardViewSchema },
       problems: [...common, 404, 409, 415],
     },
-    async (deps, { params, body }, req, res) => {
+    async (deps, { params, headers, body }, req, res) => {
+      const key = headers['idempotency-key'];
       await visibleCase(deps, req, params.caseId);
       const view = await orNotFound(`reward for case ${params.caseId}`, () =>
         temporal(deps, () =>
           deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(approvePaymentUpdate, {
             args: [{ ...body, seq: params.seq, actor: actorOf(req.principal!) }],
+            ...(key && { updateId: `approval:${params.seq}:${key}` }),
           }),
         ),
       );

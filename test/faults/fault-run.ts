@@ -7,11 +7,13 @@ import type { Pool } from 'pg';
 import { createApp } from '../../api/app';
 import { mintToken } from '../../api/auth';
 import { workflowIdFor, type CaseView } from '../../domain/case';
+import { rewardWorkflowId, tieredReward } from '../../domain/governance';
 import { parsePolicy, type Policy } from '../../domain/policy';
 import { spawnOwned, type OwnedProcess } from '../../runtime/child-process';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { statusQuery, type ComplaintOutcome } from '../../workflows/complaint';
+import type { RewardView } from '../../workflows/reward';
 import { quietRuntime, testDataConverter, testKeyRing } from '../support/temporal';
 
 /**
@@ -56,6 +58,23 @@ export function expectedTimeline(i: number): string[] {
   return categoryOf(i) === 'noise'
     ? [...start, 'callback_answered', 'closed', 'archived']
     : [...start, 'callback_unreachable', 'closed', 'archived'];
+}
+
+/**
+ * Every tenth case's reporter is rewarded, while the run (and its faults) goes on: the instant reward
+ * on the passed preliminary check, then the tiered one on a confirmed serious violation, each paid
+ * once a supervisor approves it, through the development gateway (table gateway_payments).
+ */
+export const isRewarded = (i: number) => i % 10 === 3;
+const SERIOUS_PENALTY = 300_000;
+
+/** The payments a rewarded case must end with, by payment seq: the policy's amounts. */
+export function expectedRewardPayments(): Array<{ seq: number; kind: string; amount: number }> {
+  const rewards = faultPolicy.governance.rewards;
+  return [
+    { seq: 1, kind: 'instant', amount: rewards.instant },
+    { seq: 2, kind: 'tiered', amount: tieredReward(rewards, 'serious', SERIOUS_PENALTY) },
+  ];
 }
 
 // ---- Webhook receiver ----
@@ -197,6 +216,10 @@ export async function startApi(options: { temporalAddress: string; pool: Pool; t
 export interface Tokens {
   clerk: string;
   unit: string;
+  /** Takes the reward findings. */
+  inspector: string;
+  /** Approves the reward payments. */
+  supervisor: string;
 }
 
 export const UNIT = 'unit-fault';
@@ -205,6 +228,8 @@ export async function tokens(): Promise<Tokens> {
   return {
     clerk: await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-fault', role: 'clerk' }),
     unit: await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'unit-user', role: 'unit', unitId: UNIT }),
+    inspector: await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'inspector-fault', role: 'inspector' }),
+    supervisor: await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'supervisor-fault', role: 'supervisor', divisions: ['3701'] }),
   };
 }
 
@@ -241,6 +266,8 @@ export async function request(baseUrl: string, method: string, url: string, toke
  */
 export class Driver {
   readonly caseIds: string[] = [];
+  /** The cases whose reporter the driver rewards (isRewarded), once their reward is open. */
+  readonly rewardedCaseIds: string[] = [];
   /** Responses by status, retries included. */
   readonly statuses = new Map<number, number>();
   /** Failed attempts that never reached an answer (connection refused or reset). */
@@ -272,8 +299,14 @@ export class Driver {
     return Promise.race([reached, failed]);
   }
 
-  private async call(method: string, url: string, token: string, body: unknown, key: string): Promise<Response> {
+  /**
+   * Send until answered: a 5xx or a dropped connection is retried with the same Idempotency-Key. A
+   * status in `alsoDone` after a failed attempt counts as done (the first attempt was applied, its
+   * answer lost).
+   */
+  private async call(method: string, url: string, token: string, body: unknown, key: string, alsoDone?: number): Promise<Response> {
     const deadline = Date.now() + 4 * 60_000;
+    let failedBefore = false;
     for (;;) {
       let res: Response | undefined;
       try {
@@ -284,6 +317,8 @@ export class Driver {
         this.networkErrors++;
       }
       if (res && res.status < 300) return res;
+      if (res && failedBefore && res.status === alsoDone) return res;
+      failedBefore = !res || res.status >= 500;
       if (res && res.status < 500) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
       if (Date.now() > deadline) throw new Error(`${method} ${url} still failing after 4 minutes: ${res?.status} ${JSON.stringify(res?.body)}`);
       await sleep(250);
@@ -315,10 +350,25 @@ export class Driver {
     // As a clerk would: accept once the intake checks have put the case up for acceptance.
     await this.waitForStatus(caseId, 'pending_acceptance');
     await decide('accept', clerk, { unitId: UNIT });
+    if (isRewarded(i)) await this.reward(caseId, key);
     await decide('result', unit, { summary: 'Inspected and fixed.', reply: 'The plant was ordered to stop night work.' });
     await decide('review', clerk, { decision: 'approved' });
     if (categoryOf(i) === 'noise') await decide('callback', clerk, { outcome: 'satisfied' });
     this.decided++;
+  }
+
+  /** Open the case's reward and take every finding and approval, so that two payments go out. */
+  private async reward(caseId: string, key: (step: string) => string): Promise<void> {
+    const { clerk, inspector, supervisor } = this.tokens;
+    // A retried opening whose first attempt went through is refused as a conflict: the reward exists.
+    await this.call('POST', '/v1/governance/rewards', clerk, { caseId }, key('reward'), 409);
+    this.rewardedCaseIds.push(caseId);
+    const step = (path: string, token: string, body: unknown) =>
+      this.call('POST', `/v1/governance/rewards/${caseId}/${path}`, token, body, key(`reward-${path.replace(/\//g, '-')}`));
+    await step('preliminary-check', inspector, { passed: true, note: 'The site matches the report.' });
+    await step('payments/1/approval', supervisor, { decision: 'approved' });
+    await step('confirmation', inspector, { confirmed: true, severity: 'serious', penaltyAmount: SERIOUS_PENALTY });
+    await step('payments/2/approval', supervisor, { decision: 'approved' });
   }
 
   private async waitForStatus(caseId: string, status: string): Promise<void> {
@@ -361,6 +411,8 @@ export interface Verdict {
   notifications: number;
   deliveries: number;
   redeliveries: number;
+  rewards: number;
+  payments: number;
 }
 
 async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -380,7 +432,10 @@ async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promis
  * - notifications: the outbox holds exactly one row per (event, recipient) of the timelines; every
  *   row is delivered and reached the receiver; a repeat delivery carries the same Idempotency-Key
  *   and the same body (so a receiver that drops repeats acts once), and repeats number at most
- *   `maxRedeliveries` (0 where the sender is never cut off mid-batch).
+ *   `maxRedeliveries` (0 where the sender is never cut off mid-batch);
+ * - payments: every rewarded case's reward workflow completed with both its payments paid, the
+ *   gateway holds exactly one payment per payment of those workflows (keyed by the workflow's own
+ *   idempotency key, of the policy's amount), and the ledger one row per payment, paid.
  */
 export async function verifyNothingLostOrDoubled(options: {
   client: Client;
@@ -388,10 +443,11 @@ export async function verifyNothingLostOrDoubled(options: {
   receiver: Receiver;
   taskQueue: string;
   caseIds: string[];
+  rewardedCaseIds: string[];
   count: number;
   maxRedeliveries: number;
 }): Promise<Verdict> {
-  const { client, pool, receiver, caseIds, count } = options;
+  const { client, pool, receiver, caseIds, rewardedCaseIds, count } = options;
   expect(caseIds.filter(Boolean)).toHaveLength(count);
   expect(new Set(caseIds).size).toBe(count);
 
@@ -406,9 +462,13 @@ export async function verifyNothingLostOrDoubled(options: {
   const views = await inBatches(caseIds, 10, (id) => client.workflow.getHandle(workflowIdFor(id)).query(statusQuery) as Promise<CaseView>);
   views.forEach((v, i) => expect({ caseId: v.caseId, types: v.timeline.map((e) => e.type) }).toEqual({ caseId: caseIds[i], types: expectedTimeline(i) }));
 
-  // Exactly one workflow per case was started on the queue (no retry started a second).
-  const started = await client.workflow.count(`TaskQueue = '${options.taskQueue}'`);
+  // Exactly one workflow per case was started on the queue (no retry started a second), and one reward per rewarded case.
+  const started = await client.workflow.count(`TaskQueue = '${options.taskQueue}' AND WorkflowType = 'complaintWorkflow'`);
   expect(started.count).toBe(count);
+  const rewardsStarted = await client.workflow.count(`TaskQueue = '${options.taskQueue}' AND WorkflowType = 'rewardWorkflow'`);
+  expect(rewardsStarted.count).toBe(rewardedCaseIds.length);
+  const others = await client.workflow.count(`TaskQueue = '${options.taskQueue}'`);
+  expect(others.count).toBe(count + rewardedCaseIds.length);
 
   // The projection: one row per case, archived, last_seq = the timeline's length.
   const rows = await pool.query<{ case_id: string; status: string; last_seq: number }>(
@@ -447,11 +507,30 @@ export async function verifyNothingLostOrDoubled(options: {
   }
   expect(redeliveries).toBeLessThanOrEqual(options.maxRedeliveries);
 
+  // Payments: each reward workflow's own record, then the gateway and the ledger against it.
+  expect(rewardedCaseIds.sort()).toEqual(caseIds.filter((_, i) => isRewarded(i)).sort());
+  const rewards = await inBatches(rewardedCaseIds, 10, (id) => client.workflow.getHandle(rewardWorkflowId(id)).result() as Promise<RewardView>);
+  const expectedPayments = expectedRewardPayments();
+  for (const r of rewards) {
+    expect({ caseId: r.caseId, status: r.status, payments: r.payments.map((p) => ({ seq: p.seq, kind: p.kind, amount: p.amount, status: p.status })) }).toEqual({
+      caseId: r.caseId,
+      status: 'completed',
+      payments: expectedPayments.map((p) => ({ ...p, status: 'paid' })),
+    });
+  }
+  const paymentKeys = rewards.flatMap((r) => r.payments.map((p) => ({ key: p.idempotencyKey, amount: p.amount }))).sort((a, b) => a.key.localeCompare(b.key));
+  const gateway = await pool.query<{ idempotency_key: string; amount: string }>(`SELECT idempotency_key, amount FROM gateway_payments ORDER BY idempotency_key`);
+  expect(gateway.rows.map((g) => ({ key: g.idempotency_key, amount: Number(g.amount) }))).toEqual(paymentKeys);
+  const ledger = await pool.query<{ idempotency_key: string; status: string }>(`SELECT idempotency_key, status FROM reward_ledger ORDER BY idempotency_key`);
+  expect(ledger.rows).toEqual(paymentKeys.map((p) => ({ idempotency_key: p.key, status: 'paid' })));
+
   return {
     cases: count,
     events: events.rows.length,
     notifications: expectedKeys.length,
     deliveries: receiver.total(),
     redeliveries,
+    rewards: rewards.length,
+    payments: gateway.rows.length,
   };
 }

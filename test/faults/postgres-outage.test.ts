@@ -116,6 +116,7 @@ test('when PostgreSQL stops mid-run, then the API answers 503, activities retry,
     receiver,
     taskQueue,
     caseIds: driver.caseIds,
+    rewardedCaseIds: driver.rewardedCaseIds,
     count: COUNT,
     // At-least-once delivery: the batch whose transaction the outage broke (at most 50 rows) may go out again.
     maxRedeliveries: 50,

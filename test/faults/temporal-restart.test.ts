@@ -94,6 +94,7 @@ test('when the Temporal server is stopped mid-run and restarted on its database,
     receiver,
     taskQueue,
     caseIds: driver.caseIds,
+    rewardedCaseIds: driver.rewardedCaseIds,
     count: COUNT,
     // The notification sender needs only PostgreSQL: it was never cut off, so each key goes out exactly once.
     maxRedeliveries: 0,

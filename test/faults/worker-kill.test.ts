@@ -68,6 +68,7 @@ test('when the worker is killed with SIGKILL mid-run and restarted, then every c
     receiver,
     taskQueue,
     caseIds: driver.caseIds,
+    rewardedCaseIds: driver.rewardedCaseIds,
     count: COUNT,
     // At-least-once delivery: only the outbox batch in flight at each kill (at most 50 rows) may go out again.
     maxRedeliveries: worker.kills * 50,
