@@ -75,7 +75,7 @@ async function someActivityRetrying(caseIds: string[]): Promise<boolean> {
   return false;
 }
 
-test('when PostgreSQL stops mid-run, then the API answers 503, activities retry, and once it is back every case finishes with nothing lost or doubled', async () => {
+test('when PostgreSQL stops mid-run, then the API answers 503, activities retry, and once it is back every case finishes with no case, event, notification or reward payment lost or doubled', async () => {
   const t = await tokens();
   const driver = new Driver(api.baseUrl, t, COUNT);
   const driving = driver.drive();

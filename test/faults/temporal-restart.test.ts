@@ -66,7 +66,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('when the Temporal server is stopped mid-run and restarted on its database, then every case finishes and no case, event or notification is lost or doubled', async () => {
+test('when the Temporal server is stopped mid-run and restarted on its database, then every case finishes and no case, event, notification or reward payment is lost or doubled', async () => {
   const t = await tokens();
   const driver = new Driver(api.baseUrl, t, COUNT);
   const driving = driver.drive();

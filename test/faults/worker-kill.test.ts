@@ -47,7 +47,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-test('when the worker is killed with SIGKILL mid-run and restarted, then every case finishes and no case, event or notification is lost or doubled', async () => {
+test('when the worker is killed with SIGKILL mid-run and restarted, then every case finishes and no case, event, notification or reward payment is lost or doubled', async () => {
   const driver = new Driver(api.baseUrl, await tokens(), COUNT);
   const driving = driver.drive();
 
