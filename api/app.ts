@@ -68,6 +68,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiRoutes([...complaintRouteTable, ...publicRouteTable, ...governanceRouteTable, ...supervisionRouteTable]));
 
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}.`)));
-  app.use(problemHandler((err) => deps.log.error({ err }, 'unexpected error')));
+  app.use(
+    problemHandler(
+      (err) => deps.log.error({ err }, 'unexpected error'),
+      (err) => deps.log.warn({ error: (err as Error)?.message ?? String(err) }, 'service unavailable: answered 503'),
+    ),
+  );
   return app;
 }

@@ -101,10 +101,20 @@ export function sendProblem(res: Response, p: HttpProblem, instance?: string): v
 }
 
 const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
+const FAILED_PRECONDITION = 9;
+
+/**
+ * The server aborts an update it had not yet handed to the workflow when the workflow task fails
+ * (a worker killed or restarting mid-task): FAILED_PRECONDITION, "workflow is not ready". Nothing was
+ * applied, and a retry (with the same Idempotency-Key) is safe: a 503, not a 500.
+ */
+function isWorkflowNotReady(err: { code: number; details?: string; message?: string }): boolean {
+  return err.code === FAILED_PRECONDITION && /not ready/i.test(`${err.details ?? ''} ${err.message ?? ''}`);
+}
 
 function isTemporalUnavailable(err: unknown): boolean {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
-  if (isGrpcServiceError(err)) return GRPC_UNAVAILABLE.has(err.code);
+  if (isGrpcServiceError(err)) return GRPC_UNAVAILABLE.has(err.code) || isWorkflowNotReady(err);
   if (err instanceof Error && err.cause) return isTemporalUnavailable(err.cause);
   return err instanceof Error && /(UNAVAILABLE|DEADLINE_EXCEEDED|Failed to connect|TransportError|tcp connect error)/i.test(err.message);
 }
@@ -168,10 +178,16 @@ export function toProblem(err: unknown): HttpProblem {
   return new HttpProblem(500, 'Internal Server Error', 'An unexpected error occurred.');
 }
 
-export function problemHandler(onUnexpected: (err: unknown) => void): ErrorRequestHandler {
+/**
+ * The error handler: every failure as a problem document. `onUnexpected` hears of each 500 (a bug:
+ * log it with its stack); `onUnavailable`, of each 503 (Temporal or PostgreSQL away: expected in an
+ * outage, worth a line, not a stack).
+ */
+export function problemHandler(onUnexpected: (err: unknown) => void, onUnavailable?: (err: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = toProblem(err);
-    if (problem.status >= 500) onUnexpected(err);
+    if (problem.status === 503) onUnavailable?.(err);
+    else if (problem.status >= 500) onUnexpected(err);
     if (problem.status === 503) res.setHeader('Retry-After', '5');
     if (res.headersSent) {
       res.destroy();

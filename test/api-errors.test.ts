@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ServiceError } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
+import { toProblem } from '../api/problem';
 import { createPool, type Pool } from '../db/pool';
 import { defaultPolicy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
+import pino from 'pino';
+import { createLogger, type Logger } from '../runtime/logger';
 import { ApiHarness } from './support/api-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { testDataConverter, testKeyRing } from './support/temporal';
@@ -118,6 +120,20 @@ describe('problem documents for bad input', () => {
   });
 });
 
+describe('how Temporal errors map to problems', () => {
+  const grpc = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+
+  test('when the server aborts an update because the workflow is not ready (its task failed), then 503: nothing was applied, a retry is safe', () => {
+    const aborted = new ServiceError('Failed to update workflow', { cause: grpc(9, 'Workflow is not ready to handle the request.') });
+    expect(toProblem(aborted)).toMatchObject({ status: 503, extra: { retryAfter: 5 } });
+  });
+
+  test('when the server refuses for another precondition, then it is not mistaken for an outage', () => {
+    const other = new ServiceError('Failed to update workflow', { cause: grpc(9, 'Namespace is not active.') });
+    expect(toProblem(other).status).toBe(500);
+  });
+});
+
 describe('503 when a backing service is away', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -127,7 +143,7 @@ describe('503 when a backing service is away', () => {
     await db?.drop();
   });
 
-  async function appWith(parts: { connection: Connection; pool: Pool; publicRateLimitPerMinute?: number }) {
+  async function appWith(parts: { connection: Connection; pool: Pool; publicRateLimitPerMinute?: number; log?: Logger }) {
     const app = createApp({
       client: new Client({ connection: parts.connection, dataConverter: testDataConverter }),
       connection: parts.connection,
@@ -135,7 +151,7 @@ describe('503 when a backing service is away', () => {
       policy: () => defaultPolicy,
       taskQueue: 'nowhere',
       jwtSecret: DEVELOPMENT_JWT_SECRET,
-      log: createLogger('silent', 'api-test'),
+      log: parts.log ?? createLogger('silent', 'api-test'),
       keyRing: testKeyRing,
       limits: { publicRateLimitPerMinute: parts.publicRateLimitPerMinute ?? 100, temporalTimeoutMs: 300 },
     });
@@ -155,10 +171,12 @@ describe('503 when a backing service is away', () => {
     return { status: res.status, body: (await res.json()) as any, headers: res.headers };
   }
 
-  test('when Temporal does not answer, then registering answers 503 with Retry-After, and no case number, key or row is taken', async () => {
+  test('when Temporal does not answer, then registering answers 503 with Retry-After, no case number, key or row is taken, and the log says so in a warning, not as an unexpected error', async () => {
     // Nothing listens on port 1: the connection is refused, as when the Temporal frontend is down.
     const connection = Connection.lazy({ address: '127.0.0.1:1' });
-    const app = await appWith({ connection, pool: db.pool });
+    const logged: Array<{ level: number; msg: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const app = await appWith({ connection, pool: db.pool, log });
     try {
       const before = await rowCounts(db.pool);
       const plain = await call(app.url, 'POST', '/v1/complaints', complaint);
@@ -170,6 +188,11 @@ describe('503 when a backing service is away', () => {
 
       // A case the read model does not know must be asked of Temporal: 503, not a misleading 404.
       expectProblem(await call(app.url, 'GET', '/v1/complaints/EC-2026-0000009'), 503);
+      expect(logged.map((l) => [l.level, l.msg])).toEqual([
+        [40, 'service unavailable: answered 503'],
+        [40, 'service unavailable: answered 503'],
+        [40, 'service unavailable: answered 503'],
+      ]);
     } finally {
       await app.close();
       await connection.close();

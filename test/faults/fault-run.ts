@@ -133,6 +133,8 @@ export class FaultWorker {
   readonly output: string[] = [];
   starts = 0;
   kills = 0;
+  /** Set while the test itself stops or kills the process. */
+  private ending = false;
 
   constructor(private readonly env: Record<string, string>) {}
 
@@ -151,23 +153,37 @@ export class FaultWorker {
     });
     this.proc = proc;
     this.starts++;
+    let isUp = false;
     const exited = proc.exited.then((code) => {
-      throw new Error(`the fault worker exited (${code}) before it was ready:\n${this.output.slice(-20).join('\n')}`);
+      // Stopped or killed by the test: expected. Otherwise say so at once, with its last words.
+      if (isUp && this.proc === proc && !this.ending) {
+        process.stderr.write(`the fault worker exited unexpectedly (${code}):\n${this.output.slice(-40).join('\n')}\n`);
+      }
+      if (!isUp) throw new Error(`the fault worker exited (${code}) before it was ready:\n${this.output.slice(-20).join('\n')}`);
     });
     await Promise.race([isReady, exited]);
+    isUp = true;
+    this.ending = false;
     exited.catch(() => undefined);
+  }
+
+  /** The worker's last lines of output (LOG_LEVEL=warn), for a failing test's report. */
+  lastOutput(lines = 40): string {
+    return this.output.slice(-lines).join('\n');
   }
 
   /** kill -9: no shutdown, no drain, whatever it was doing is cut off. */
   async kill9(): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
+    this.ending = true;
     proc.child.kill('SIGKILL');
     await proc.exited;
     this.kills++;
   }
 
   async stop(): Promise<void> {
+    this.ending = true;
     await this.proc?.stop('SIGTERM', 10_000);
   }
 }
@@ -193,7 +209,8 @@ export async function startApi(options: { temporalAddress: string; pool: Pool; t
     policy: () => faultPolicy,
     taskQueue: options.taskQueue,
     jwtSecret: DEVELOPMENT_JWT_SECRET,
-    log: createLogger('silent', 'fault-api'),
+    // An unexpected error (a 500) is logged with its stack: the tests require none.
+    log: createLogger('error', 'fault-api'),
     keyRing: testKeyRing,
   });
   const server = await new Promise<Server>((resolve) => {
@@ -274,6 +291,8 @@ export class Driver {
   networkErrors = 0;
   /** The first few 5xx answers, for the report. */
   readonly serverErrors: string[] = [];
+  /** Every 500 (an unexpected error: the API logs its stack), with what was sent. */
+  readonly unexpected: string[] = [];
   registered = 0;
   decided = 0;
   private waiters: Array<{ n: number; resolve: () => void }> = [];
@@ -312,6 +331,7 @@ export class Driver {
       try {
         res = await request(this.baseUrl, method, url, token, body, key);
         this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 500) this.unexpected.push(`${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
         if (res.status >= 500 && this.serverErrors.length < 10) this.serverErrors.push(`${res.status} ${method} ${url.replace(/EC-\d{4}-\d+/, ':id')}: ${res.body?.detail}`);
       } catch {
         this.networkErrors++;

@@ -56,7 +56,7 @@ test('when the worker is killed with SIGKILL mid-run and restarted, then every c
   await sleep(2_000);
   await worker.start();
 
-  await driving;
+  await driving.catch((err: Error) => Promise.reject(new Error(`${err.message}\nThe worker's last output:\n${worker.lastOutput()}`)));
   // The second kill: every decision is taken, the timers (callback windows, monitoring windows) are pending.
   await worker.kill9();
   await sleep(2_000);
@@ -74,5 +74,6 @@ test('when the worker is killed with SIGKILL mid-run and restarted, then every c
     maxRedeliveries: worker.kills * 50,
   });
   expect(worker.kills).toBe(2);
+  expect(driver.unexpected).toEqual([]);
   process.stdout.write(`worker kill: ${JSON.stringify({ ...verdict, kills: worker.kills, statuses: Object.fromEntries(driver.statuses), serverErrors: driver.serverErrors })}\n`);
 });
