@@ -100,7 +100,7 @@ export function sendProblem(res: Response, p: HttpProblem, instance?: string): v
     });
 }
 
-const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
+const GRPC_UNAVAILABLE = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
 const FAILED_PRECONDITION = 9;
 
 /**

@@ -14,6 +14,10 @@ export function createPool(connectionString: string, options: PoolConfig = {}): 
   // An idle client losing its connection (database restart) must not crash the process: the pool
   // drops it and the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor one that is checked out between two queries (a transaction waiting on a webhook, say): the
+  // pool listens to its idle clients only, and an 'error' event nobody listens to ends the process.
+  // Its next query fails instead, and whoever holds it releases it with that error.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -128,6 +128,10 @@ describe('how Temporal errors map to problems', () => {
     expect(toProblem(aborted)).toMatchObject({ status: 503, extra: { retryAfter: 5 } });
   });
 
+  test('when a query is cancelled on the way (CANCELLED, seen while PostgreSQL was down and workers retried), then 503', () => {
+    expect(toProblem(new ServiceError('Failed to query Workflow', { cause: grpc(1, 'Call cancelled') })).status).toBe(503);
+  });
+
   test('when the server refuses for another precondition, then it is not mistaken for an outage', () => {
     const other = new ServiceError('Failed to update workflow', { cause: grpc(9, 'Namespace is not active.') });
     expect(toProblem(other).status).toBe(500);
