@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { getCase, getReporter } from '../../db/cases';
 import { durationMs } from '../../domain/calendar';
@@ -28,7 +29,7 @@ import {
   tightenCampaignUpdate,
   type CampaignProgress,
 } from '../../workflows/campaign';
-import { approvePaymentUpdate, confirmViolationUpdate, recordPreliminaryCheckUpdate, rewardStatusQuery, rewardWorkflow } from '../../workflows/reward';
+import { approvePaymentUpdate, confirmViolationUpdate, recordPreliminaryCheckUpdate, rewardStatusQuery, rewardWorkflow, type RewardView } from '../../workflows/reward';
 import { actorOf, canSeeCase, coversDivision, type Principal, type PrincipalRole } from '../auth';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import { mountRoutes, route, type Route } from '../validate';
@@ -68,6 +69,24 @@ async function orNotFound<T>(what: string, call: () => Promise<T>): Promise<T> {
     if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') throw notFound(`No ${what}.`);
     throw err;
   }
+}
+
+/**
+ * A decision on a case's reward, sent to its workflow as an update once the case is in the caller's
+ * scope. `updateId` (from the request's Idempotency-Key) makes a retried request apply once.
+ */
+async function rewardDecision<A>(
+  deps: GovernanceRoutesDeps,
+  req: Request,
+  caseId: string,
+  update: UpdateDefinition<RewardView, [A]>,
+  arg: A,
+  updateId: string | undefined,
+): Promise<RewardView> {
+  await visibleCase(deps, req, caseId);
+  return orNotFound(`reward for case ${caseId}`, () =>
+    temporal(deps, () => deps.client.workflow.getHandle(rewardWorkflowId(caseId)).executeUpdate(update, { args: [arg], ...(updateId && { updateId }) })),
+  );
 }
 
 // ---- Inputs and answers ----
@@ -367,16 +386,7 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      await visibleCase(deps, req, params.caseId);
-      const view = await orNotFound(`reward for case ${params.caseId}`, () =>
-        temporal(deps, () =>
-          deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(recordPreliminaryCheckUpdate, {
-            args: [{ ...body, actor: actorOf(req.principal!) }],
-            ...(key && { updateId: `preliminary-check:${key}` }),
-          }),
-        ),
-      );
-      res.json(view);
+      res.json(await rewardDecision(deps, req, params.caseId, recordPreliminaryCheckUpdate, { ...body, actor: actorOf(req.principal!) }, key && `preliminary-check:${key}`));
     },
   ),
   route(
@@ -398,16 +408,7 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      await visibleCase(deps, req, params.caseId);
-      const view = await orNotFound(`reward for case ${params.caseId}`, () =>
-        temporal(deps, () =>
-          deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(confirmViolationUpdate, {
-            args: [{ ...body, actor: actorOf(req.principal!) }],
-            ...(key && { updateId: `confirmation:${key}` }),
-          }),
-        ),
-      );
-      res.json(view);
+      res.json(await rewardDecision(deps, req, params.caseId, confirmViolationUpdate, { ...body, actor: actorOf(req.principal!) }, key && `confirmation:${key}`));
     },
   ),
   route(
@@ -428,16 +429,7 @@ export const governanceRouteTable: Route<GovernanceRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      await visibleCase(deps, req, params.caseId);
-      const view = await orNotFound(`reward for case ${params.caseId}`, () =>
-        temporal(deps, () =>
-          deps.client.workflow.getHandle(rewardWorkflowId(params.caseId)).executeUpdate(approvePaymentUpdate, {
-            args: [{ ...body, seq: params.seq, actor: actorOf(req.principal!) }],
-            ...(key && { updateId: `approval:${params.seq}:${key}` }),
-          }),
-        ),
-      );
-      res.json(view);
+      res.json(await rewardDecision(deps, req, params.caseId, approvePaymentUpdate, { ...body, seq: params.seq, actor: actorOf(req.principal!) }, key && `approval:${params.seq}:${key}`));
     },
   ),
 
