@@ -25,6 +25,7 @@ import { recordFindingUpdate } from '../../workflows/re-inspection';
 import { actorOf, coversDivision, type PrincipalRole } from '../auth';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import { mountRoutes, route, type Route } from '../validate';
+import { idempotencyHeaders } from './complaints';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
@@ -58,9 +59,6 @@ const deskItemParams = z.object({ id: localDateSchema, caseId });
 const reInspectionParams = z.object({ id: quarterSchema.describe('the re-inspected quarter') });
 const inspectionParams = z.object({ id: quarterSchema, caseId });
 const inspectorParams = z.object({ id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces') });
-const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
-});
 
 const backfillBody = z
   .discriminatedUnion('kind', [
