@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { backlogWorkflowId, type BacklogSettings, type CampaignCriteria, type DeadlineTightening, type Leader } from '../domain/governance';
 import { workflowIdFor } from '../domain/case';
 import type { backlogCaseWorkflow } from '../workflows/backlog';
-import { tightenDeadlineSignal } from '../workflows/complaint';
+import { tightenDeadlineSignal } from '../workflows/contracts/complaint';
 import type { ActivityDeps } from './index';
 import { DevPaymentGateway, payReward, type PayRewardInput } from './payments';
 

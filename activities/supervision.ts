@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { workflowIdFor, type Reopen } from '../domain/case';
 import { assignInspectors, drawStratified } from '../domain/sampling';
 import type { InspectionFinding as Finding } from '../domain/supervision';
-import { INVALID_TRANSITION, reopenUpdate } from '../workflows/complaint';
+import { INVALID_TRANSITION, reopenUpdate } from '../workflows/contracts/complaint';
 
 /**
  * The I/O of desk checks and re-inspections: read the sampling frame from the case projection,

@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/logger';
 import { API_DEFAULTS, loadConfig, type Config } from '../runtime/config';
 import type { KeyRing } from '../runtime/encryption';
 import { openApiRoutes } from './openapi';
+import { TemporalGateway } from './temporal-gateway';
 import { notFound, problemHandler } from './problem';
 import { codecRoutes } from './routes/codec';
 import { complaintRouteTable, complaintRoutes } from './routes/complaints';
@@ -59,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRoutes({ connection: deps.connection, pool: deps.pool, temporalUiUrl: deps.temporalUiUrl }));
   const limits = deps.limits ?? apiLimits(loadConfig());
+  // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
+  const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);
   app.use(complaintRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // tokens checked per route
   app.use(publicRoutes({ ...deps, rateLimitPerMinute: limits.publicRateLimitPerMinute }));
   app.use(governanceRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // /v1/governance: rewards, backlog, campaigns

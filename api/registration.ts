@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Pool } from 'pg';
 import { workflowIdFor, type Actor, type ComplaintInput, type Intake } from '../domain/case';
 import { casePolicy, type Policy } from '../domain/policy';
-import { complaintWorkflow } from '../workflows/complaint';
+import { COMPLAINT_WORKFLOW, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem } from './problem';
 
@@ -105,7 +105,7 @@ export async function registerComplaint(
   // No search attributes at the start: the workflow's first task sets all of them (a case no worker
   // has run yet has none); setting four here as well cost the server about a tenth of its intake.
   try {
-    await deps.client.workflow.start(complaintWorkflow, {
+    await deps.client.workflow.start<ComplaintWorkflow>(COMPLAINT_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId: workflowIdFor(caseId),
       args: [input],

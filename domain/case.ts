@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { categorySchema, urgencySchema, type CasePolicy, type Category, type Urgency } from './policy';
+import { iso } from './instant';
 
 /**
  * The complaint case: what is registered, the decisions taken on it, and the view everyone reads.
@@ -205,9 +206,6 @@ export interface CaseView {
   timeline: Array<Omit<CaseEvent, 'at' | 'deadlineAt'> & { at: string; deadlineAt?: string }>;
 }
 
-export function iso(ms: number | undefined): string | undefined {
-  return ms === undefined ? undefined : new Date(ms).toISOString();
-}
 
 export function toView(s: CaseState, now: number): CaseView {
   const pending = s.extensions.find((e) => !e.decision);

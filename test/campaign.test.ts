@@ -1,7 +1,7 @@
 import { mintToken } from '../api/auth';
 import { parsePolicy, type Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { acceptUpdate } from '../workflows/complaint';
+import { acceptUpdate } from '../workflows/contracts/complaint';
 import {
   campaignProgressQuery,
   campaignWorkflow,

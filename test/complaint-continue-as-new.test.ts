@@ -1,4 +1,4 @@
-import { acceptUpdate, decideExtensionUpdate, requestExtensionUpdate, statusQuery, escalateUpdate } from '../workflows/complaint';
+import { acceptUpdate, decideExtensionUpdate, requestExtensionUpdate, statusQuery, escalateUpdate } from '../workflows/contracts/complaint';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit } from './support/complaint-harness';
 
 let h: ComplaintHarness;

@@ -1,13 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  acceptUpdate,
-  decideExtensionUpdate,
-  escalateUpdate,
-  requestExtensionUpdate,
-  statusQuery,
-  transferUpdate,
-} from '../workflows/complaint';
+import { acceptUpdate, decideExtensionUpdate, escalateUpdate, requestExtensionUpdate, statusQuery, transferUpdate } from '../workflows/contracts/complaint';
 import { defaultPolicy, parsePolicy } from '../domain/policy';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit } from './support/complaint-harness';
 

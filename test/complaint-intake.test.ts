@@ -1,14 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  acceptUpdate,
-  forwardUpdate,
-  recordCallbackUpdate,
-  reviewUpdate,
-  statusQuery,
-  submitResultUpdate,
-  supplementUpdate,
-  INVALID_TRANSITION,
-} from '../workflows/complaint';
+import { acceptUpdate, forwardUpdate, recordCallbackUpdate, reviewUpdate, statusQuery, submitResultUpdate, supplementUpdate, INVALID_TRANSITION } from '../workflows/contracts/complaint';
 import { getReporter } from '../db/cases';
 import { testKeyRing } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';

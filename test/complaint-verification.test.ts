@@ -1,15 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import {
-  acceptUpdate,
-  decideReviewUpdate,
-  recordCallbackUpdate,
-  reopenUpdate,
-  requestReviewUpdate,
-  reviewUpdate,
-  statusQuery,
-  submitResultUpdate,
-} from '../workflows/complaint';
+import { acceptUpdate, decideReviewUpdate, recordCallbackUpdate, reopenUpdate, requestReviewUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
 import type { Reporter } from '../domain/case';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit, type ComplaintHandle } from './support/complaint-harness';
 

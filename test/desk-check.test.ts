@@ -5,7 +5,7 @@ import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
 import { deskCheckSeed, drawStratified, verifyDraw } from '../domain/sampling';
 import { localDate, localDayPeriod } from '../domain/supervision-periods';
 import { getStoredDraw } from '../db/supervision';
-import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/complaint';
+import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
 import { deskCheckQuery, deskCheckWorkflow, deskReviewUpdate, type DeskCheckView } from '../workflows/desk-check';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';

@@ -6,7 +6,7 @@ import { drawStratified, reInspectionSeed, sampleSize, verifyDraw } from '../dom
 import { inspectionWorkflowIdFor } from '../domain/supervision';
 import { quarterOf, quarterPeriod } from '../domain/supervision-periods';
 import { getInspections, getStoredDraw, listPublishedResults } from '../db/supervision';
-import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/complaint';
+import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
 import {
   inspectionQuery,
   reInspectionWorkflow,

@@ -21,7 +21,7 @@ import {
   type Leader,
 } from '../domain/governance';
 
-import { INVALID_TRANSITION } from './complaint';
+import { INVALID_TRANSITION } from './contracts/errors';
 /**
  * Backlog cases (积案). Two workflows:
  *

@@ -22,7 +22,7 @@ import {
 } from '../domain/governance';
 import type { CampaignPolicy } from '../domain/governance-policy';
 
-import { INVALID_TRANSITION } from './complaint';
+import { INVALID_TRANSITION } from './contracts/errors';
 /**
  * A campaign against a recurring problem (集中治理), e.g. road and construction dust: for its
  * period it tags the open cases that match its criteria (category, divisions, keywords), and the

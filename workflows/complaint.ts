@@ -3,9 +3,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -57,29 +54,28 @@ import {
   ownerKey,
   unitKey,
 } from '../domain/search-attributes';
-
-// ---- Messages, shared with the client ----
-
-export const statusQuery = defineQuery<CaseView>('status');
-export const supplementUpdate = defineUpdate<CaseView, [Supplement]>('supplement');
-export const acceptUpdate = defineUpdate<CaseView, [Accept]>('accept');
-export const forwardUpdate = defineUpdate<CaseView, [Forward]>('forward');
-export const transferUpdate = defineUpdate<CaseView, [Transfer]>('transfer');
-export const requestExtensionUpdate = defineUpdate<CaseView, [ExtensionRequest]>('requestExtension');
-export const decideExtensionUpdate = defineUpdate<CaseView, [ExtensionDecision]>('decideExtension');
-export const submitResultUpdate = defineUpdate<CaseView, [Result]>('submitResult');
-export const reviewUpdate = defineUpdate<CaseView, [Review]>('review');
-export const recordCallbackUpdate = defineUpdate<CaseView, [Callback]>('recordCallback');
-export const requestReviewUpdate = defineUpdate<CaseView, [ReviewRequest]>('requestReview');
-export const decideReviewUpdate = defineUpdate<CaseView, [ReviewDecision]>('decideReview');
-export const escalateUpdate = defineUpdate<CaseView, [Escalate]>('escalate');
-export const reopenUpdate = defineUpdate<CaseView, [Reopen]>('reopen');
-/** From another complaint workflow: a duplicate of this case was registered. */
-export const linkDuplicateSignal = defineSignal<[LinkDuplicate]>('linkDuplicate');
-/** From another complaint workflow: the site of this recently closed case is polluting again. */
-export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }]>('recurrence');
-/** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
-export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tightenDeadline');
+import {
+  statusQuery,
+  supplementUpdate,
+  acceptUpdate,
+  forwardUpdate,
+  transferUpdate,
+  requestExtensionUpdate,
+  decideExtensionUpdate,
+  submitResultUpdate,
+  reviewUpdate,
+  recordCallbackUpdate,
+  requestReviewUpdate,
+  decideReviewUpdate,
+  escalateUpdate,
+  reopenUpdate,
+  linkDuplicateSignal,
+  recurrenceSignal,
+  tightenDeadlineSignal,
+  INVALID_TRANSITION,
+  type ComplaintOutcome,
+  type ComplaintWorkflowInput,
+} from './contracts/complaint';
 
 /**
  * Patch id: the main loop wakes on any change made while it projected. Without it, an event emitted
@@ -87,9 +83,6 @@ export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tighten
  * timer, and the update (which waits for its projection) with it.
  */
 export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-projection';
-
-/** Thrown by validators: the decision is impossible in the case's current state. */
-export const INVALID_TRANSITION = 'InvalidTransition';
 
 const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
 
@@ -102,16 +95,6 @@ const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
-
-export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number };
-
-/** The outcome a finished (archived) case returns. */
-export interface ComplaintOutcome {
-  caseId: string;
-  closure?: Closure;
-  mergedInto?: string;
-  events: number;
-}
 
 /**
  * One complaint, from registration to archive. Every deadline is a durable timer computed from the

@@ -16,7 +16,7 @@ import { deskCheckSeed } from '../domain/sampling';
 import { deskReviewSchema, type DeskReview } from '../domain/supervision';
 import { localDayPeriod, previousLocalDate } from '../domain/supervision-periods';
 import type { DeskCheckPolicy } from '../domain/supervision-policy';
-import { INVALID_TRANSITION } from './complaint';
+import { INVALID_TRANSITION } from './contracts/errors';
 
 type Activities = ReturnType<typeof createActivities>;
 

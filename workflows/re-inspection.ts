@@ -19,7 +19,7 @@ import { reInspectionSeed } from '../domain/sampling';
 import { findingSchema, inspectionWorkflowIdFor, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
 import { previousQuarter, quarterPeriod } from '../domain/supervision-periods';
 import type { ReInspectionPolicy } from '../domain/supervision-policy';
-import { INVALID_TRANSITION } from './complaint';
+import { INVALID_TRANSITION } from './contracts/errors';
 import { scheduledTime } from './desk-check';
 
 type Activities = ReturnType<typeof createActivities>;

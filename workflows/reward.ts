@@ -21,7 +21,7 @@ import {
   type PreliminaryCheck,
 } from '../domain/governance';
 import type { RewardPolicy, ViolationSeverity } from '../domain/governance-policy';
-import { INVALID_TRANSITION } from './complaint';
+import { INVALID_TRANSITION } from './contracts/errors';
 
 /**
  * The reward for one report (workflow id `reward-<caseId>`): a small instant reward once the

@@ -8,7 +8,7 @@ import { categories, categorySchema, urgencySchema } from '../../domain/policy';
 import type { Policy } from '../../domain/policy';
 import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
-import * as wf from '../../workflows/complaint';
+import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type Principal, type PrincipalRole } from '../auth';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';

@@ -12,7 +12,7 @@ import { parsePolicy, type Policy } from '../../domain/policy';
 import { spawnOwned, type OwnedProcess } from '../../runtime/child-process';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
-import { statusQuery, type ComplaintOutcome } from '../../workflows/complaint';
+import { statusQuery, type ComplaintOutcome } from '../../workflows/contracts/complaint';
 import type { RewardView } from '../../workflows/reward';
 import { quietRuntime, testDataConverter, testKeyRing } from '../support/temporal';
 

@@ -12,7 +12,8 @@ import { casePolicy, defaultPolicy, type Policy } from '../../domain/policy';
 import { createApp } from '../../api/app';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
-import { complaintWorkflow, statusQuery } from '../../workflows/complaint';
+import { statusQuery } from '../../workflows/contracts/complaint';
+import { complaintWorkflow } from '../../workflows/complaint';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestWorker, createTimeSkippingEnv, testKeyRing, uniqueTaskQueue } from './temporal';
 

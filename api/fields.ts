@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * The request and answer fields that several route tables share, defined once. Route modules
+ * import these rather than writing their own copies.
+ */
+
+/** A case number, as the path and bodies carry it. */
+export const caseIdField = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a case number like EC-2026-0000001');
+
+/** `{caseId}` in the path. */
+export const caseParams = z.strictObject({ caseId: caseIdField });
+
+/** A route that reads no query parameters: any given is refused (400). */
+export const noQuery = z.strictObject({});
+
+/** An instant in answers and bodies: ISO 8601 with an offset. */
+export const isoTime = z.iso.datetime({ offset: true });
+
+/** Offset pagination of a listing: `page` (from 1) and `pageSize` (at most 200). */
+export const pageFields = {
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+};
+
+/** Problem statuses every authenticated route may answer (500 aside). */
+export const commonProblems = [400, 401, 403, 503] as const;

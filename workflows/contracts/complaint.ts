@@ -1,0 +1,68 @@
+/**
+ * The complaint workflow's contract: its messages, id function, input and output types and error
+ * type names. No workflow code: the API, activities and other workflows import this module, never
+ * workflows/complaint.ts.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  Accept,
+  Callback,
+  CaseState,
+  CaseView,
+  Closure,
+  ComplaintInput,
+  Escalate,
+  ExtensionDecision,
+  ExtensionRequest,
+  Forward,
+  LinkDuplicate,
+  Reopen,
+  Result,
+  Review,
+  ReviewDecision,
+  ReviewRequest,
+  Supplement,
+  Transfer,
+} from '../../domain/case';
+import type { DeadlineTightening } from '../../domain/governance';
+
+export { workflowIdFor } from '../../domain/case';
+export { INVALID_TRANSITION } from './errors';
+
+/** The workflow type, as registered by the worker. */
+export const COMPLAINT_WORKFLOW = 'complaintWorkflow';
+
+export const statusQuery = defineQuery<CaseView>('status');
+export const supplementUpdate = defineUpdate<CaseView, [Supplement]>('supplement');
+export const acceptUpdate = defineUpdate<CaseView, [Accept]>('accept');
+export const forwardUpdate = defineUpdate<CaseView, [Forward]>('forward');
+export const transferUpdate = defineUpdate<CaseView, [Transfer]>('transfer');
+export const requestExtensionUpdate = defineUpdate<CaseView, [ExtensionRequest]>('requestExtension');
+export const decideExtensionUpdate = defineUpdate<CaseView, [ExtensionDecision]>('decideExtension');
+export const submitResultUpdate = defineUpdate<CaseView, [Result]>('submitResult');
+export const reviewUpdate = defineUpdate<CaseView, [Review]>('review');
+export const recordCallbackUpdate = defineUpdate<CaseView, [Callback]>('recordCallback');
+export const requestReviewUpdate = defineUpdate<CaseView, [ReviewRequest]>('requestReview');
+export const decideReviewUpdate = defineUpdate<CaseView, [ReviewDecision]>('decideReview');
+export const escalateUpdate = defineUpdate<CaseView, [Escalate]>('escalate');
+export const reopenUpdate = defineUpdate<CaseView, [Reopen]>('reopen');
+/** From another complaint workflow: a duplicate of this case was registered. */
+export const linkDuplicateSignal = defineSignal<[LinkDuplicate]>('linkDuplicate');
+/** From another complaint workflow: the site of this recently closed case is polluting again. */
+export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }]>('recurrence');
+/** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
+export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tightenDeadline');
+
+export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number };
+
+/** The outcome a finished (archived) case returns. */
+export interface ComplaintOutcome {
+  caseId: string;
+  closure?: Closure;
+  mergedInto?: string;
+  events: number;
+}
+
+
+/** The workflow's signature, for starting it by type name without importing its implementation. */
+export type ComplaintWorkflow = (input: ComplaintWorkflowInput) => Promise<ComplaintOutcome>;
