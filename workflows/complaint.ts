@@ -12,38 +12,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { addDuration, durationMs } from '../domain/calendar';
-import {
-  MAX_ESCALATION_LEVEL,
-  grantedExtension,
-  toView,
-  workflowIdFor,
-  type Accept,
-  type Actor,
-  type Callback,
-  type CaseEvent,
-  type CaseState,
-  type CaseStatus,
-  type CaseView,
-  type ClockKind,
-  type Closure,
-  type ComplaintInput,
-  type Escalate,
-  type ExtensionDecision,
-  type ExtensionRequest,
-  type Forward,
-  type LinkDuplicate,
-  type Reopen,
-  type Result,
-  type Review,
-  type ReviewDecision,
-  type ReviewRequest,
-  type Supplement,
-  type Transfer,
-} from '../domain/case';
-import { handleDueAt, newClock, nextTrigger, recomputeHandleClock, type Trigger } from '../domain/deadlines';
-import { tightenClock, type DeadlineTightening } from '../domain/governance';
-import { recipientsFor } from '../domain/notifications';
+import { toView, workflowIdFor, type CaseState, type CaseView, type ComplaintInput } from '../domain/case';
+import * as lifecycle from '../domain/complaint-lifecycle';
+import { nextTrigger } from '../domain/deadlines';
 import {
   caseStatusKey,
   categoryKey,
@@ -84,8 +55,6 @@ import {
  */
 export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-projection';
 
-const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
-
 const { projectCase } = proxyActivities<ReturnType<typeof createActivities>>({
   // Projection must never be given up: a database outage only delays it. Retries back off to one a minute.
   startToCloseTimeout: '30 seconds',
@@ -97,178 +66,37 @@ const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>
 });
 
 /**
- * One complaint, from registration to archive. Every deadline is a durable timer computed from the
- * state (see domain/deadlines.ts); every decision is an update whose validator rejects an
- * impossible transition before anything is written to history.
+ * One complaint, from registration to archive. The state machine (domain/complaint-lifecycle.ts)
+ * decides; this workflow wires messages, timers and activities around it. Every deadline is a
+ * durable timer computed from the state (see domain/deadlines.ts); every decision is an update whose
+ * validator asks the machine and rejects an impossible transition before anything is written to history.
  */
 export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<ComplaintOutcome> {
-  const s: CaseState = 'resume' in input ? input.resume : initialState(input);
+  let s: CaseState = 'resume' in input ? input.resume : initialState(input);
   const casLimit = input.continueAsNewAfterEvents;
   const isNew = !('resume' in input);
+  /** Counts the events the case has had in this run: the main loop waits for it to move. */
   let version = 0;
-  const touch = () => void version++;
   // Cases started before this patch keep the old wake-up, so their histories replay unchanged.
   const wakeOnChangesDuringProjection = patched(WAKE_ON_CHANGES_DURING_PROJECTION);
 
-  // ---- State changes ----
+  // ---- State changes: decided by the state machine (domain/complaint-lifecycle.ts) ----
 
-  /** The moment a timer-driven event is due: it is recorded at that moment, not when the task ran. */
-  let firingAt: number | undefined;
-  const nowMs = () => firingAt ?? Date.now();
-
-  function emit(type: string, actor: Actor, extra: { reason?: string; data?: Record<string, unknown> } = {}): CaseEvent {
-    const event: CaseEvent = {
-      seq: s.timeline.length + 1,
-      type,
-      at: nowMs(),
-      actor,
-      ...(extra.reason !== undefined && { reason: extra.reason }),
-      ...(s.clock && { deadlineAt: s.clock.dueAt }),
-      ...(extra.data && { data: extra.data }),
-    };
-    const notify = recipientsFor(event, s);
-    if (notify.length) event.notify = notify;
-    s.timeline.push(event);
-    touch();
-    return event;
+  /** Take the case as a decision or a timer left it; its new events wake the main loop, which projects them. */
+  function apply(t: lifecycle.Transition): void {
+    s = t.state;
+    version += t.events.length;
   }
 
-  function setStatus(status: CaseStatus) {
-    s.status = status;
-  }
-
-  function startClock(kind: ClockKind, dueAt: number, now = nowMs()) {
-    s.clock = newClock(kind, now, dueAt);
-  }
-
-  function close(closure: Closure, actor: Actor, reason?: string, data?: Record<string, unknown>) {
-    const now = nowMs();
-    s.closure = closure;
-    s.closedAt = now;
-    s.clock = undefined;
-    const terminal = closure === 'insufficient' || closure === 'forwarded' || closure === 'duplicate' || closure === 'recurrence';
-    if (terminal) {
-      setStatus('archived');
-      emit('closed', actor, { reason, data: { closure, ...data } });
-      return;
-    }
-    setStatus('closed');
-    const { reviewRequestWindow, monitoringWindow } = s.policy.limits;
-    s.reviewRequestUntil = addDuration(now, reviewRequestWindow, s.policy.calendar);
-    s.monitoringUntil = addDuration(now, monitoringWindow, s.policy.calendar);
-    emit('closed', actor, { reason, data: { closure, ...data, monitoringUntil: s.monitoringUntil } });
-  }
-
-  function startAcceptance(now = nowMs()) {
-    setStatus('pending_acceptance');
-    startClock('accept', addDuration(now, s.policy.limits.accept, s.policy.calendar), now);
-  }
-
-  function returnToUnit(actor: Actor, type: string, reason: string, reworkDays?: number, data?: Record<string, unknown>) {
-    const now = nowMs();
-    s.returns++;
-    s.result = undefined;
-    s.callbackAttempts = 0;
-    setStatus('handling');
-    const due = reworkDays
-      ? addDuration(now, { amount: reworkDays, unit: 'days' }, s.policy.calendar)
-      : addDuration(now, s.policy.limits.rework, s.policy.calendar);
-    startClock('rework', due, now);
-    emit(type, actor, { reason, data });
-  }
-
-  function startCallback(actor: Actor) {
-    if (s.intake.reporter.anonymous) {
-      emit('callback_skipped', SYSTEM, { reason: 'anonymous complainant: no one to call back' });
-      close('no_callback', actor);
-      return;
-    }
-    setStatus('callback');
-    s.callbackAttempts = 0;
-    startCallbackAttempt();
-  }
-
-  function startCallbackAttempt() {
-    const now = nowMs();
-    startClock('callback', addDuration(now, s.policy.limits.callback.spacing, s.policy.calendar), now);
-    emit('callback_attempt_started', SYSTEM, { data: { attempt: s.callbackAttempts + 1 } });
-  }
-
-  function failedCallbackAttempt(actor: Actor, note?: string) {
-    s.callbackAttempts++;
-    emit('callback_unreachable', actor, { reason: note, data: { attempt: s.callbackAttempts } });
-    if (s.callbackAttempts >= s.policy.limits.callback.attempts) close('unreachable', SYSTEM);
-    else startCallbackAttempt();
-  }
-
-  function raiseLevel(level: number) {
-    s.escalationLevel = Math.max(s.escalationLevel, Math.min(level, MAX_ESCALATION_LEVEL));
-  }
-
-  function reopen(r: Reopen, data: Record<string, unknown> = {}) {
-    if (r.escalate) raiseLevel(s.escalationLevel + 1);
-    s.reopenCount++;
-    s.closure = undefined;
-    s.closedAt = undefined;
-    s.reviewRequestUntil = undefined;
-    s.monitoringUntil = undefined;
-    returnToUnit(r.actor, 'reopened', r.reason, r.reworkDays, {
-      source: r.source,
-      ...(r.finding && { finding: r.finding }),
-      escalationLevel: s.escalationLevel,
-      ...data,
-    });
-  }
-
-  function fire(t: Trigger) {
-    const clock = s.clock!;
-    switch (t.kind) {
-      case 'warning':
-        clock.warned = true;
-        emit('deadline_warning', SYSTEM, { data: { clock: clock.kind } });
-        return;
-      case 'ladder': {
-        clock.overdueSteps = t.step!;
-        const before = s.escalationLevel;
-        raiseLevel(t.step!);
-        const names = ['', 'supervision_notice', 'escalated_city', 'escalated_provincial'];
-        emit(names[t.step!], SYSTEM, {
-          reason: `${clock.kind} deadline passed`,
-          data: { clock: clock.kind, step: t.step, escalationLevel: s.escalationLevel, from: before },
-        });
-        if (t.step === 3) emit('backlog_listed', SYSTEM, { reason: 'overdue past the provincial escalation step' });
-        return;
-      }
-      case 'due':
-        if (clock.kind === 'supplement') {
-          s.clock = undefined;
-          close('insufficient', SYSTEM, 'key information was not supplemented in time');
-        } else if (clock.kind === 'callback') {
-          failedCallbackAttempt(SYSTEM, 'no answer within the attempt window');
-        }
-        return;
-      case 'archive':
-        setStatus('archived');
-        emit('archived', SYSTEM);
-        return;
-    }
-  }
-
-  // ---- Validation helpers: reject with a typed failure naming the current state ----
-
-  function reject(what: string, detail?: string): never {
+  /** Validators: a decision the machine refuses is rejected before anything is written to history. */
+  function allow(refusal: lifecycle.Refusal | undefined): void {
+    if (!refusal) return;
     throw ApplicationFailure.create({
       type: INVALID_TRANSITION,
-      message: `Cannot ${what} a case in state '${s.status}'${detail ? `: ${detail}` : ''}`,
+      message: refusal.message,
       nonRetryable: true,
-      details: [{ status: s.status, caseId: s.caseId }],
+      details: [{ status: refusal.status, caseId: refusal.caseId }],
     });
-  }
-  function requireStatus(what: string, ...allowed: CaseStatus[]) {
-    if (!allowed.includes(s.status)) reject(what, `allowed only in ${allowed.map((a) => `'${a}'`).join(', ')}`);
-  }
-  function requireAssignedUnit(what: string, actor: Actor) {
-    if (actor.role === 'unit' && actor.id !== s.unitId) reject(what, `the case is assigned to another unit`);
   }
 
   /** Let the caller see its change in the read model before the update returns. */
@@ -285,246 +113,126 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   setHandler(
     supplementUpdate,
     async (u) => {
-      if (u.description) s.intake.description = u.description;
-      if (u.location) s.intake.location = { ...s.intake.location, ...u.location };
-      if (u.reporter) {
-        s.intake.reporter = { ...s.intake.reporter, ...u.reporter };
-        reporterRevision++;
-      }
-      s.intake.missing = [];
-      const supplemented = emit('supplemented', u.actor, { reason: u.note });
-      await intakeComplete(supplemented.at);
+      if (u.reporter) reporterRevision++;
+      const now = Date.now();
+      apply(lifecycle.supplement(s, u, now));
+      await intakeComplete(now);
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('supplement', 'awaiting_supplement') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkSupplement(s)) },
   );
 
   setHandler(
     acceptUpdate,
     (u) => {
-      const now = Date.now();
-      s.acceptedAt = now;
-      s.unitId = u.unitId;
-      setStatus('handling');
-      startClock('handle', handleDueAt(now, grantedExtension(s), s.policy), now);
-      emit('accepted', u.actor, { reason: u.note, data: { unitId: u.unitId } });
+      apply(lifecycle.accept(s, u, Date.now()));
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('accept', 'pending_acceptance') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkAccept(s)) },
   );
 
   setHandler(
     forwardUpdate,
     (u) => {
-      close('forwarded', u.actor, u.reason, { competentBody: u.competentBody });
+      apply(lifecycle.forward(s, u, Date.now()));
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('forward', 'pending_acceptance') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkForward(s)) },
   );
 
   setHandler(
     transferUpdate,
     (u) => {
-      const from = s.unitId;
-      s.unitId = u.unitId;
-      emit('transferred', u.actor, { reason: u.reason, data: { from, to: u.unitId } });
+      apply(lifecycle.transfer(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (u) => {
-        requireStatus('transfer', 'handling');
-        if (u.unitId === s.unitId) reject('transfer', `the case is already with unit '${u.unitId}'`);
-      },
-    },
+    { validator: (u) => allow(lifecycle.checkTransfer(s, u)) },
   );
 
   setHandler(
     requestExtensionUpdate,
     (u) => {
-      s.extensions.push({ amount: u.amount, reason: u.reason, requestedAt: Date.now(), requestedBy: u.actor });
-      emit('extension_requested', u.actor, { reason: u.reason, data: { amount: u.amount, unit: s.policy.limits.maxExtension.unit } });
+      apply(lifecycle.requestExtension(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (u) => {
-        requireStatus('request an extension for', 'handling');
-        requireAssignedUnit('request an extension for', u.actor);
-        if (s.clock?.kind !== 'handle') reject('request an extension for', 'extensions apply to the handling period only, not to rework');
-        if (s.extensions.some((e) => !e.decision)) reject('request an extension for', 'an extension request is already pending');
-        const max = s.policy.limits.maxExtension.amount;
-        const left = max - grantedExtension(s);
-        if (u.amount > left) reject('request an extension for', `at most ${left} more ${s.policy.limits.maxExtension.unit} may be granted (limit ${max})`);
-      },
-    },
+    { validator: (u) => allow(lifecycle.checkExtensionRequest(s, u)) },
   );
 
   setHandler(
     decideExtensionUpdate,
     (u) => {
-      const pending = s.extensions.find((e) => !e.decision)!;
-      pending.decision = u.decision;
-      pending.decidedAt = Date.now();
-      pending.decidedBy = u.actor;
-      pending.decisionReason = u.reason;
-      if (u.decision === 'approved') s.clock = recomputeHandleClock(s, Date.now());
-      // The complainant is told why, either way (see domain/notifications.ts).
-      emit(`extension_${u.decision}`, u.actor, { reason: u.reason, data: { amount: pending.amount } });
+      apply(lifecycle.decideExtension(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (_arg: unknown) => {
-        if (!s.extensions.some((e) => !e.decision)) reject('decide an extension for', 'no extension request is pending');
-      },
-    },
+    { validator: (_arg: unknown) => allow(lifecycle.checkExtensionDecision(s)) },
   );
 
   setHandler(
     submitResultUpdate,
     (u) => {
-      s.result = { summary: u.summary, reply: u.reply, submittedAt: Date.now(), submittedBy: u.actor };
-      s.repliedAt = Date.now();
-      s.clock = undefined;
-      setStatus('under_review');
-      emit('result_submitted', u.actor, { data: { summary: u.summary } });
+      apply(lifecycle.submitResult(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (u) => {
-        requireStatus('submit a result for', 'handling');
-        requireAssignedUnit('submit a result for', u.actor);
-      },
-    },
+    { validator: (u) => allow(lifecycle.checkResult(s, u)) },
   );
 
   setHandler(
     reviewUpdate,
     (u) => {
-      if (u.decision === 'approved') {
-        emit('result_approved', u.actor, { reason: u.note });
-        startCallback(u.actor);
-      } else {
-        returnToUnit(u.actor, 'result_returned', u.reason, u.reworkDays);
-      }
+      apply(lifecycle.review(s, u, Date.now()));
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('review the result of', 'under_review') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkReview(s)) },
   );
 
   setHandler(
     recordCallbackUpdate,
     (u) => {
-      if (u.outcome === 'unreachable') {
-        failedCallbackAttempt(u.actor, u.note);
-      } else if (u.outcome === 'dissatisfied' && u.reasonableDemand) {
-        emit('callback_answered', u.actor, { reason: u.note, data: { outcome: u.outcome, reasonableDemand: true } });
-        returnToUnit(u.actor, 'returned_after_callback', u.note ?? 'the complainant is dissatisfied and the demand is reasonable');
-      } else {
-        emit('callback_answered', u.actor, { reason: u.note, data: { outcome: u.outcome, reasonableDemand: u.reasonableDemand ?? null } });
-        close(u.outcome === 'dissatisfied' ? 'resolved_dissatisfied' : 'resolved', u.actor, undefined, { satisfaction: u.outcome });
-      }
+      apply(lifecycle.recordCallback(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (u) => {
-        requireStatus('record a callback for', 'callback');
-        if (u.outcome === 'dissatisfied' && u.reasonableDemand === undefined) {
-          reject('record a callback for', 'a dissatisfied callback must say whether the demand is reasonable');
-        }
-      },
-    },
+    { validator: (u) => allow(lifecycle.checkCallback(s, u)) },
   );
 
   setHandler(
     requestReviewUpdate,
     (u) => {
-      const now = Date.now();
-      setStatus('review_requested');
-      startClock('review', addDuration(now, s.policy.limits.reviewDue, s.policy.calendar), now);
-      emit('review_requested', u.actor, { reason: u.reason });
+      apply(lifecycle.requestReview(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (_arg: unknown) => {
-        requireStatus('request a review of', 'closed');
-        if (Date.now() > (s.reviewRequestUntil ?? 0)) {
-          reject('request a review of', `the review window ended at ${new Date(s.reviewRequestUntil ?? 0).toISOString()}`);
-        }
-      },
-    },
+    { validator: (_arg: unknown) => allow(lifecycle.checkReviewRequest(s, Date.now())) },
   );
 
   setHandler(
     decideReviewUpdate,
     (u) => {
-      if (u.decision === 'upheld') {
-        s.clock = undefined;
-        setStatus('closed');
-        emit('review_upheld', u.actor, { reason: u.reason });
-      } else {
-        reopen({ actor: u.actor, reason: u.reason, source: 'review', escalate: false });
-      }
+      apply(lifecycle.decideReview(s, u, Date.now()));
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('decide a review of', 'review_requested') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkReviewDecision(s)) },
   );
 
   setHandler(
     escalateUpdate,
     (u) => {
-      const from = s.escalationLevel;
-      raiseLevel(u.level ?? from + 1);
-      emit('escalated', u.actor, { reason: u.reason, data: { from, escalationLevel: s.escalationLevel, manual: true } });
-      if (s.escalationLevel === MAX_ESCALATION_LEVEL && from < MAX_ESCALATION_LEVEL) {
-        emit('backlog_listed', u.actor, { reason: u.reason });
-      }
+      apply(lifecycle.escalate(s, u, Date.now()));
       return projected();
     },
-    {
-      validator: (u) => {
-        if (s.status === 'archived') reject('escalate');
-        const target = u.level ?? s.escalationLevel + 1;
-        if (target <= s.escalationLevel || target > MAX_ESCALATION_LEVEL) {
-          reject('escalate', `the level is already ${s.escalationLevel}; the level only goes up, to at most ${MAX_ESCALATION_LEVEL}`);
-        }
-      },
-    },
+    { validator: (u) => allow(lifecycle.checkEscalation(s, u)) },
   );
 
   setHandler(
     reopenUpdate,
     (u) => {
-      reopen(u);
+      apply(lifecycle.reopen(s, u, Date.now()));
       return projected();
     },
-    { validator: (_arg: unknown) => requireStatus('reopen', 'closed', 'review_requested') },
+    { validator: (_arg: unknown) => allow(lifecycle.checkReopen(s)) },
   );
 
-  setHandler(linkDuplicateSignal, (l) => {
-    if (s.linked.some((x) => x.caseId === l.caseId)) return;
-    s.linked.push({ caseId: l.caseId, anonymous: l.anonymous, linkedAt: l.at });
-    emit('duplicate_linked', SYSTEM, { data: { caseId: l.caseId } });
-  });
-
-  setHandler(recurrenceSignal, (r) => {
-    if (!s.linked.some((x) => x.caseId === r.caseId)) s.linked.push({ caseId: r.caseId, anonymous: r.anonymous, linkedAt: r.at });
-    if (s.status === 'closed' || s.status === 'review_requested') {
-      reopen({ actor: SYSTEM, reason: r.reason, source: 'recurrence', escalate: true }, { recurrenceCaseId: r.caseId });
-    } else {
-      emit('duplicate_linked', SYSTEM, { reason: 'recurrence reported while the case is still open', data: { caseId: r.caseId } });
-    }
-  });
-
-  setHandler(tightenDeadlineSignal, (t) => {
-    if (s.timeline.some((e) => e.type === 'deadline_tightened' && e.data?.key === t.key)) return;
-    const clock = s.clock && tightenClock(s.clock, t, Date.now(), s.policy.limits.warningAt);
-    if (!clock) return;
-    const from = s.clock!.dueAt;
-    s.clock = clock;
-    emit('deadline_tightened', t.actor, {
-      reason: t.reason,
-      data: { key: t.key, campaignId: t.campaignId, clock: clock.kind, from, to: clock.dueAt },
-    });
-  });
+  setHandler(linkDuplicateSignal, (l) => apply(lifecycle.linkDuplicate(s, l, Date.now())));
+  setHandler(recurrenceSignal, (r) => apply(lifecycle.recurrence(s, r, Date.now())));
+  setHandler(tightenDeadlineSignal, (t) => apply(lifecycle.tightenDeadline(s, t, Date.now())));
 
   // ---- Intake ----
 
@@ -534,38 +242,21 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
    */
   async function intakeComplete(receivedAt: number): Promise<void> {
     const now = Date.now();
-    s.clock = undefined;
-    const windows = s.policy.intake;
-    const related = await findRelatedCase({
-      caseId: s.caseId,
-      category: s.intake.category,
-      divisionCode: s.intake.divisionCode,
-      location: s.intake.location,
-      radiusMeters: windows.duplicateRadiusMeters,
-      duplicateSince: now - durationMs(windows.duplicateWindow),
-      recurrenceSince: now - durationMs(windows.recurrenceWindow),
-    });
+    const related = await findRelatedCase(lifecycle.relatedCaseSearch(s, now));
     if (related) {
       const target = getExternalWorkflowHandle(workflowIdFor(related.caseId));
       const link = { caseId: s.caseId, anonymous: s.intake.reporter.anonymous, at: now };
       try {
-        if (related.kind === 'duplicate') {
-          await target.signal(linkDuplicateSignal, link);
-          s.mergedInto = related.caseId;
-          close('duplicate', SYSTEM, `duplicate of open case ${related.caseId}`, { linkedTo: related.caseId });
-        } else {
-          await target.signal(recurrenceSignal, { ...link, reason: `recurrence reported in case ${s.caseId}` });
-          s.mergedInto = related.caseId;
-          close('recurrence', SYSTEM, `recurrence at the site of case ${related.caseId}, which is reopened`, { reopened: related.caseId });
-        }
+        if (related.kind === 'duplicate') await target.signal(linkDuplicateSignal, link);
+        else await target.signal(recurrenceSignal, { ...link, reason: `recurrence reported in case ${s.caseId}` });
+        apply(lifecycle.mergeInto(s, related, Date.now()));
         return;
       } catch (err) {
         // The related case finished meanwhile: handle this one on its own.
         log.warn('related case could not be signalled; handling the complaint on its own', { related, error: String(err) });
       }
     }
-    startAcceptance(receivedAt);
-    emit('registered_for_acceptance', SYSTEM);
+    apply(lifecycle.registerForAcceptance(s, receivedAt, Date.now()));
   }
 
   // ---- Projection and visibility ----
@@ -625,17 +316,9 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   // ---- Main loop ----
 
   if (isNew) {
-    emit('registered', s.owner, {
-      data: { channel: s.intake.channel, category: s.intake.category, urgency: s.intake.urgency, policyVersion: s.policy.version },
-    });
-    if (s.intake.missing.length > 0) {
-      setStatus('awaiting_supplement');
-      const now = Date.now();
-      startClock('supplement', addDuration(now, s.policy.limits.supplement, s.policy.calendar), now);
-      emit('supplement_requested', s.owner, { data: { missing: s.intake.missing } });
-    } else {
-      await intakeComplete(s.receivedAt);
-    }
+    apply(lifecycle.register(s, Date.now()));
+    // Complete at registration: the intake check runs now; otherwise once the complainant supplements.
+    if (s.status === 'registered') await intakeComplete(s.receivedAt);
   }
 
   for (;;) {
@@ -646,12 +329,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     const trigger = nextTrigger(s);
     const now = Date.now();
     if (trigger && trigger.at <= now) {
-      firingAt = trigger.at;
-      try {
-        fire(trigger);
-      } finally {
-        firingAt = undefined;
-      }
+      apply(lifecycle.fire(s, trigger));
       continue;
     }
     if (shouldContinueAsNew()) {
