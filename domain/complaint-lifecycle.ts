@@ -15,7 +15,6 @@ import {
   type ExtensionRequest,
   type Forward,
   type LinkDuplicate,
-  type Location,
   type Reopen,
   type Result,
   type Review,
@@ -27,7 +26,6 @@ import {
 import { handleDueAt, newClock, recomputeHandleClock, type Trigger } from './deadlines';
 import { tightenClock, type DeadlineTightening } from './governance';
 import { recipientsFor } from './notifications';
-import type { Category } from './policy';
 
 /**
  * The complaint's state machine: which decision is possible in which state, and what a decision or
@@ -52,17 +50,6 @@ export interface Refusal {
 export interface Transition {
   state: CaseState;
   events: CaseEvent[];
-}
-
-/** The intake check of a complete complaint: is it a duplicate of an open case, or a recurrence at a closed one's site? */
-export interface RelatedCaseSearch {
-  caseId: string;
-  category: Category;
-  divisionCode: string;
-  location: Location;
-  radiusMeters: number;
-  duplicateSince: number;
-  recurrenceSince: number;
 }
 
 /** The case a complaint turned out to belong to. */
@@ -170,7 +157,9 @@ export function checkReopen(s: CaseState): Refusal | undefined {
 
 // ---- Changes: a copy of the state and what happens to it ----
 
+/** Closures that archive the case at once: no review window, nothing to monitor. */
 const TERMINAL_CLOSURES: readonly Closure[] = ['insufficient', 'forwarded', 'duplicate', 'recurrence'];
+/** The event of each ladder step (1 supervision, 2 city, 3 provincial). */
 const LADDER_EVENTS = ['', 'supervision_notice', 'escalated_city', 'escalated_provincial'];
 
 /** A copy deep enough that changing it leaves the original as it was (events and the policy are never changed). */
@@ -336,8 +325,11 @@ export function supplement(s: CaseState, u: Supplement, now: number): Transition
   });
 }
 
-/** What the intake check of a complete complaint looks for, by the case's intake windows. */
-export function relatedCaseSearch(s: CaseState, now: number): RelatedCaseSearch {
+/**
+ * What the intake check of a complete complaint looks for: an open case of the same category nearby
+ * registered within the duplicate window, or a case at the same site closed within the recurrence window.
+ */
+export function relatedCaseSearch(s: CaseState, now: number) {
   const windows = s.policy.intake;
   return {
     caseId: s.caseId,
