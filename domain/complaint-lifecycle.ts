@@ -34,6 +34,20 @@ import { recipientsFor } from './notifications';
  * appended to its timeline. workflows/complaint.ts drives them: its validators turn a refusal into
  * an INVALID_TRANSITION failure; it keeps the timers (domain/deadlines.ts says when the next is
  * due), projects the events and messages related cases.
+ *
+ *   registered ──intake check──> pending_acceptance, or archived (duplicate, recurrence)
+ *   registered ──key information missing──> awaiting_supplement ──supplement──> intake check
+ *                                           awaiting_supplement ──deadline──> archived (insufficient)
+ *   pending_acceptance ──accept──> handling            ──forward──> archived (forwarded)
+ *   handling ──submitResult──> under_review ──review: approved──> callback, or closed (anonymous)
+ *                              under_review ──review: returned──> handling (rework)
+ *   callback ──recordCallback──> closed, or handling (a reasonable demand); attempts used up ──> closed
+ *   closed ──requestReview──> review_requested ──decideReview: upheld──> closed; overturned ──> handling
+ *   closed, review_requested ──reopen, recurrence──> handling (rework)
+ *   closed ──monitoring window ends──> archived
+ *
+ * Transfers, extensions, escalations, duplicate links and campaign tightenings change a case without
+ * moving it to another state; supervised clocks (domain/deadlines.ts) warn and climb the ladder.
  */
 
 /** The actor of what the system does on its own: timers, intake checks, recurrences. */
