@@ -185,7 +185,10 @@ const NEAR = `(
             + cos(radians($3)) * cos(radians(lat)) * power(sin(radians(lon - $4) / 2), 2))) <= $5)
 )`;
 
-const nearParams = (n: Nearness) => [n.category, n.location.siteId ?? null, n.location.lat ?? null, n.location.lon ?? null, n.radiusMeters, n.caseId];
+const nearParams = (n: Nearness) => {
+  const { siteId, lat, lon } = n.location;
+  return [n.category, siteId ?? null, lat ?? null, lon ?? null, n.radiusMeters, n.caseId];
+};
 
 /** The earliest open case near, registered since `since` (epoch ms), and not merged into another. */
 export async function firstOpenCaseNear(pool: Pool, n: Nearness, since: number): Promise<string | undefined> {

@@ -38,7 +38,7 @@ export function openReporter(ring: ReporterCipher, caseId: string, row: { key_id
   return reporterSchema.parse(JSON.parse(Buffer.from(plaintext).toString('utf8')));
 }
 
-/** Store the case's reporter, sealed by the caller; a repeat (a retried projection) overwrites it with the same identity. */
+/** Store the case's reporter, sealed by the caller; a retried projection stores the same identity again. */
 export async function saveReporter(client: Pick<PoolClient, 'query'>, caseId: string, sealed: SealedReporter): Promise<void> {
   await client.query(
     `INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE
@@ -66,7 +66,11 @@ export function reporterOf(ring: ReporterCipher, caseId: string, row: ReporterRo
  * key left the ring) are counted and left as they are. After it ran, a retired key may leave
  * ENCRYPTION_KEYS once the Temporal histories sealed with it are past their retention.
  */
-export async function resealReporters(pool: Pool, ring: ReporterCipher, batchSize = 500): Promise<{ resealed: number; unreadable: number }> {
+export async function resealReporters(
+  pool: Pool,
+  ring: ReporterCipher,
+  batchSize = 500,
+): Promise<{ resealed: number; unreadable: number }> {
   let resealed = 0;
   let unreadable = 0;
   let after = '';

@@ -162,7 +162,8 @@ async function loadVisible(deps: ComplaintRoutesDeps, req: Request, caseId: stri
 /** A case not projected yet (just registered), as its workflow tells; no workflow either: the same 404. */
 async function unprojectedCase(deps: ComplaintRoutesDeps, caseId: string) {
   const view = await deps.temporal.query(wf.workflowIdFor(caseId), wf.statusQuery, `case ${caseId}`);
-  return { view, unitId: view.unitId ?? null, divisionCode: view.divisionCode, reporterConsent: view.reporterConsent, description: undefined, location: undefined };
+  const { unitId, divisionCode, reporterConsent } = view;
+  return { view, unitId: unitId ?? null, divisionCode, reporterConsent, description: undefined, location: undefined };
 }
 
 /** One decision's endpoint: the update, sent once the case is known to be in the caller's scope. */
