@@ -54,15 +54,15 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(helmet());
-  app.use('/codec', codecRoutes({ ...deps, namespace: deps.client.options.namespace })); // before the 64 kB JSON parser
-  app.use('/open311/v2', open311Routes(deps)); // form-encoded, Open311 errors; before the JSON parser
-  app.use(express.json({ limit: '64kb', strict: true }));
-
-  app.use(healthRoutes({ connection: deps.connection, pool: deps.pool, temporalUiUrl: deps.temporalUiUrl }));
   const limits = deps.limits ?? apiLimits(loadConfig());
   // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
   const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);
-  app.use(complaintRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // tokens checked per route
+  app.use('/codec', codecRoutes({ ...deps, namespace: deps.client.options.namespace })); // before the 64 kB JSON parser
+  app.use('/open311/v2', open311Routes({ ...deps, temporal })); // form-encoded, Open311 errors; before the JSON parser
+  app.use(express.json({ limit: '64kb', strict: true }));
+
+  app.use(healthRoutes({ connection: deps.connection, pool: deps.pool, temporalUiUrl: deps.temporalUiUrl }));
+  app.use(complaintRoutes({ ...deps, temporal })); // tokens checked per route
   app.use(publicRoutes({ ...deps, rateLimitPerMinute: limits.publicRateLimitPerMinute }));
   app.use(governanceRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // /v1/governance: rewards, backlog, campaigns
   app.use(supervisionRoutes(deps)); // /v1/supervision: desk checks, re-inspections; published results need no token

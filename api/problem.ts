@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { isDatabaseUnavailable } from '../db/pool';
-import { INVALID_TRANSITION } from '../workflows/contracts/complaint';
+import { INVALID_TRANSITION } from '../workflows/contracts/errors';
 
 /**
  * RFC 9457 problem documents: one mapper turns every failure into `application/problem+json`

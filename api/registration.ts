@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { workflowIdFor, type Actor, type ComplaintInput, type Intake } from '../domain/case';
+import type { Actor, ComplaintInput, Intake } from '../domain/case';
 import { casePolicy, type Policy } from '../domain/policy';
-import { COMPLAINT_WORKFLOW, type ComplaintWorkflow } from '../workflows/contracts/complaint';
+import { claimCaseId, nextCaseId } from '../db/registrations';
+import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem } from './problem';
+import type { TemporalGateway } from './temporal-gateway';
 
 export interface RegistrationDeps {
-  client: Client;
+  /** Starts the workflow, on the gateway's task queue and within its deadline (a timeout is a 503). */
+  temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
-  taskQueue: string;
-  /** How long to wait for Temporal to answer before giving up (503); see runtime/config.ts. */
-  temporalTimeoutMs?: number;
 }
 
 export interface Registration {
@@ -27,29 +27,8 @@ function cstYear(ms: number): number {
   return new Date(ms + 8 * 3600_000).getUTCFullYear();
 }
 
-/** The next case number, `EC-<year>-<seven digits or more>`, as SQL over `$1` = `EC-<year>-`. */
-const NEXT_CASE_ID = `(SELECT $1::text || lpad(v::text, greatest(7, length(v::text)), '0') FROM nextval('case_number_seq') AS v)`;
-
-async function allocateCaseId(pool: Pool, receivedAt: number): Promise<string> {
-  const { rows } = await pool.query<{ case_id: string }>(`SELECT ${NEXT_CASE_ID} AS case_id`, [`EC-${cstYear(receivedAt)}-`]);
-  return rows[0].case_id;
-}
-
-/**
- * Claim an Idempotency-Key for a new case number, in one statement: the key's first request gets a
- * new number; any other (a retry, or the same key at the same moment on another API process) gets
- * the first one's.
- */
-async function claimCaseId(pool: Pool, receivedAt: number, key: string, requestHash: string): Promise<{ caseId: string; requestHash: string; created: boolean }> {
-  const { rows } = await pool.query<{ case_id: string; request_hash: string; created: boolean }>(
-    `WITH candidate AS (SELECT ${NEXT_CASE_ID} AS case_id)
-     INSERT INTO intake_requests (idempotency_key, request_hash, case_id) SELECT $2, $3, case_id FROM candidate
-     ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
-     RETURNING case_id, request_hash, case_id = (SELECT case_id FROM candidate) AS created`,
-    [`EC-${cstYear(receivedAt)}-`, key, requestHash],
-  );
-  return { caseId: rows[0].case_id, requestHash: rows[0].request_hash, created: rows[0].created };
-}
+/** The case numbers of a year: `EC-<year>-` and seven digits or more. */
+const caseIdPrefix = (receivedAt: number) => `EC-${cstYear(receivedAt)}-`;
 
 /**
  * When each client last saw Temporal start a case. A case is numbered only once Temporal answers,
@@ -59,11 +38,11 @@ async function claimCaseId(pool: Pool, receivedAt: number, key: string, requestH
  */
 const temporalAnsweredAt = new WeakMap<Client, number>();
 
-async function ensureTemporalAnswers(client: Client, timeoutMs: number): Promise<void> {
-  const answeredAt = temporalAnsweredAt.get(client);
+async function ensureTemporalAnswers(temporal: TemporalGateway): Promise<void> {
+  const answeredAt = temporalAnsweredAt.get(temporal.client);
   if (answeredAt !== undefined && Date.now() - answeredAt < API_DEFAULTS.temporalAnswerFreshMs) return;
-  await client.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
-  temporalAnsweredAt.set(client, Date.now());
+  await temporal.call((client) => client.workflowService.getSystemInfo({}));
+  temporalAnsweredAt.set(temporal.client, Date.now());
 }
 
 /**
@@ -78,20 +57,20 @@ export async function registerComplaint(
   owner: Actor,
   idempotencyKey?: string,
 ): Promise<Registration> {
-  await ensureTemporalAnswers(deps.client, deps.temporalTimeoutMs ?? API_DEFAULTS.temporalTimeoutMs);
+  await ensureTemporalAnswers(deps.temporal);
   const receivedAt = intake.receivedAt ? Date.parse(intake.receivedAt) : Date.now();
   let caseId: string;
   let created = true;
   if (idempotencyKey) {
     const hash = createHash('sha256').update(JSON.stringify({ intake, owner: owner.id })).digest('hex');
-    const claim = await claimCaseId(deps.pool, receivedAt, idempotencyKey, hash);
+    const claim = await claimCaseId(deps.pool, caseIdPrefix(receivedAt), idempotencyKey, hash);
     if (claim.requestHash !== hash) {
       throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used for a different request.');
     }
     caseId = claim.caseId;
     created = claim.created;
   } else {
-    caseId = await allocateCaseId(deps.pool, receivedAt);
+    caseId = await nextCaseId(deps.pool, caseIdPrefix(receivedAt));
   }
 
   const { receivedAt: _r, ...rest } = intake;
@@ -105,19 +84,18 @@ export async function registerComplaint(
   // No search attributes at the start: the workflow's first task sets all of them (a case no worker
   // has run yet has none); setting four here as well cost the server about a tenth of its intake.
   try {
-    await deps.client.workflow.start<ComplaintWorkflow>(COMPLAINT_WORKFLOW, {
-      taskQueue: deps.taskQueue,
+    await deps.temporal.start<ComplaintWorkflow>(COMPLAINT_WORKFLOW, {
       workflowId: workflowIdFor(caseId),
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-      temporalAnsweredAt.delete(deps.client);
+      temporalAnsweredAt.delete(deps.temporal.client);
       throw err;
     }
     created = false;
   }
-  temporalAnsweredAt.set(deps.client, Date.now());
+  temporalAnsweredAt.set(deps.temporal.client, Date.now());
   return { caseId, created };
 }

@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { registerComplaint } from '../api/registration';
+import { TemporalGateway } from '../api/temporal-gateway';
 import { intakeSchema } from '../domain/case';
 import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
 import { createPool } from '../db/pool';
+import { API_DEFAULTS } from '../runtime/config';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/worker';
 import type { WorkerMemory } from './worker-process';
 import {
@@ -111,9 +113,10 @@ main(async () => {
   const worker = await forkWorker(stack, taskQueue);
   const pool = createPool(stack.databaseUrl, { max: 10 });
   const owner = { id: 'bench-clerk', role: 'clerk' as const };
+  const temporal = new TemporalGateway(stack.client, API_DEFAULTS.temporalTimeoutMs, taskQueue);
   const register = (policy: Policy, i: number) =>
     registerComplaint(
-      { client: stack.client, pool, policy: () => policy, taskQueue },
+      { temporal, pool, policy: () => policy },
       intakeSchema.parse({
         channel: 'web',
         category: 'water',

@@ -1,9 +1,72 @@
-import type { Pool } from 'pg';
-import type { CaseView, Reporter } from '../domain/case';
-import type { KeyRing } from '../runtime/encryption';
-import { reporterOf, type ReporterRow } from './reporters';
+import type { Pool, PoolClient } from 'pg';
+import type { CaseEvent, CaseView, Location, Reporter } from '../domain/case';
+import { iso, isoOrNull } from '../domain/instant';
+import type { Category } from '../domain/policy';
+import { reporterOf, type ReporterCipher, type ReporterRow } from './reporters';
 
-/** Reads of the case projection. */
+/**
+ * The case projection (tables `cases` and `case_events`): what activities/projection.ts writes
+ * from the workflow's events, and what the API and the activities read.
+ */
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+// ---- Writes (the projection; idempotent under retries) ----
+
+/** The case row: the view after the events, and what the view leaves out. */
+export interface CaseProjection {
+  view: CaseView;
+  description: string;
+  location: Location;
+  repliedAt?: number;
+  /** The seq of the last event projected: the row only ever moves forward by it. */
+  lastSeq: number;
+}
+
+/** Insert or move the case row forward; a projection older than the row (by seq) changes nothing. */
+export async function saveCase(client: Queryable, p: CaseProjection): Promise<void> {
+  const { view, location } = p;
+  await client.query(
+    `INSERT INTO cases (case_id, status, closure, category, urgency, channel, division_code, title, description,
+       lat, lon, site_id, owner_id, unit_id, escalation_level, policy_version, received_at, accepted_at, replied_at,
+       closed_at, deadline_kind, deadline_at, overdue, returns, reopen_count, merged_into, anonymous, reporter_consent,
+       view, last_seq, updated_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30, now())
+     ON CONFLICT (case_id) DO UPDATE SET
+       status = EXCLUDED.status, closure = EXCLUDED.closure, description = EXCLUDED.description,
+       lat = EXCLUDED.lat, lon = EXCLUDED.lon, site_id = EXCLUDED.site_id, unit_id = EXCLUDED.unit_id,
+       escalation_level = EXCLUDED.escalation_level, accepted_at = EXCLUDED.accepted_at,
+       replied_at = EXCLUDED.replied_at, closed_at = EXCLUDED.closed_at, deadline_kind = EXCLUDED.deadline_kind,
+       deadline_at = EXCLUDED.deadline_at, overdue = EXCLUDED.overdue, returns = EXCLUDED.returns,
+       reopen_count = EXCLUDED.reopen_count, merged_into = EXCLUDED.merged_into, anonymous = EXCLUDED.anonymous,
+       reporter_consent = EXCLUDED.reporter_consent, view = EXCLUDED.view, last_seq = EXCLUDED.last_seq,
+       updated_at = now()
+     WHERE cases.last_seq < EXCLUDED.last_seq`,
+    [
+      view.caseId, view.status, view.closure ?? null, view.category, view.urgency, view.channel, view.divisionCode,
+      view.title, p.description, location.lat ?? null, location.lon ?? null,
+      location.siteId ?? null, view.owner.id, view.unitId ?? null, view.escalationLevel, view.policyVersion,
+      view.receivedAt, view.acceptedAt ?? null, isoOrNull(p.repliedAt),
+      view.closedAt ?? null, view.deadline?.kind ?? null, view.deadline?.dueAt ?? null, view.deadline?.overdue ?? false,
+      view.returns, view.reopenCount, view.mergedInto ?? null, view.anonymous, view.reporterConsent,
+      JSON.stringify(view), p.lastSeq,
+    ],
+  );
+}
+
+/** One event of the case's timeline, keyed by case and seq: a repeat is a no-op. */
+export async function saveCaseEvent(client: Queryable, caseId: string, e: CaseEvent): Promise<void> {
+  await client.query(
+    `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, reason, deadline_at, data)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (case_id, seq) DO NOTHING`,
+    [
+      caseId, e.seq, e.type, iso(e.at), e.actor.id, e.actor.role, e.reason ?? null,
+      isoOrNull(e.deadlineAt), e.data ? JSON.stringify(e.data) : null,
+    ],
+  );
+}
+
+// ---- Reads ----
 
 export interface CaseRecord {
   view: CaseView;
@@ -58,7 +121,7 @@ export async function getTimeline(pool: Pool, caseId: string): Promise<TimelineE
 }
 
 /** The reporter's identity, decrypted. Call it only for a principal allowed to see it (api/auth.ts canSeeReporter). */
-export async function getReporter(pool: Pool, keyRing: KeyRing, caseId: string): Promise<Reporter | undefined> {
+export async function getReporter(pool: Pool, keyRing: ReporterCipher, caseId: string): Promise<Reporter | undefined> {
   const { rows } = await pool.query<ReporterRow>(
     `SELECT key_id, reporter_enc, legacy_reporter FROM case_reporters WHERE case_id = $1`,
     [caseId],
@@ -101,4 +164,52 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ total: num
     params,
   );
   return { total: Number(total.rows[0].n), items: items.rows.map((r) => r.view) };
+}
+
+/** Where a new complaint is: other cases of its category near it may be the same pollution. */
+export interface Nearness {
+  /** The new case, never its own match. */
+  caseId: string;
+  category: Category;
+  location: Location;
+  radiusMeters: number;
+}
+
+// Same site, or within the radius (haversine on a 6,371 km sphere; a bounding box first, for the index).
+const NEAR = `(
+  ($2::text IS NOT NULL AND site_id = $2)
+  OR ($3::float8 IS NOT NULL AND lat IS NOT NULL
+      AND lat BETWEEN $3 - $5 / 111320.0 AND $3 + $5 / 111320.0
+      AND 2 * 6371000 * asin(sqrt(
+            power(sin(radians(lat - $3) / 2), 2)
+            + cos(radians($3)) * cos(radians(lat)) * power(sin(radians(lon - $4) / 2), 2))) <= $5)
+)`;
+
+const nearParams = (n: Nearness) => {
+  const { siteId, lat, lon } = n.location;
+  return [n.category, siteId ?? null, lat ?? null, lon ?? null, n.radiusMeters, n.caseId];
+};
+
+/** The earliest open case near, registered since `since` (epoch ms), and not merged into another. */
+export async function firstOpenCaseNear(pool: Pool, n: Nearness, since: number): Promise<string | undefined> {
+  const { rows } = await pool.query<{ case_id: string }>(
+    `SELECT case_id FROM cases
+      WHERE category = $1 AND case_id <> $6 AND merged_into IS NULL
+        AND status NOT IN ('closed', 'archived') AND received_at >= $7 AND ${NEAR}
+      ORDER BY received_at LIMIT 1`,
+    [...nearParams(n), iso(since)],
+  );
+  return rows[0]?.case_id;
+}
+
+/** The case near that was closed last, since `since` (epoch ms), and not merged into another. */
+export async function lastClosedCaseNear(pool: Pool, n: Nearness, since: number): Promise<string | undefined> {
+  const { rows } = await pool.query<{ case_id: string }>(
+    `SELECT case_id FROM cases
+      WHERE category = $1 AND case_id <> $6 AND merged_into IS NULL
+        AND status = 'closed' AND closed_at >= $7 AND ${NEAR}
+      ORDER BY closed_at DESC LIMIT 1`,
+    [...nearParams(n), iso(since)],
+  );
+  return rows[0]?.case_id;
 }

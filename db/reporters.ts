@@ -1,11 +1,23 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { reporterSchema, type Reporter } from '../domain/case';
-import { pack, unpack, type KeyRing } from '../runtime/encryption';
 
 /**
  * The reporter's identity at rest (table `case_reporters`, migration 002): AES-256-GCM under the
  * key ring, bound to the case id so that a sealed row cannot be moved to another case.
  */
+
+/**
+ * What sealing the reporter needs: authenticated encryption under a ring of keys, each sealed value
+ * naming its key. The key ring (runtime/encryption.ts `KeyRing`) is one; db/ names what it needs
+ * rather than importing the implementation, so that it depends on nothing above it.
+ */
+export interface ReporterCipher {
+  readonly currentKeyId: string;
+  /** Seal under the current key, bound to `context`; `data` is one byte string (`iv || ciphertext || tag`). */
+  seal(plaintext: Uint8Array, context: Uint8Array): SealedReporter;
+  /** Open with the key the value names; throws when it does not open (unknown key, other context, tampered). */
+  open(sealed: { keyId: string; data: Uint8Array }, context: Uint8Array): Uint8Array;
+}
 
 function context(caseId: string): Buffer {
   return Buffer.from(`case_reporters:${caseId}`, 'utf8');
@@ -17,14 +29,22 @@ export interface SealedReporter {
   data: Buffer;
 }
 
-export function sealReporter(ring: KeyRing, caseId: string, reporter: Reporter): SealedReporter {
-  const sealed = ring.encrypt(Buffer.from(JSON.stringify(reporter), 'utf8'), context(caseId));
-  return { keyId: sealed.keyId, data: pack(sealed) };
+export function sealReporter(ring: ReporterCipher, caseId: string, reporter: Reporter): SealedReporter {
+  return ring.seal(Buffer.from(JSON.stringify(reporter), 'utf8'), context(caseId));
 }
 
-export function openReporter(ring: KeyRing, caseId: string, row: { key_id: string; reporter_enc: Buffer }): Reporter {
-  const plaintext = ring.decrypt(unpack(row.key_id, row.reporter_enc), context(caseId));
+export function openReporter(ring: ReporterCipher, caseId: string, row: { key_id: string; reporter_enc: Buffer }): Reporter {
+  const plaintext = ring.open({ keyId: row.key_id, data: row.reporter_enc }, context(caseId));
   return reporterSchema.parse(JSON.parse(Buffer.from(plaintext).toString('utf8')));
+}
+
+/** Store the case's reporter, sealed by the caller; a retried projection stores the same identity again. */
+export async function saveReporter(client: Pick<PoolClient, 'query'>, caseId: string, sealed: SealedReporter): Promise<void> {
+  await client.query(
+    `INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE
+       SET key_id = EXCLUDED.key_id, reporter_enc = EXCLUDED.reporter_enc, legacy_reporter = NULL`,
+    [caseId, sealed.keyId, sealed.data],
+  );
 }
 
 /** A row of case_reporters in either form (sealed, or clear from before migration 002). */
@@ -34,7 +54,7 @@ export interface ReporterRow {
   legacy_reporter: Reporter | null;
 }
 
-export function reporterOf(ring: KeyRing, caseId: string, row: ReporterRow): Reporter {
+export function reporterOf(ring: ReporterCipher, caseId: string, row: ReporterRow): Reporter {
   if (row.reporter_enc && row.key_id) return openReporter(ring, caseId, { key_id: row.key_id, reporter_enc: row.reporter_enc });
   return reporterSchema.parse(row.legacy_reporter);
 }
@@ -46,7 +66,11 @@ export function reporterOf(ring: KeyRing, caseId: string, row: ReporterRow): Rep
  * key left the ring) are counted and left as they are. After it ran, a retired key may leave
  * ENCRYPTION_KEYS once the Temporal histories sealed with it are past their retention.
  */
-export async function resealReporters(pool: Pool, ring: KeyRing, batchSize = 500): Promise<{ resealed: number; unreadable: number }> {
+export async function resealReporters(
+  pool: Pool,
+  ring: ReporterCipher,
+  batchSize = 500,
+): Promise<{ resealed: number; unreadable: number }> {
   let resealed = 0;
   let unreadable = 0;
   let after = '';

@@ -69,6 +69,17 @@ export class KeyRing {
     return { keyId: this.currentKeyId, iv, ciphertext };
   }
 
+  /** `encrypt`, packed into one byte string (`pack`) for a bytea column: db/reporters.ts seals with it. */
+  seal(plaintext: Uint8Array, aad?: Uint8Array): { keyId: string; data: Buffer } {
+    const sealed = this.encrypt(plaintext, aad);
+    return { keyId: sealed.keyId, data: pack(sealed) };
+  }
+
+  /** Open what `seal` packed, with the key it names. */
+  open(sealed: { keyId: string; data: Uint8Array }, aad?: Uint8Array): Uint8Array {
+    return this.decrypt(unpack(sealed.keyId, sealed.data), aad);
+  }
+
   /** Open with the key the message names. */
   decrypt(sealed: Sealed, aad?: Uint8Array): Uint8Array {
     const key = this.keys.get(sealed.keyId);

@@ -4,7 +4,8 @@ import querystring from 'node:querystring';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { AUDIENCE, ISSUER, type Principal } from '../api/auth';
-import { caseIdParams, complaintRouteTable } from '../api/routes/complaints';
+import { complaintRouteTable } from '../api/routes/complaints';
+import { caseParams } from '../api/fields';
 import { publicRouteTable } from '../api/routes/public';
 import type { RouteSpec } from '../api/validate';
 import { workflowIdFor } from '../domain/case';
@@ -310,7 +311,7 @@ beforeAll(async () => {
     .sign(new TextEncoder().encode(DEVELOPMENT_JWT_SECRET));
   const created = await api.request('POST', '/v1/complaints', { token: tokens.clerk, body: complaint });
   existingCase = created.body.caseId;
-  expect(caseIdParams.safeParse({ caseId: existingCase }).success).toBe(true);
+  expect(caseParams.safeParse({ caseId: existingCase }).success).toBe(true);
   await api.eventually(`/v1/complaints/${existingCase}`, tokens.clerk, (b) => b.status === 'pending_acceptance');
   // Visibility is eventually consistent: wait until the one workflow shows on the queue.
   for (let i = 0; i < 100 && (await workflowsOnQueue()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));

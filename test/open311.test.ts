@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { XMLParser } from 'fast-xml-parser';
 import { open311Routes } from '../api/routes/open311';
+import { TemporalGateway } from '../api/temporal-gateway';
 import { categories } from '../domain/policy';
 import { DEVELOPMENT_OPEN311_API_KEY } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
@@ -292,10 +293,9 @@ describe('Open311 errors', () => {
     const app = express().use(
       '/open311/v2',
       open311Routes({
-        client: api.client,
+        temporal: new TemporalGateway(api.client, 10_000, api.taskQueue),
         pool: api.db.pool,
         policy: () => api.policy,
-        taskQueue: api.taskQueue,
         log: createLogger('silent', 'open311-test'),
         open311: { apiKeys: [], rateLimitPerMinute: 2, environment: 'test' },
       }),

@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import { claimDueMessages, markDelivered, markFailed } from '../db/outbox';
+import { inTransaction } from '../db/transaction';
 import type { Logger } from '../runtime/logger';
 
 /**
@@ -37,43 +39,19 @@ const MAX_BACKOFF_SECONDS = 3600;
 
 /** Deliver one batch of due notifications; returns how many were delivered. */
 export async function drainOutbox(pool: Pool, deliver: Deliver, batchSize = 50): Promise<number> {
-  const client = await pool.connect();
-  let delivered = 0;
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{
-      id: string; idempotency_key: string; case_id: string; event_type: string; recipient: string; payload: Record<string, unknown>;
-    }>(
-      `SELECT id, idempotency_key, case_id, event_type, recipient, payload FROM outbox
-        WHERE delivered_at IS NULL AND next_attempt_at <= now()
-        ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [batchSize],
-    );
-    for (const row of rows) {
+  return inTransaction(pool, async (client) => {
+    let delivered = 0;
+    for (const { id, ...notification } of await claimDueMessages(client, batchSize)) {
       try {
-        await deliver({
-          idempotencyKey: row.idempotency_key, caseId: row.case_id, eventType: row.event_type,
-          recipient: row.recipient, payload: row.payload,
-        });
-        await client.query('UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1', [row.id]);
+        await deliver(notification);
+        await markDelivered(client, id);
         delivered++;
       } catch (err) {
-        await client.query(
-          `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-             next_attempt_at = now() + make_interval(secs => least(power(2, attempts)::int, $3))
-           WHERE id = $1`,
-          [row.id, (err as Error).message.slice(0, 500), MAX_BACKOFF_SECONDS],
-        );
+        await markFailed(client, id, (err as Error).message.slice(0, 500), MAX_BACKOFF_SECONDS);
       }
     }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  return delivered;
+    return delivered;
+  });
 }
 
 export interface NotificationSender {

@@ -1,6 +1,5 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
@@ -9,9 +8,12 @@ import type { Policy } from '../../domain/policy';
 import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
 import * as wf from '../../workflows/contracts/complaint';
-import { actorOf, canSeeCase, canSeeReporter, type Principal, type PrincipalRole } from '../auth';
+import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
+import { caseParams, commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';
+import { divisionScope } from '../scope';
+import type { TemporalGateway } from '../temporal-gateway';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
 
 /**
@@ -25,20 +27,17 @@ import { csvOf, mountRoutes, route, type Route } from '../validate';
  */
 
 export interface ComplaintRoutesDeps {
-  client: Client;
+  /** Every call to the case workflows, with a deadline (a timeout is a 503). */
+  temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
-  taskQueue: string;
   /** Opens the reporter's identity at rest (db/cases.ts getReporter). */
   keyRing: KeyRing;
   jwtSecret: string;
-  /** How long to wait for Temporal to answer before answering 503 (runtime/config.ts). */
-  temporalTimeoutMs: number;
 }
 
 // ---- Inputs ----
 
-export const caseIdParams = z.object({ caseId: z.string().regex(/^EC-\d{4}-\d{7}$/, 'a case number like EC-2026-0000001') });
 const idempotencyKey = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 /** A retried request with the same key returns the first one's answer and changes nothing more. */
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKey.optional() });
@@ -55,15 +54,12 @@ export const listQuery = z
     from: z.iso.datetime({ offset: true }).optional().describe('received at or after'),
     to: z.iso.datetime({ offset: true }).optional().describe('received before'),
     q: z.string().trim().min(1).max(200).optional().describe('free text in the case number, title or description'),
-    page: z.coerce.number().int().min(1).max(100_000).default(1),
-    pageSize: z.coerce.number().int().min(1).max(200).default(50),
+    ...pageFields,
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: "must not be before 'from'" });
-const noQuery = z.strictObject({});
 
 // ---- Answers (for the OpenAPI document; the handlers send what the workflow and the projection give) ----
 
-const isoTime = z.iso.datetime({ offset: true });
 const clockKinds = ['supplement', 'accept', 'handle', 'rework', 'callback', 'review'] as const;
 const timelineEntrySchema = z.object({
   seq: z.number().int(),
@@ -156,45 +152,19 @@ export const decisions: Decision[] = [
 /** Every role that reads cases (each within its scope). */
 const readers: readonly PrincipalRole[] = ['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops', 'admin'];
 
-/** Wait for Temporal at most the configured time; a timeout is a 503, never a hung request. */
-function temporal<T>(deps: ComplaintRoutesDeps, call: () => Promise<T>): Promise<T> {
-  return deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, call);
-}
-
 /** The case as this principal may see it; 404 (not 403) when it may not, so case numbers do not leak. */
 async function loadVisible(deps: ComplaintRoutesDeps, req: Request, caseId: string) {
-  const hidden = () => notFound(`No case ${caseId}.`);
-  const record = await getCase(deps.pool, caseId);
-  if (record) {
-    if (!canSeeCase(req.principal!, { unitId: record.unitId, divisionCode: record.divisionCode })) throw hidden();
-    return record;
-  }
-  // Not projected yet (just registered): ask the workflow itself.
-  let view: c.CaseView;
-  try {
-    view = await temporal(deps, () => deps.client.workflow.getHandle(c.workflowIdFor(caseId)).query(wf.statusQuery));
-  } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') throw hidden();
-    throw err;
-  }
-  if (!canSeeCase(req.principal!, { unitId: view.unitId, divisionCode: view.divisionCode })) throw hidden();
-  return { view, unitId: view.unitId ?? null, divisionCode: view.divisionCode, reporterConsent: view.reporterConsent, description: undefined, location: undefined };
+  const record = (await getCase(deps.pool, caseId)) ?? (await unprojectedCase(deps, caseId));
+  if (!canSeeCase(req.principal!, record)) throw notFound(`No case ${caseId}.`);
+  return record;
 }
 
-/**
- * The division prefixes a listing covers: what was asked, narrowed to what a supervisor covers
- * (asking for a province returns the cities it covers in it). 403 when nothing overlaps.
- */
-function divisionScope(p: Principal, requested: string | undefined): string[] | undefined {
-  if (p.role !== 'supervisor') return requested ? [requested] : undefined;
-  const covered = p.divisions ?? [];
-  if (!requested) return covered;
-  const scope = covered.flatMap((d) => (requested.startsWith(d) ? [requested] : d.startsWith(requested) ? [d] : []));
-  if (!scope.length) throw forbidden('A supervisor sees the divisions it covers only.');
-  return scope;
+/** A case not projected yet (just registered), as its workflow tells; no workflow either: the same 404. */
+async function unprojectedCase(deps: ComplaintRoutesDeps, caseId: string) {
+  const view = await deps.temporal.query(wf.workflowIdFor(caseId), wf.statusQuery, `case ${caseId}`);
+  const { unitId, divisionCode, reporterConsent } = view;
+  return { view, unitId: unitId ?? null, divisionCode, reporterConsent, description: undefined, location: undefined };
 }
-
-const commonProblems = [400, 401, 403, 503] as const;
 
 /** One decision's endpoint: the update, sent once the case is known to be in the caller's scope. */
 function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
@@ -209,7 +179,7 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
         'Sent to the case workflow as an update: an impossible transition is refused (409, naming the current state) before anything is recorded. With an `Idempotency-Key` header a retried request is applied once.',
       access: d.roles,
       caseScoped: true,
-      params: caseIdParams,
+      params: caseParams,
       query: noQuery,
       headers: idempotencyHeaders,
       body: d.body,
@@ -220,12 +190,9 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
       await loadVisible(deps, req, params.caseId);
       const key = headers['idempotency-key'];
       const args = { ...(body as object), actor: actorOf(req.principal!) };
-      const view = await temporal(deps, () =>
-        deps.client.workflow.getHandle(c.workflowIdFor(params.caseId)).executeUpdate(d.update, {
-          args: [args],
-          ...(key && { updateId: `${d.path}:${key}` }),
-        }),
-      );
+      // A projected case whose workflow has finished (archived) takes no decision: 404.
+      const running = `running case ${params.caseId}`;
+      const view = await deps.temporal.update(wf.workflowIdFor(params.caseId), d.update, [args], running, key && `${d.path}:${key}`);
       res.json(view);
     },
   );
@@ -298,7 +265,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       description: "Every event with its actor, time, reason and the deadline in force. The reporter's identity only for those who may see it.",
       access: readers,
       caseScoped: true,
-      params: caseIdParams,
+      params: caseParams,
       query: noQuery,
       response: { status: 200, description: 'The case', schema: caseDetailSchema },
       problems: [...commonProblems, 404],

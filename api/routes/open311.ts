@@ -3,7 +3,6 @@ import express, { Router, type ErrorRequestHandler, type Request, type Response 
 import { rateLimit } from 'express-rate-limit';
 import { XMLBuilder } from 'fast-xml-parser';
 import { z, ZodError } from 'zod';
-import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { intakeSchema, type Actor, type Reporter } from '../../domain/case';
 import {
@@ -32,6 +31,7 @@ import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runt
 import type { Logger } from '../../runtime/logger';
 import { toProblem } from '../problem';
 import { registerComplaint } from '../registration';
+import type { TemporalGateway } from '../temporal-gateway';
 
 /**
  * Open311 GeoReport v2 (../shared/OPEN311.md) under /open311/v2: discovery, services and their
@@ -69,10 +69,10 @@ export function open311Settings(config: Config): Open311Settings {
 }
 
 export interface Open311Deps {
-  client: Client;
+  /** Registration starts the case workflow through it (api/registration.ts). */
+  temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
-  taskQueue: string;
   log: Logger;
   /** Unset: read from the environment through runtime/config.ts. */
   open311?: Open311Settings;

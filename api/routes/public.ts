@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
 import { categories, categorySchema, urgencySchema } from '../../domain/policy';
+import { listKeyCases, type KeyCase } from '../../db/public-feed';
+import { isoTime } from '../fields';
 import { tooManyRequests } from '../problem';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
 
@@ -36,7 +38,6 @@ export const publicFeedQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const isoTime = z.iso.datetime({ offset: true });
 export const publicCaseSchema = z.object({
   caseId: z.string(),
   category: categorySchema,
@@ -53,77 +54,10 @@ export const publicCaseSchema = z.object({
   deadline: z.object({ kind: z.string(), dueAt: isoTime, overdue: z.boolean() }).nullable(),
   updatedAt: isoTime,
 });
-export type PublicCase = z.infer<typeof publicCaseSchema>;
+// The schema describes what the feed publishes: this fails to compile when they drift apart.
+const _keyCaseFitsSchema = (k: KeyCase): z.input<typeof publicCaseSchema> => k;
+void _keyCaseFitsSchema;
 const publicPageSchema = z.object({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int(), items: z.array(publicCaseSchema) });
-
-/** The selection of key cases, as SQL over the `cases` projection. */
-const KEY_CASE = `merged_into IS NULL AND (urgency = 'urgent' OR escalation_level > 0 OR reopen_count > 0
-  OR (deadline_at IS NOT NULL AND deadline_at < now()))`;
-
-interface PublicRow {
-  case_id: string;
-  category: PublicCase['category'];
-  urgency: PublicCase['urgency'];
-  division_code: string;
-  status: PublicCase['status'];
-  closure: PublicCase['outcome'];
-  escalation_level: number;
-  unit_id: string | null;
-  reopen_count: number;
-  received_at: Date;
-  accepted_at: Date | null;
-  closed_at: Date | null;
-  deadline_kind: string | null;
-  deadline_at: Date | null;
-  updated_at: Date;
-}
-
-/** Only the columns that may be published are read at all. */
-async function listKeyCases(pool: Pool, q: z.infer<typeof publicFeedQuery>): Promise<{ total: number; items: PublicCase[] }> {
-  const where = [KEY_CASE];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
-  if (q.division) add((p) => `division_code LIKE ${p}`, `${q.division}%`);
-  if (q.category?.length) add((p) => `category = ANY(${p})`, q.category);
-  if (q.updatedSince) add((p) => `updated_at >= ${p}`, q.updatedSince);
-  const clause = `WHERE ${where.join(' AND ')}`;
-  const total = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${clause}`, params);
-  params.push(q.pageSize, (q.page - 1) * q.pageSize);
-  const { rows } = await pool.query<PublicRow>(
-    `SELECT case_id, category, urgency, division_code, status, closure, escalation_level, unit_id, reopen_count,
-            received_at, accepted_at, closed_at, deadline_kind, deadline_at, updated_at
-       FROM cases ${clause}
-      ORDER BY received_at DESC, case_id DESC
-      LIMIT $${params.length - 1} OFFSET $${params.length}`,
-    params,
-  );
-  const now = Date.now();
-  return {
-    total: Number(total.rows[0].n),
-    items: rows.map((r) => ({
-      caseId: r.case_id,
-      category: r.category,
-      urgency: r.urgency,
-      divisionCode: r.division_code,
-      status: r.status,
-      outcome: r.closure,
-      escalation: c.escalationLevels[Math.min(r.escalation_level, c.MAX_ESCALATION_LEVEL)],
-      handlingUnit: r.unit_id,
-      reopened: r.reopen_count,
-      receivedAt: r.received_at.toISOString(),
-      acceptedAt: r.accepted_at?.toISOString() ?? null,
-      closedAt: r.closed_at?.toISOString() ?? null,
-      deadline:
-        r.deadline_kind && r.deadline_at
-          ? { kind: r.deadline_kind, dueAt: r.deadline_at.toISOString(), overdue: r.deadline_at.getTime() < now }
-          : null,
-      updatedAt: r.updated_at.toISOString(),
-    })),
-  };
-}
 
 export const publicRouteTable: Route<PublicRoutesDeps>[] = [
   route(
@@ -141,7 +75,13 @@ export const publicRouteTable: Route<PublicRoutesDeps>[] = [
       problems: [400, 429, 503],
     },
     async (deps, { query }, _req, res) => {
-      const result = await listKeyCases(deps.pool, query);
+      const result = await listKeyCases(deps.pool, {
+        division: query.division,
+        categories: query.category,
+        updatedSince: query.updatedSince,
+        limit: query.pageSize,
+        offset: (query.page - 1) * query.pageSize,
+      });
       res.set('Cache-Control', 'public, max-age=60').json({ page: query.page, pageSize: query.pageSize, ...result });
     },
   ),
