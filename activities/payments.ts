@@ -11,6 +11,7 @@ import {
   type PayeeMethod,
 } from '../db/rewards';
 import type { KeyRing } from '../runtime/encryption';
+import { PAYMENT_REJECTED } from '../workflows/contracts/reward';
 import type { ActivityDeps } from './index';
 
 /**
@@ -135,7 +136,7 @@ export async function payReward(pool: Pool, gateway: PaymentGateway, keyRing: Ke
     const payee = await resolvePayee(pool, keyRing, input.payeeRef);
     receipt = await gateway.pay({ idempotencyKey: input.idempotencyKey, amount: input.amount, currency: input.currency, payee });
   } catch (err) {
-    if (err instanceof PaymentRejected) throw ApplicationFailure.nonRetryable(err.message, 'PaymentRejected');
+    if (err instanceof PaymentRejected) throw ApplicationFailure.nonRetryable(err.message, PAYMENT_REJECTED);
     throw err;
   }
   const paidAt = await recordPaymentPaid(pool, input.idempotencyKey, receipt.gatewayRef);

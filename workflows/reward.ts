@@ -16,6 +16,7 @@ import type { ViolationSeverity } from '../domain/governance-policy';
 import { iso } from '../domain/instant';
 import { INVALID_TRANSITION } from './contracts/errors';
 import {
+  PAYMENT_REJECTED,
   approvePaymentUpdate,
   confirmViolationUpdate,
   recordPreliminaryCheckUpdate,
@@ -48,7 +49,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
       backoffCoefficient: policy.payment.backoffCoefficient,
       maximumInterval: `${policy.payment.maximumIntervalSeconds} seconds`,
       ...(policy.payment.maximumAttempts > 0 && { maximumAttempts: policy.payment.maximumAttempts }),
-      nonRetryableErrorTypes: ['PaymentRejected'],
+      nonRetryableErrorTypes: [PAYMENT_REJECTED],
     },
   });
 

@@ -14,6 +14,9 @@ export { INVALID_TRANSITION } from './errors';
 /** The workflow type, as registered by the worker. */
 export const REWARD_WORKFLOW = 'rewardWorkflow';
 
+/** The payment activity's failure type when the gateway refuses a payment for good: not retried, the payment fails. */
+export const PAYMENT_REJECTED = 'PaymentRejected';
+
 export interface RewardInput {
   caseId: string;
   /** Opaque; resolved to an account only by the payment activity. */
