@@ -94,7 +94,10 @@ export interface LedgerRow {
 }
 
 /** One page of the ledger, newest first; no payee data. */
-export async function listLedger(pool: Pool, f: { caseId?: string; limit: number; offset: number }): Promise<{ total: number; items: LedgerRow[] }> {
+export async function listLedger(
+  pool: Pool,
+  f: { caseId?: string; limit: number; offset: number },
+): Promise<{ total: number; items: LedgerRow[] }> {
   const where = f.caseId ? 'WHERE case_id = $3' : '';
   const { rows } = await pool.query(
     `SELECT case_id, payment_seq, kind, amount, currency, status, approved_by, gateway_ref, initiated_at, paid_at, count(*) OVER () AS total
@@ -150,5 +153,6 @@ export async function getGatewayPayment(
     [idempotencyKey],
   );
   const first = rows[0];
-  return { id: first.id, amount: Number(first.amount), currency: first.currency, status: first.status === 'claimable' ? 'claimable' : 'paid' };
+  const status = first.status === 'claimable' ? 'claimable' : 'paid';
+  return { id: first.id, amount: Number(first.amount), currency: first.currency, status };
 }

@@ -121,7 +121,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
           throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ status: s.status }] });
         };
         if (s.status === 'finished') fail('The campaign is finished.');
-        const breach = campaignLimitBreach(policy, { factor: u.factor, dueBy: u.dueBy === undefined ? undefined : Date.parse(u.dueBy) }, Date.now());
+        const dueBy = u.dueBy === undefined ? undefined : Date.parse(u.dueBy);
+        const breach = campaignLimitBreach(policy, { factor: u.factor, dueBy }, Date.now());
         if (breach) fail(breach);
       },
     },

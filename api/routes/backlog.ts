@@ -91,7 +91,12 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       tag: 'backlog',
       summary: 'Backlog cases of a year',
       access: backlogReaders,
-      query: z.strictObject({ year: year.optional(), status: z.enum(backlogStatuses).optional(), division: division.optional(), ...pageFields }),
+      query: z.strictObject({
+        year: year.optional(),
+        status: z.enum(backlogStatuses).optional(),
+        division: division.optional(),
+        ...pageFields,
+      }),
       response: { status: 200, description: 'One page of listings', schema: z.object({ total: z.number().int(), items: z.array(backlogRowSchema) }) },
       problems: commonProblems,
     },
@@ -137,7 +142,8 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       tag: 'backlog',
       summary: 'Run the backlog scan or the yearly sort now',
       description:
-        'What the Schedules run (daily scan, yearly sort); for a missed run or a backfill. Starts the sweep and answers at once: poll `Location` for its result. One sweep of each kind per day: a repeated request points to the sweep already started.',
+        'What the Schedules run (daily scan, yearly sort); for a missed run or a backfill. Starts the sweep and answers at once: ' +
+        'poll `Location` for its result. One sweep of each kind per day: a repeated request points to the sweep already started.',
       access: sweepers,
       body: z.strictObject({ kind: z.enum(['scan', 'yearly']) }),
       response: {

@@ -154,7 +154,8 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
     },
     async (deps, { params }, req, res) => {
       await visibleCampaign(deps, req, params.campaignId);
-      const progress = await deps.temporal.query(campaignWorkflowId(params.campaignId), campaignProgressQuery, `campaign ${params.campaignId}`);
+      const workflowId = campaignWorkflowId(params.campaignId);
+      const progress = await deps.temporal.query(workflowId, campaignProgressQuery, `campaign ${params.campaignId}`);
       res.json({ ...progress, cases: await countCampaignCases(deps.pool, params.campaignId) });
     },
   ),
@@ -178,8 +179,11 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
         const workflowId = campaignWorkflowId(params.campaignId);
         const actor = actorOf(req.principal!);
         const what = `running campaign ${params.campaignId}`;
-        if (action === 'pause') await deps.temporal.signal(workflowId, pauseCampaignSignal, [{ actor, ...(body.reason && { reason: body.reason }) }], what);
-        else await deps.temporal.signal(workflowId, resumeCampaignSignal, [{ actor }], what);
+        if (action === 'pause') {
+          await deps.temporal.signal(workflowId, pauseCampaignSignal, [{ actor, ...(body.reason && { reason: body.reason }) }], what);
+        } else {
+          await deps.temporal.signal(workflowId, resumeCampaignSignal, [{ actor }], what);
+        }
         res.status(202).json({ campaignId: params.campaignId, requested: action });
       },
     ),

@@ -112,7 +112,8 @@ async function payeeForNewReward(
   p: { caseId: string; method: PayeeMethod; claimCode?: string; createdBy: string },
 ): Promise<string> {
   const claimCodeHash = p.claimCode && hashClaimCode(p.claimCode);
-  const inserted = await insertPayee(deps.pool, { payeeRef: newPayeeRef(), caseId: p.caseId, method: p.method, claimCodeHash, createdBy: p.createdBy });
+  const payee = { payeeRef: newPayeeRef(), caseId: p.caseId, method: p.method, claimCodeHash, createdBy: p.createdBy };
+  const inserted = await insertPayee(deps.pool, payee);
   if (inserted) return inserted;
   const running = await deps.temporal.call((c) => c.workflow.getHandle(rewardWorkflowId(p.caseId)).describe()).then(
     () => true,
