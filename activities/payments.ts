@@ -1,8 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { getReporter } from '../db/cases';
+import {
+  getGatewayPayment,
+  getPayee,
+  insertGatewayPayment,
+  recordPaymentIntent,
+  recordPaymentPaid,
+  type LedgerEntry,
+  type PayeeMethod,
+} from '../db/rewards';
 import type { KeyRing } from '../runtime/encryption';
+import { PAYMENT_REJECTED } from '../workflows/contracts/reward';
+import type { ActivityDeps } from './index';
 
 /**
  * Reward payments. The reward workflow knows a reporter only by an opaque payee reference; the
@@ -11,11 +21,19 @@ import type { KeyRing } from '../runtime/encryption';
  * key once, and the ledger keeps one row per key, so a retried activity never pays twice.
  */
 
+/** The reward activities, bound to their dependencies: the development gateway when none is given. */
+export function rewardActivities(pool: Pool, deps: Pick<ActivityDeps, 'paymentGateway' | 'keyRing'>) {
+  const gateway = deps.paymentGateway ?? new DevPaymentGateway(pool);
+  return {
+    payReward: (input: PayRewardInput) => payReward(pool, gateway, deps.keyRing, input),
+  };
+}
+
 export interface PayeeAccount {
   /** The opaque reference the workflow carries. */
   reference: string;
   /** `reporter_contact`: pay to the reporter's registered contact; `claim_code`: a voucher the reporter claims with a code. */
-  method: 'reporter_contact' | 'claim_code';
+  method: PayeeMethod;
   /** What the gateway pays to (a phone number or e-mail, or the claim code's hash). */
   account: string;
 }
@@ -60,41 +78,33 @@ export class DevPaymentGateway implements PaymentGateway {
 
   async pay(request: PaymentRequest): Promise<PaymentReceipt> {
     const status = request.payee.method === 'claim_code' ? 'claimable' : 'paid';
-    const inserted = await this.pool.query<{ id: string }>(
-      `INSERT INTO gateway_payments (idempotency_key, amount, currency, payee_ref, payee_method, payee_account, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-      [request.idempotencyKey, request.amount, request.currency, request.payee.reference, request.payee.method, request.payee.account, status],
-    );
+    const { payee } = request;
+    const id = await insertGatewayPayment(this.pool, {
+      idempotencyKey: request.idempotencyKey,
+      amount: request.amount,
+      currency: request.currency,
+      payeeRef: payee.reference,
+      payeeMethod: payee.method,
+      payeeAccount: payee.account,
+      status,
+    });
     let receipt: PaymentReceipt;
-    if (inserted.rows[0]) {
-      receipt = { gatewayRef: `dev-${inserted.rows[0].id}`, status, replayed: false };
+    if (id) {
+      receipt = { gatewayRef: `dev-${id}`, status, replayed: false };
     } else {
-      const { rows } = await this.pool.query<{ id: string; amount: string; currency: string; status: 'paid' | 'claimable' }>(
-        `SELECT id, amount, currency, status FROM gateway_payments WHERE idempotency_key = $1`,
-        [request.idempotencyKey],
-      );
-      const first = rows[0];
-      if (Number(first.amount) !== request.amount || first.currency !== request.currency) {
+      const first = await getGatewayPayment(this.pool, request.idempotencyKey);
+      if (first.amount !== request.amount || first.currency !== request.currency) {
         throw new PaymentRejected(`idempotency key ${request.idempotencyKey} was already used for ${first.amount} ${first.currency}`);
       }
-      receipt = { gatewayRef: `dev-${first.id}`, status: first.status === 'claimable' ? 'claimable' : 'paid', replayed: true };
+      receipt = { gatewayRef: `dev-${first.id}`, status: first.status, replayed: true };
     }
     await this.options.afterRecord?.(request, receipt);
     return receipt;
   }
 }
 
-export interface PayRewardInput {
-  idempotencyKey: string;
-  caseId: string;
-  workflowId: string;
-  seq: number;
-  kind: 'instant' | 'tiered';
-  amount: number;
-  currency: string;
-  payeeRef: string;
-  approvedBy?: string;
-}
+/** One payment of a reward, as its ledger row records it. */
+export type PayRewardInput = LedgerEntry;
 
 export interface PayRewardResult {
   gatewayRef: string;
@@ -104,16 +114,12 @@ export interface PayRewardResult {
 
 /** Resolve a payee reference to the account the gateway pays. Only the payment activity calls this. */
 export async function resolvePayee(pool: Pool, keyRing: KeyRing | undefined, payeeRef: string): Promise<PayeeAccount> {
-  const { rows } = await pool.query<{ case_id: string; method: PayeeAccount['method']; claim_code_hash: string | null }>(
-    `SELECT case_id, method, claim_code_hash FROM reward_payees WHERE payee_ref = $1`,
-    [payeeRef],
-  );
-  const row = rows[0];
+  const row = await getPayee(pool, payeeRef);
   if (!row) throw new PaymentRejected(`unknown payee reference ${payeeRef}`);
-  if (row.method === 'claim_code') return { reference: payeeRef, method: 'claim_code', account: `claim:${row.claim_code_hash}` };
+  if (row.method === 'claim_code') return { reference: payeeRef, method: 'claim_code', account: `claim:${row.claimCodeHash}` };
   // Retried until the worker has the key ring: a payment is delayed, never sent to a guess.
   if (!keyRing) throw new Error('paying a reporter needs the key ring (ActivityDeps.keyRing) to read their contact');
-  const reporter = await getReporter(pool, keyRing, row.case_id);
+  const reporter = await getReporter(pool, keyRing, row.caseId);
   const contact = reporter?.phone ?? reporter?.email;
   if (!contact) throw new PaymentRejected(`payee ${payeeRef} has no contact to pay to`);
   return { reference: payeeRef, method: 'reporter_contact', account: contact };
@@ -124,32 +130,15 @@ export async function resolvePayee(pool: Pool, keyRing: KeyRing | undefined, pay
  * payment's idempotency key, complete the ledger row. Safe to run any number of times.
  */
 export async function payReward(pool: Pool, gateway: PaymentGateway, keyRing: KeyRing | undefined, input: PayRewardInput): Promise<PayRewardResult> {
-  await pool.query(
-    `INSERT INTO reward_ledger (idempotency_key, case_id, workflow_id, payment_seq, kind, amount, currency, payee_ref, approved_by, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'initiated') ON CONFLICT (idempotency_key) DO NOTHING`,
-    [input.idempotencyKey, input.caseId, input.workflowId, input.seq, input.kind, input.amount, input.currency, input.payeeRef, input.approvedBy ?? null],
-  );
+  await recordPaymentIntent(pool, input);
   let receipt: PaymentReceipt;
   try {
     const payee = await resolvePayee(pool, keyRing, input.payeeRef);
     receipt = await gateway.pay({ idempotencyKey: input.idempotencyKey, amount: input.amount, currency: input.currency, payee });
   } catch (err) {
-    if (err instanceof PaymentRejected) throw ApplicationFailure.nonRetryable(err.message, 'PaymentRejected');
+    if (err instanceof PaymentRejected) throw ApplicationFailure.nonRetryable(err.message, PAYMENT_REJECTED);
     throw err;
   }
-  const { rows } = await pool.query<{ paid_at: Date }>(
-    `UPDATE reward_ledger SET status = 'paid', gateway_ref = $2, paid_at = COALESCE(paid_at, now())
-      WHERE idempotency_key = $1 RETURNING paid_at`,
-    [input.idempotencyKey, receipt.gatewayRef],
-  );
-  return { gatewayRef: receipt.gatewayRef, status: receipt.status, paidAt: rows[0].paid_at.getTime() };
-}
-
-/** A new payee reference (opaque; says nothing about the reporter). */
-export function newPayeeRef(): string {
-  return `payee-${randomUUID()}`;
-}
-
-export function hashClaimCode(code: string): string {
-  return createHash('sha256').update(code.trim().toUpperCase()).digest('hex');
+  const paidAt = await recordPaymentPaid(pool, input.idempotencyKey, receipt.gatewayRef);
+  return { gatewayRef: receipt.gatewayRef, status: receipt.status, paidAt };
 }

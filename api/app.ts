@@ -11,7 +11,9 @@ import { TemporalGateway } from './temporal-gateway';
 import { notFound, problemHandler } from './problem';
 import { codecRoutes } from './routes/codec';
 import { complaintRouteTable, complaintRoutes } from './routes/complaints';
-import { governanceRouteTable, governanceRoutes } from './routes/governance';
+import { backlogRouteTable, backlogRoutes } from './routes/backlog';
+import { campaignRouteTable, campaignRoutes } from './routes/campaigns';
+import { rewardRouteTable, rewardRoutes } from './routes/rewards';
 import { publicRouteTable, publicRoutes } from './routes/public';
 import { healthRoutes } from './routes/health';
 import { supervisionRouteTable, supervisionRoutes } from './routes/supervision';
@@ -64,11 +66,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes({ connection: deps.connection, pool: deps.pool, temporalUiUrl: deps.temporalUiUrl }));
   app.use(complaintRoutes({ ...deps, temporal })); // tokens checked per route
   app.use(publicRoutes({ ...deps, rateLimitPerMinute: limits.publicRateLimitPerMinute }));
-  app.use(governanceRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // /v1/governance: rewards, backlog, campaigns
+  app.use(rewardRoutes({ ...deps, temporal })); // /v1/governance/rewards
+  app.use(backlogRoutes({ ...deps, temporal })); // /v1/governance/backlog
+  app.use(campaignRoutes({ ...deps, temporal })); // /v1/governance/campaigns
   app.use(supervisionRoutes(deps)); // /v1/supervision: desk checks, re-inspections; published results need no token
   app.use('/v1/reports', reportRoutes(deps)); // monthly and quarterly reports (JSON, CSV, HTML), the four rates
   app.use('/v1/warnings', warningRoutes(deps)); // early warnings, and campaigns started from them
-  app.use(openApiRoutes([...complaintRouteTable, ...publicRouteTable, ...governanceRouteTable, ...supervisionRouteTable]));
+  app.use(openApiRoutes([...complaintRouteTable, ...publicRouteTable, ...rewardRouteTable, ...backlogRouteTable, ...campaignRouteTable, ...supervisionRouteTable]));
 
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}.`)));
   app.use(

@@ -68,6 +68,31 @@ export function backlogWorkflowId(caseId: string, year: number): string {
   return `backlog-${caseId}-${year}`;
 }
 
+/**
+ * The statuses of a backlog listing: the one vocabulary of the table, the listing's workflow and the
+ * API. `relisted` and `aged_out` are set by a yearly sort, which takes the listing over.
+ */
+export const backlogStatuses = ['listed', 'assigned', 'overdue', 'cleared', 'relisted', 'aged_out'] as const;
+export type BacklogStatus = (typeof backlogStatuses)[number];
+
+/** A listing in these statuses is still being worked on: its leaders act and its deadline runs. */
+export const activeBacklogStatuses: readonly BacklogStatus[] = ['listed', 'assigned', 'overdue'];
+
+/** A listing is finished once cleared or taken over by a yearly sort. */
+export function backlogListingFinished(status: BacklogStatus): boolean {
+  return !activeBacklogStatuses.includes(status);
+}
+
+export type BacklogSweepKind = 'scan' | 'yearly';
+
+/** What happens to a backlog listing over time; each is recorded in its row and notified (once per key). */
+export type BacklogMilestone =
+  | { kind: 'assigned'; version: number; systemLeader: Leader; territorialLeader: Leader; assignedBy: string; clearingDueAt: number }
+  | { kind: 'assignment_reminder' }
+  | { kind: 'clearing_reminder'; version: number; clearingDueAt: number }
+  | { kind: 'overdue'; version: number; clearingDueAt: number }
+  | { kind: 'cleared' };
+
 /** The local calendar year (in the calendar's UTC offset) of an instant. */
 export function localYear(epochMs: number, calendar: Pick<HolidayCalendar, 'utcOffsetMinutes'>): number {
   return new Date(epochMs + calendar.utcOffsetMinutes * 60_000).getUTCFullYear();
@@ -103,6 +128,33 @@ export function clearingReminderAt(assignedAt: number, dueAt: number, settings: 
 }
 
 // ---- Campaigns ----
+
+export function campaignWorkflowId(campaignId: string): string {
+  return `campaign-${campaignId}`;
+}
+
+/** What a campaign asks of the policy's limits: its period, and a tightening (a factor or a date). Epoch ms. */
+export interface CampaignRequest {
+  period?: { from: number; to: number };
+  factor?: number;
+  dueBy?: number;
+}
+
+/**
+ * Why the policy refuses a campaign's period or tightening at `now`, or undefined when it is within
+ * the limits. The one place the limits are decided: the campaign routes and the campaign workflow ask it.
+ */
+export function campaignLimitBreach(policy: CampaignPolicy, request: CampaignRequest, now: number): string | undefined {
+  const { period, factor, dueBy } = request;
+  if (period && period.to <= now) return 'The period must end in the future.';
+  if (period && period.to - period.from > durationMs(policy.maxPeriod)) {
+    return `The period may be at most ${policy.maxPeriod.amount} ${policy.maxPeriod.unit} (policy).`;
+  }
+  const { min, max } = policy.tightenFactor;
+  if (factor !== undefined && (factor < min || factor > max)) return `The factor must be from ${min} to ${max} (policy).`;
+  if (dueBy !== undefined && dueBy <= now) return 'The tightened date must be in the future.';
+  return undefined;
+}
 
 export const campaignCriteriaSchema = z.object({
   categories: z.array(categorySchema).min(1).max(10),

@@ -4,7 +4,8 @@ import { mintToken } from '../api/auth';
 import { backlogWorkflowId, localYear } from '../domain/governance';
 import { parsePolicy, type Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { backlogCaseWorkflow, backlogStatusQuery, backlogSweepWorkflow } from '../workflows/backlog';
+import { backlogStatusQuery } from '../workflows/contracts/backlog';
+import { backlogCaseWorkflow, backlogSweepWorkflow } from '../workflows/backlog';
 import { ComplaintHarness, DAY } from './support/complaint-harness';
 import { eventually, seedCase, seedEvent } from './support/governance-fixtures';
 import { ensureGovernanceSchedules, governanceScheduleIds } from '../worker/governance-schedules';
@@ -53,7 +54,7 @@ async function call(method: string, path: string, role: Record<string, unknown>,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+  return { status: res.status, location: res.headers.get('location'), body: (await res.json().catch(() => undefined)) as any };
 }
 const supervisor = { sub: 'sup-1', role: 'supervisor', divisions: ['37'] };
 const listing = async (caseId: string) =>
@@ -170,6 +171,30 @@ test('when the yearly sort runs, then uncleared backlog younger than five years 
   const relisted = await h.env.client.workflow.getHandle(backlogWorkflowId(young, thisYear)).query(backlogStatusQuery);
   expect(relisted).toMatchObject({ caseId: young, year: thisYear, status: 'listed' });
   await expect(h.env.client.workflow.getHandle(backlogWorkflowId(old, thisYear)).describe()).rejects.toThrow();
+});
+
+test('when a sweep is asked for over the API, then it answers 202 at once with a Location that reports the sweep and, once done, what it listed; asking again the same day starts no second sweep', async () => {
+  const now = await h.env.currentTimeMs();
+  // Only the case seeded here is new backlog: the one overdue since before the first scan is closed.
+  await h.db.pool.query(`UPDATE cases SET status = 'closed', closed_at = $2 WHERE case_id = $1`, [ids.recentlyOverdue, new Date(now)]);
+  const overdue = await seedCase(h.db.pool, { receivedAt: now - 200 * DAY, deadlineAt: now - 100 * DAY });
+  const ops = { sub: 'ops-1', role: 'ops' };
+  expect((await call('POST', '/v1/governance/backlog/sweeps', { sub: 'a', role: 'analyst' }, { kind: 'scan' })).status).toBe(403);
+
+  const started = await call('POST', '/v1/governance/backlog/sweeps', ops, { kind: 'scan' });
+  expect(started.status).toBe(202);
+  expect(started.location).toMatch(/^\/v1\/governance\/backlog\/sweeps\/backlog-scan-manual-\d{4}-\d{2}-\d{2}$/);
+  expect(started.body).toMatchObject({ kind: 'scan', links: { status: started.location } });
+  const done = await eventually(() => call('GET', started.location!, ops), (r) => r.body?.status === 'completed', 'the sweep to complete');
+  expect(done.body.result).toEqual({ year: localYear(now, policy.calendar), listed: 1, relisted: 0, agedOut: 0, started: 1 });
+  expect((await listing(overdue)).map((r) => r.status)).toEqual(['listed']);
+
+  const { runId } = await h.env.client.workflow.getHandle(started.body.sweepId).describe();
+  const again = await call('POST', '/v1/governance/backlog/sweeps', ops, { kind: 'scan' });
+  expect(again.status).toBe(202);
+  expect(again.location).toBe(started.location);
+  expect((await h.env.client.workflow.getHandle(started.body.sweepId).describe()).runId).toBe(runId);
+  expect((await call('GET', '/v1/governance/backlog/sweeps/backlog-yearly-manual-2001-01-01', ops)).status).toBe(404);
 });
 
 test('when workers start, then the backlog Schedules are created once from the policy (daily scan, yearly sort in its time zone), and updated when the policy changes', async () => {

@@ -2,13 +2,8 @@ import { mintToken } from '../api/auth';
 import { parsePolicy, type Policy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { acceptUpdate } from '../workflows/contracts/complaint';
-import {
-  campaignProgressQuery,
-  campaignWorkflow,
-  campaignWorkflowId,
-  pauseCampaignSignal,
-  resumeCampaignSignal,
-} from '../workflows/campaign';
+import { campaignWorkflow } from '../workflows/campaign';
+import { campaignProgressQuery, campaignWorkflowId, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/contracts/campaign';
 import { ComplaintHarness, DAY, clerk, eventAt, type ComplaintHandle } from './support/complaint-harness';
 import { eventually, seedCase } from './support/governance-fixtures';
 

@@ -4,6 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { complaintRouteTable } from '../api/routes/complaints';
 import { publicRouteTable } from '../api/routes/public';
+import { backlogRouteTable } from '../api/routes/backlog';
+import { campaignRouteTable } from '../api/routes/campaigns';
+import { rewardRouteTable } from '../api/routes/rewards';
 import type { RouteSpec } from '../api/validate';
 import { createPool, type Pool } from '../db/pool';
 import { defaultPolicy } from '../domain/policy';
@@ -17,7 +20,7 @@ import { createLogger } from '../runtime/logger';
  * points at nothing.
  */
 
-const routes: RouteSpec[] = [...complaintRouteTable, ...publicRouteTable];
+const routes: RouteSpec[] = [...complaintRouteTable, ...publicRouteTable, ...rewardRouteTable, ...backlogRouteTable, ...campaignRouteTable];
 let server: Server;
 let base: string;
 let connection: Connection;

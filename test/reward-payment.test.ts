@@ -2,11 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { newPayeeRef } from '../activities/payments';
+import { newPayeeRef } from '../domain/governance-payees';
 import { rewardWorkflowId } from '../domain/governance';
 import { parsePolicy } from '../domain/policy';
 import { spawnOwned, type OwnedProcess } from '../runtime/child-process';
-import { approvePaymentUpdate, recordPreliminaryCheckUpdate, rewardStatusQuery, rewardWorkflow } from '../workflows/reward';
+import {
+  REWARD_WORKFLOW,
+  approvePaymentUpdate,
+  recordPreliminaryCheckUpdate,
+  rewardStatusQuery,
+  type RewardWorkflow,
+} from '../workflows/contracts/reward';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { eventually, seedCase } from './support/governance-fixtures';
 import { quietRuntime, testDataConverter, uniqueTaskQueue } from './support/temporal';
@@ -83,7 +89,7 @@ test('when the worker is killed after the gateway paid and before the payment ac
 
   const pauseFile = path.join(tmp, 'paused');
   const first = await startWorker(pauseFile);
-  const handle = await client.workflow.start(rewardWorkflow, {
+  const handle = await client.workflow.start<RewardWorkflow>(REWARD_WORKFLOW, {
     taskQueue,
     workflowId: rewardWorkflowId(caseId),
     args: [{ caseId, payeeRef, policy: rewards, calendar: policy.calendar, createdBy: { id: 'clerk-1', role: 'clerk' } }],

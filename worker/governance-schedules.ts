@@ -1,7 +1,7 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { GovernanceSchedule } from '../domain/governance-policy';
 import type { Policy } from '../domain/policy';
-import { backlogSweepWorkflow } from '../workflows/backlog';
+import { BACKLOG_SWEEP_WORKFLOW, type BacklogSweepInput } from '../workflows/contracts/backlog';
 import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 
 /**
@@ -18,12 +18,13 @@ export function governanceScheduleIds(prefix = 'ecoloop'): { scan: string; yearl
 export function governanceSchedules(policy: Policy, taskQueue: string, prefix = 'ecoloop'): ScheduleOptions[] {
   const ids = governanceScheduleIds(prefix);
   const settings = { backlog: policy.governance.backlog, calendar: policy.calendar };
-  const schedule = (scheduleId: string, s: GovernanceSchedule, kind: 'scan' | 'yearly'): ScheduleOptions => ({
+  const schedule = (scheduleId: string, s: GovernanceSchedule, kind: BacklogSweepInput['kind']): ScheduleOptions => ({
     scheduleId,
     spec: { cronExpressions: [s.cron], timezone: s.timeZone },
     // A sweep is quick and idempotent; a run still going when the next is due makes it redundant.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: false },
-    action: { type: 'startWorkflow', workflowType: backlogSweepWorkflow, workflowId: scheduleId, taskQueue, args: [{ kind, settings }] },
+    action: { type: 'startWorkflow', workflowType: BACKLOG_SWEEP_WORKFLOW, workflowId: scheduleId, taskQueue,
+      args: [{ kind, settings } satisfies BacklogSweepInput] },
   });
   return [
     schedule(ids.scan, policy.governance.backlog.scanSchedule, 'scan'),

@@ -3,25 +3,26 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { addDuration } from '../domain/calendar';
+import { backlogListingFinished, clearingDueAt, clearingReminderAt, localYear } from '../domain/governance';
+import { iso } from '../domain/instant';
 import {
-  clearingDueAt,
-  clearingReminderAt,
-  localYear,
-  type AssignLeaders,
-  type BacklogSettings,
-  type Leader,
-} from '../domain/governance';
-
+  assignLeadersUpdate,
+  backlogStatusQuery,
+  checkBacklogSignal,
+  type BacklogCaseInput,
+  type BacklogCaseState,
+  type BacklogCaseView,
+  type BacklogSweepInput,
+  type BacklogSweepResult,
+} from './contracts/backlog';
 import { INVALID_TRANSITION } from './contracts/errors';
+
 /**
  * Backlog cases (积案). Two workflows:
  *
@@ -45,14 +46,7 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
 
 // ---- The sweep ----
 
-export interface BacklogSweepInput {
-  kind: 'scan' | 'yearly';
-  settings: BacklogSettings;
-  /** Listings started per activity batch. */
-  batchSize?: number;
-}
-
-export async function backlogSweepWorkflow(input: BacklogSweepInput) {
+export async function backlogSweepWorkflow(input: BacklogSweepInput): Promise<BacklogSweepResult> {
   const now = Date.now();
   const year = localYear(now, input.settings.calendar);
   const result = await activities.sweepBacklog({ sweepId: workflowInfo().workflowId, kind: input.kind, now, year, settings: input.settings });
@@ -65,50 +59,6 @@ export async function backlogSweepWorkflow(input: BacklogSweepInput) {
 }
 
 // ---- One listing ----
-
-export type BacklogStatus = 'listed' | 'assigned' | 'overdue' | 'cleared' | 'superseded';
-
-export interface BacklogCaseInput {
-  caseId: string;
-  year: number;
-  settings: BacklogSettings;
-}
-
-export interface BacklogCaseState {
-  caseId: string;
-  year: number;
-  settings: BacklogSettings;
-  status: BacklogStatus;
-  listedAt: number;
-  systemLeader?: Leader;
-  territorialLeader?: Leader;
-  assignedAt?: number;
-  assignedBy?: string;
-  /** Incremented by each (re)assignment; keys its notifications. */
-  assignment: number;
-  clearingDueAt?: number;
-  assignmentReminded: boolean;
-  reminded: boolean;
-  nextCheckAt: number;
-  clearedAt?: number;
-}
-
-export interface BacklogCaseView {
-  caseId: string;
-  year: number;
-  status: BacklogStatus;
-  systemLeader?: Leader;
-  territorialLeader?: Leader;
-  assignedAt?: string;
-  clearingDueAt?: string;
-  reminded: boolean;
-  clearedAt?: string;
-}
-
-export const backlogStatusQuery = defineQuery<BacklogCaseView>('backlogStatus');
-export const assignLeadersUpdate = defineUpdate<BacklogCaseView, [AssignLeaders]>('assignLeaders');
-/** Check now whether the case was cleared (instead of at the next periodic check). */
-export const checkBacklogSignal = defineSignal('checkBacklog');
 
 export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: BacklogCaseState }): Promise<BacklogCaseView> {
   const s: BacklogCaseState =
@@ -126,7 +76,6 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
           nextCheckAt: Date.now(),
         };
   const { backlog, calendar } = s.settings;
-  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
   const view = (): BacklogCaseView => ({
     caseId: s.caseId,
     year: s.year,
@@ -139,7 +88,7 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
     clearedAt: iso(s.clearedAt),
   });
   let version = 0;
-  const done = () => s.status === 'cleared' || s.status === 'superseded';
+  const done = () => backlogListingFinished(s.status);
 
   setHandler(backlogStatusQuery, view);
   setHandler(checkBacklogSignal, () => {
@@ -224,8 +173,9 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
     switch (timer.kind) {
       case 'check': {
         const state = await activities.checkBacklogListing({ caseId: s.caseId, year: s.year });
-        if (state.listing === 'relisted' || state.listing === 'aged_out' || state.listing === 'cleared') {
-          s.status = state.listing === 'cleared' ? 'cleared' : 'superseded';
+        if (backlogListingFinished(state.listing)) {
+          // Cleared, or taken over by a yearly sort (relisted, aged out): the table says so, and so does the workflow.
+          s.status = state.listing;
         } else if (state.caseStatus === 'closed' || state.caseStatus === 'archived') {
           s.clearedAt = state.closedAt ?? Date.now();
           await activities.recordBacklogMilestone({ caseId: s.caseId, year: s.year, at: s.clearedAt, milestone: { kind: 'cleared' } });

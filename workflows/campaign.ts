@@ -3,26 +3,29 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { Actor } from '../domain/case';
-import { addDuration, durationMs, type HolidayCalendar } from '../domain/calendar';
+import { addDuration, durationMs } from '../domain/calendar';
+import { campaignLimitBreach, comparisonWindows, relativeChange, type Tighten } from '../domain/governance';
+import { iso } from '../domain/instant';
 import {
-  comparisonWindows,
-  relativeChange,
-  type CampaignCriteria,
-  type DeadlineTightening,
-  type Tighten,
-} from '../domain/governance';
-import type { CampaignPolicy } from '../domain/governance-policy';
-
+  campaignProgressQuery,
+  pauseCampaignSignal,
+  rescanCampaignSignal,
+  resumeCampaignSignal,
+  tightenCampaignUpdate,
+  type CampaignInput,
+  type CampaignProgress,
+  type CampaignResult,
+  type CampaignState,
+  type CampaignWorkflowInput,
+} from './contracts/campaign';
 import { INVALID_TRANSITION } from './contracts/errors';
+
 /**
  * A campaign against a recurring problem (集中治理), e.g. road and construction dust: for its
  * period it tags the open cases that match its criteria (category, divisions, keywords), and the
@@ -37,91 +40,7 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export interface CampaignDefinition {
-  name: string;
-  criteria: CampaignCriteria;
-  /** Epoch ms. */
-  period: { from: number; to: number };
-}
-
-export interface CampaignInput {
-  campaignId: string;
-  definition: CampaignDefinition;
-  policy: CampaignPolicy;
-  calendar: HolidayCalendar;
-  startedBy: Actor;
-  /** Tighten the deadlines of every tagged case from the start. */
-  tighten?: Omit<Tighten, 'actor'>;
-  /** Tests only: continue-as-new after this many scans in one run. */
-  continueAsNewAfterScans?: number;
-}
-
-export interface CampaignResult {
-  campaignId: string;
-  before: { from: string; to: string; count: number };
-  during: { from: string; to: string; count: number };
-  /** Relative change of the volume (-0.2 = 20% fewer complaints); null when there were none before. */
-  change: number | null;
-  tagged: number;
-  tightened: number;
-}
-
-export type CampaignStatus = 'running' | 'paused' | 'finished';
-
-interface CampaignState {
-  campaignId: string;
-  definition: CampaignDefinition;
-  policy: CampaignPolicy;
-  calendar: HolidayCalendar;
-  startedBy: Actor;
-  startedAt: number;
-  status: CampaignStatus;
-  tightening?: DeadlineTightening;
-  tighteningVersion: number;
-  tagged: number;
-  tightened: number;
-  scans: number;
-  lastScanAt?: number;
-  nextScanAt: number;
-  scanRequested: boolean;
-  /** The latest pause or resume, for the progress report. */
-  lastControl?: { action: 'paused' | 'resumed'; by: string; at: number; reason?: string };
-  runs: number;
-  result?: CampaignResult;
-}
-
-export interface CampaignProgress {
-  campaignId: string;
-  name: string;
-  status: CampaignStatus;
-  criteria: CampaignCriteria;
-  period: { from: string; to: string };
-  tagged: number;
-  tightened: number;
-  tightening?: { key: string; factor?: number; dueBy?: string; reason: string };
-  scans: number;
-  lastScanAt?: string;
-  nextScanAt?: string;
-  lastControl?: { action: 'paused' | 'resumed'; by: string; at: string; reason?: string };
-  /** How many workflow runs the campaign has spanned (continue-as-new). */
-  runs: number;
-  /** A scan is under way (a pause takes effect after it). */
-  scanning: boolean;
-  result?: CampaignResult;
-}
-
-export const campaignProgressQuery = defineQuery<CampaignProgress>('campaignProgress');
-export const pauseCampaignSignal = defineSignal<[{ actor: Actor; reason?: string }]>('pauseCampaign');
-export const resumeCampaignSignal = defineSignal<[{ actor: Actor }]>('resumeCampaign');
-/** Look for matching cases now (instead of at the next scan). */
-export const rescanCampaignSignal = defineSignal('rescanCampaign');
-export const tightenCampaignUpdate = defineUpdate<CampaignProgress, [Tighten]>('tightenCampaign');
-
-export function campaignWorkflowId(campaignId: string): string {
-  return `campaign-${campaignId}`;
-}
-
-export async function campaignWorkflow(input: CampaignInput | { resume: CampaignState; continueAsNewAfterScans?: number }): Promise<CampaignResult> {
+export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignResult> {
   const s: CampaignState = 'resume' in input ? input.resume : initialState(input);
   if ('resume' in input) s.runs++;
   const casAfterScans = input.continueAsNewAfterScans;
@@ -148,7 +67,6 @@ export async function campaignWorkflow(input: CampaignInput | { resume: Campaign
   }
   if (!('resume' in input) && input.tighten) setTightening(input.tighten, s.startedBy);
 
-  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
   const progress = (): CampaignProgress => ({
     campaignId: s.campaignId,
     name: definition.name,
@@ -203,9 +121,9 @@ export async function campaignWorkflow(input: CampaignInput | { resume: Campaign
           throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ status: s.status }] });
         };
         if (s.status === 'finished') fail('The campaign is finished.');
-        const { min, max } = policy.tightenFactor;
-        if (u.factor !== undefined && (u.factor < min || u.factor > max)) fail(`The factor must be from ${min} to ${max} (policy).`);
-        if (u.dueBy !== undefined && Date.parse(u.dueBy) <= Date.now()) fail('The date must be in the future.');
+        const dueBy = u.dueBy === undefined ? undefined : Date.parse(u.dueBy);
+        const breach = campaignLimitBreach(policy, { factor: u.factor, dueBy }, Date.now());
+        if (breach) fail(breach);
       },
     },
   );

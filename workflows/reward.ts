@@ -3,8 +3,6 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineUpdate,
   log,
   proxyActivities,
   setHandler,
@@ -12,16 +10,22 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { Actor } from '../domain/case';
-import { addDuration, type HolidayCalendar } from '../domain/calendar';
-import {
-  paymentIdempotencyKey,
-  tieredReward,
-  type Confirmation,
-  type PaymentApproval,
-  type PreliminaryCheck,
-} from '../domain/governance';
-import type { RewardPolicy, ViolationSeverity } from '../domain/governance-policy';
+import { addDuration } from '../domain/calendar';
+import { paymentIdempotencyKey, tieredReward } from '../domain/governance';
+import type { ViolationSeverity } from '../domain/governance-policy';
+import { iso } from '../domain/instant';
 import { INVALID_TRANSITION } from './contracts/errors';
+import {
+  PAYMENT_REJECTED,
+  approvePaymentUpdate,
+  confirmViolationUpdate,
+  recordPreliminaryCheckUpdate,
+  rewardStatusQuery,
+  type RewardInput,
+  type RewardPayment,
+  type RewardStatus,
+  type RewardView,
+} from './contracts/reward';
 
 /**
  * The reward for one report (workflow id `reward-<caseId>`): a small instant reward once the
@@ -32,56 +36,6 @@ import { INVALID_TRANSITION } from './contracts/errors';
  * The workflow knows the reporter only by an opaque payee reference: their identity is resolved
  * inside the payment activity and never enters this history, nor anything a handling unit sees.
  */
-
-export interface RewardInput {
-  caseId: string;
-  /** Opaque; resolved to an account only by the payment activity. */
-  payeeRef: string;
-  policy: RewardPolicy;
-  calendar: HolidayCalendar;
-  createdBy: Actor;
-}
-
-export type PaymentStatus = 'awaiting_approval' | 'approved' | 'paid' | 'rejected' | 'failed';
-
-export interface RewardPayment {
-  seq: number;
-  kind: 'instant' | 'tiered';
-  amount: number;
-  currency: string;
-  status: PaymentStatus;
-  idempotencyKey: string;
-  requestedAt: number;
-  /** Who made the finding that called for this payment (may not approve it). */
-  requestedBy: string;
-  decidedBy?: string;
-  decidedAt?: number;
-  decisionNote?: string;
-  paidAt?: number;
-  gatewayRef?: string;
-  /** A claim-code payment waits for the reporter to claim it at the gateway. */
-  claimable?: boolean;
-  failure?: string;
-}
-
-export type RewardStatus = 'awaiting_preliminary_check' | 'awaiting_confirmation' | 'settling' | 'completed' | 'rejected';
-
-export interface RewardView {
-  caseId: string;
-  status: RewardStatus;
-  currency: string;
-  preliminaryCheck?: { passed: boolean; by: string; at: string; note?: string };
-  confirmation?: { confirmed: boolean; severity?: ViolationSeverity; penaltyAmount?: number; by: string; at: string; note?: string; expired?: boolean };
-  /** When the finding now awaited is due; after it the reward ends with what was found. */
-  decisionDueAt?: string;
-  payments: Array<Omit<RewardPayment, 'requestedAt' | 'decidedAt' | 'paidAt'> & { requestedAt: string; decidedAt?: string; paidAt?: string }>;
-  totalPaid: number;
-}
-
-export const rewardStatusQuery = defineQuery<RewardView>('rewardStatus');
-export const recordPreliminaryCheckUpdate = defineUpdate<RewardView, [PreliminaryCheck]>('recordPreliminaryCheck');
-export const confirmViolationUpdate = defineUpdate<RewardView, [Confirmation]>('confirmViolation');
-export const approvePaymentUpdate = defineUpdate<RewardView, [PaymentApproval]>('approvePayment');
 
 const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
 
@@ -95,7 +49,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
       backoffCoefficient: policy.payment.backoffCoefficient,
       maximumInterval: `${policy.payment.maximumIntervalSeconds} seconds`,
       ...(policy.payment.maximumAttempts > 0 && { maximumAttempts: policy.payment.maximumAttempts }),
-      nonRetryableErrorTypes: ['PaymentRejected'],
+      nonRetryableErrorTypes: [PAYMENT_REJECTED],
     },
   });
 
@@ -109,7 +63,6 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   let version = 0;
 
   function view(): RewardView {
-    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     return {
       caseId: input.caseId,
       status,

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { getWarning, linkWarningCampaign, listWarnings, type WarningView } from '../../db/analysis';
-import { durationMs } from '../../domain/calendar';
+import { campaignLimitBreach } from '../../domain/governance';
 import { categories, type Policy } from '../../domain/policy';
 import { warningKinds } from '../../domain/warning-window';
-import { campaignWorkflow, campaignWorkflowId } from '../../workflows/campaign';
+import { CAMPAIGN_WORKFLOW, campaignWorkflowId, type CampaignWorkflow } from '../../workflows/contracts/campaign';
 import { actorOf, authenticate, coversDivision, requireRole, type Principal, type PrincipalRole } from '../auth';
 import { HttpProblem, forbidden, notFound } from '../problem';
 import { csvOf, validate } from '../validate';
@@ -109,12 +109,11 @@ export function warningRoutes(deps: WarningRoutesDeps): Router {
     const campaigns = policy.governance.campaigns;
     const from = Date.now();
     const to = Date.parse(body.to);
-    const refuse = (detail: string) => new HttpProblem(422, 'Unprocessable Content', detail);
-    if (to <= from) throw refuse('The campaign must end in the future.');
-    if (to - from > durationMs(campaigns.maxPeriod)) throw refuse(`A campaign may last at most ${campaigns.maxPeriod.amount} ${campaigns.maxPeriod.unit} (policy).`);
+    const breach = campaignLimitBreach(campaigns, { period: { from, to } }, from);
+    if (breach) throw new HttpProblem(422, 'Unprocessable Content', breach);
     let created = true;
     try {
-      await deps.client.workflow.start(campaignWorkflow, {
+      await deps.client.workflow.start<CampaignWorkflow>(CAMPAIGN_WORKFLOW, {
         taskQueue: deps.taskQueue,
         workflowId,
         args: [

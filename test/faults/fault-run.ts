@@ -13,7 +13,7 @@ import { spawnOwned, type OwnedProcess } from '../../runtime/child-process';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { createLogger } from '../../runtime/logger';
 import { statusQuery, type ComplaintOutcome } from '../../workflows/contracts/complaint';
-import type { RewardView } from '../../workflows/reward';
+import type { RewardView } from '../../workflows/contracts/reward';
 import { quietRuntime, testDataConverter, testKeyRing } from '../support/temporal';
 
 /**
