@@ -8,7 +8,7 @@ import {
   TEMPORAL_CLI_WHEEL,
   TEMPORAL_TEST_SERVER_WHEEL,
   ensureTemporalBinaries,
-} from '../runtime/temporal-binaries';
+} from '../../runtime/temporal-binaries';
 
 /**
  * How runtime/temporal-binaries.ts finds the two Temporal binaries: the environment variable, then
@@ -16,7 +16,7 @@ import {
  * own (never the project's real `.tools/`) and never reaches the network.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const quiet = () => undefined;
 let scratch: string;
 

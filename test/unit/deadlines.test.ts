@@ -1,6 +1,6 @@
-import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../domain/deadlines';
-import { casePolicy, defaultPolicy, parsePolicy } from '../domain/policy';
-import type { CaseState } from '../domain/case';
+import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../../domain/deadlines';
+import { casePolicy, defaultPolicy, parsePolicy } from '../../domain/policy';
+import type { CaseState } from '../../domain/case';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0); // Mon 2 March 2026, 10:00 in China

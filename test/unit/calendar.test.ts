@@ -8,7 +8,7 @@ import {
   isWorkingDay,
   pointBetween,
   type HolidayCalendar,
-} from '../domain/calendar';
+} from '../../domain/calendar';
 
 /** An instant written as China Standard Time wall-clock time. The explicit offset keeps it independent of the host time zone. */
 const cst = (local: string): number => Date.parse(`${local}+08:00`);

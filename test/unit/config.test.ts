@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../runtime/config';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../../runtime/config';
 
 /**
  * runtime/config.ts: one zod-validated module that fails fast and names every bad variable; and the
  * entry points that use it exit with EX_CONFIG (78) and a message naming the variable.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);
 
 /** The problems loadConfig reports for `env`, or fails the test when it accepts it. */

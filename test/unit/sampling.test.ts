@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parsePolicy, defaultPolicy } from '../domain/policy';
+import { parsePolicy, defaultPolicy } from '../../domain/policy';
 import {
   assignInspectors,
   drawStratified,
@@ -9,7 +9,7 @@ import {
   rngFor,
   sampleSize,
   verifyDraw,
-} from '../domain/sampling';
+} from '../../domain/sampling';
 import {
   localDate,
   localDayPeriod,
@@ -18,7 +18,7 @@ import {
   quarterOf,
   quarterPeriod,
   quartersBetween,
-} from '../domain/supervision-periods';
+} from '../../domain/supervision-periods';
 
 const CST = 480;
 const frame = (counts: Record<string, number>) =>

@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { configVariables, loadConfig } from '../runtime/config';
-import { allSearchAttributes, devServerSearchAttributeArgs } from '../domain/search-attributes';
+import { configVariables, loadConfig } from '../../runtime/config';
+import { allSearchAttributes, devServerSearchAttributeArgs } from '../../domain/search-attributes';
 
 /**
  * The deployment files (docker-compose.yml, Dockerfile, .dockerignore) checked statically: no Docker
  * engine is needed. What the app services receive must be what runtime/config.ts reads.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
 
 type Service = Record<string, unknown>;
