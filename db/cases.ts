@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { CaseView, Reporter } from '../domain/case';
-import type { KeyRing } from '../runtime/encryption';
+import type { KeyRing } from './key-ring';
 import { reporterOf, type ReporterRow } from './reporters';
 
 /** Reads of the case projection. */

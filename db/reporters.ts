@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { reporterSchema, type Reporter } from '../domain/case';
-import { pack, unpack, type KeyRing } from '../runtime/encryption';
+import { pack, unpack, type KeyRing } from './key-ring';
 
 /**
  * The reporter's identity at rest (table `case_reporters`, migration 002): AES-256-GCM under the

