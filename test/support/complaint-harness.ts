@@ -62,7 +62,12 @@ export class ComplaintHarness {
     const db = await createTestDatabase();
     const env = await createTimeSkippingEnv();
     const taskQueue = uniqueTaskQueue(prefix);
-    const worker = await createTestWorker({ connection: env.nativeConnection, taskQueue, pool: db.pool, activityDeps: { client: env.client } });
+    const worker = await createTestWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      pool: db.pool,
+      activityDeps: { client: env.client },
+    });
     const h = new ComplaintHarness(env, db, worker, taskQueue);
     h.running = worker.run();
     return h;
