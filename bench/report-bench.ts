@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client as PgClient } from 'pg';
 import { buildReport, listWarnings, ratesFor } from '../db/analysis';
 import { listCases } from '../db/cases';
 import { migrate } from '../db/migrate';
@@ -11,6 +10,7 @@ import { defaultPolicy } from '../domain/policy';
 import { monthPeriod, quarterPeriod } from '../domain/report';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { freePort } from '../test/support/ports';
+import { createScratchDatabase } from '../test/support/scratch-database';
 import { complaints, projectionRows, type CaseRow, type EventRow } from '../test/support/generator';
 import { insertDeskCheckDays, insertProjection } from '../test/support/projection-load';
 
@@ -54,20 +54,11 @@ function progress(done: number, total: number, started: number): void {
 async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   const name = `ecoloop_bench_report_${Date.now()}`;
   if (process.env.DATABASE_URL) {
-    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
+    const scratch = await createScratchDatabase(process.env.DATABASE_URL, name);
     return {
-      url: url.toString(),
+      url: scratch.url,
       async stop() {
-        if (args.keep) return;
-        const c = new PgClient({ connectionString: process.env.DATABASE_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
+        if (!args.keep) await scratch.drop();
       },
     };
   }

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { Client as PgClient } from 'pg';
 import { createPool, type Pool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
@@ -13,6 +12,7 @@ import { ensureTemporalBinaries, temporalCliVersion } from '../runtime/temporal-
 import { startTemporalDevServer } from '../runtime/temporal-dev-server';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { freePort } from '../test/support/ports';
+import { createScratchDatabase } from '../test/support/scratch-database';
 
 /**
  * The servers every benchmark runs on: a Temporal server (a dev server on a fresh SQLite file, or
@@ -86,20 +86,10 @@ export async function startStack(): Promise<Stack> {
     if (process.env.DATABASE_URL) {
       // A scratch database on the given server, dropped at the end.
       const name = `ecoloop_bench_${randomBytes(4).toString('hex')}`;
-      const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(process.env.DATABASE_URL);
-      url.pathname = `/${name}`;
-      databaseUrl = url.toString();
+      const scratch = await createScratchDatabase(process.env.DATABASE_URL, name);
+      databaseUrl = scratch.url;
       postgresKind = `DATABASE_URL's server, scratch database ${name}`;
-      stops.push(async () => {
-        const c = new PgClient({ connectionString: process.env.DATABASE_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      });
+      stops.push(() => scratch.drop());
     } else {
       const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: await freePort(), database: 'ecoloop_bench' });
       stops.push(() => pg.stop());
