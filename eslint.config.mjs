@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 import layers from './lint/layers.cjs';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'test/histories/'] },
+  // What .gitignore lists (made by the scripts), and the stored histories.
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', '.tools/', '.test-artifacts/', 'test/histories/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
