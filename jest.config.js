@@ -2,6 +2,7 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
+  // test/unit/ is also the unit lane (`npm run test:unit`, jest.unit.config.js), without the global setup.
   testMatch: ['**/*.test.ts'],
   // The fault-injection tests take minutes: `npm run test:faults` (jest.faults.config.js).
   testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],

@@ -8,7 +8,7 @@ import { loadPolicy } from '../runtime/policy-file';
 import { createApp } from './app';
 
 /** `npm run api`: one API process. Run as many as the load needs, behind a load balancer. */
-async function main(): Promise<void> {
+function main(): void {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL, 'api');
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL) {
@@ -37,12 +37,13 @@ async function main(): Promise<void> {
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'api stopping');
-    server.close(async () => {
+    const stopped = async () => {
       await connection.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
       log.info('api stopped');
       process.exit(0);
-    });
+    };
+    server.close(() => void stopped());
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
@@ -50,7 +51,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((err) => {
-  process.stderr.write(`api failed: ${(err as Error).stack ?? err}\n`);
+try {
+  main();
+} catch (err) {
+  process.stderr.write(`api failed: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
-});
+}

@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   if (!parsed.success) {
     process.stderr.write(
       `usage: npm run token -- <clerk|unit|supervisor|inspector|analyst|ops|admin> [--sub ID] [--unit UNIT] [--division CODE]...\n` +
-        parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n') + '\n',
+        parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n') +
+        '\n',
     );
     process.exit(2);
   }

@@ -3,7 +3,7 @@ import { mintToken, type Principal } from '../api/auth';
 import { defaultPolicy } from '../domain/policy';
 import { periodContaining } from '../domain/report';
 import { loadConfigOrExit } from '../runtime/config';
-import { complaints, projectionRows, type GeneratedComplaint } from './generator';
+import { complaints, projectionRows, type GeneratedComplaint } from '../test/support/generator';
 
 /**
  * `npm run demo [-- --cases 400 --days 30 --seed 7 --concurrency 6]`: fills a RUNNING EcoLoop
@@ -37,7 +37,11 @@ const clerk = (): Principal => ({ sub: 'clerk-demo', role: 'clerk' });
 async function call(method: string, path: string, who: Principal, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${API}${path}`, {
     method,
-    headers: { authorization: `Bearer ${await tokenFor(who)}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${await tokenFor(who)}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -72,9 +76,15 @@ function bar(total: number): void {
 }
 
 async function play(c: GeneratedComplaint, now: number, seed: number): Promise<void> {
-  const reg = await call('POST', '/v1/complaints', clerk(), { ...c.intake, receivedAt: new Date(c.receivedAt).toISOString() }, {
-    'idempotency-key': `demo-${seed}-${c.caseId}`,
-  });
+  const reg = await call(
+    'POST',
+    '/v1/complaints',
+    clerk(),
+    { ...c.intake, receivedAt: new Date(c.receivedAt).toISOString() },
+    {
+      'idempotency-key': `demo-${seed}-${c.caseId}`,
+    },
+  );
   if (reg.status !== 201 && reg.status !== 200) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
   counts.registered++;
   const caseId: string = reg.body.caseId;
@@ -83,10 +93,24 @@ async function play(c: GeneratedComplaint, now: number, seed: number): Promise<v
   const unit: Principal = { sub: `${c.plan.unitId}-officer`, role: 'unit', unitId: c.plan.unitId };
   const steps: Array<[string, string, Principal, unknown]> = [];
   if (c.plan.kind === 'forwarded' && happened.has('closed')) {
-    steps.push(['closed', 'forward', clerk(), { competentBody: 'Housing and urban-rural development bureau', reason: 'Outside environmental jurisdiction' }]);
+    steps.push([
+      'closed',
+      'forward',
+      clerk(),
+      { competentBody: 'Housing and urban-rural development bureau', reason: 'Outside environmental jurisdiction' },
+    ]);
   }
   if (happened.has('accepted')) steps.push(['accepted', 'accept', clerk(), { unitId: c.plan.unitId }]);
-  if (happened.has('result_submitted')) steps.push(['result_submitted', 'result', unit, { summary: 'Inspected the site and ordered the operator to stop.', reply: 'The source was found and stopped; we will keep checking.' }]);
+  if (happened.has('result_submitted'))
+    steps.push([
+      'result_submitted',
+      'result',
+      unit,
+      {
+        summary: 'Inspected the site and ordered the operator to stop.',
+        reply: 'The source was found and stopped; we will keep checking.',
+      },
+    ]);
   if (happened.has('result_approved')) steps.push(['result_approved', 'review', clerk(), { decision: 'approved' }]);
   if (happened.has('callback_answered')) {
     const outcome = c.plan.callback;
@@ -102,7 +126,9 @@ async function play(c: GeneratedComplaint, now: number, seed: number): Promise<v
 }
 
 async function main(): Promise<void> {
-  const health = await fetch(`${API}/health`).then((r) => r.json() as Promise<any>).catch(() => undefined);
+  const health = await fetch(`${API}/health`)
+    .then((r) => r.json() as Promise<any>)
+    .catch(() => undefined);
   if (!health || health.status !== 'ok') {
     process.stderr.write(`EcoLoop is not answering at ${API} (start it with npm start, or set API_URL).\n`);
     process.exit(1);
@@ -110,7 +136,16 @@ async function main(): Promise<void> {
   const now = Date.now();
   const seed = Number(args.seed);
   const total = Number(args.cases);
-  const list = [...complaints({ seed, from: now - Number(args.days) * 86_400_000, to: now, count: total, firstNumber: 1, flareUp: { since: now - 3 * 86_400_000, share: 0.25 } })];
+  const list = [
+    ...complaints({
+      seed,
+      from: now - Number(args.days) * 86_400_000,
+      to: now,
+      count: total,
+      firstNumber: 1,
+      flareUp: { since: now - 3 * 86_400_000, share: 0.25 },
+    }),
+  ];
   process.stderr.write(`Filling ${API} with ${total} complaints received over the last ${args.days} days (seed ${seed})\n`);
   let next = 0;
   const workers = Array.from({ length: Number(args.concurrency) }, async () => {

@@ -1,25 +1,12 @@
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { emptyWorkflow } from './workflows';
-import {
-  cpuByRole,
-  cpuPer,
-  fmt,
-  http,
-  machineLines,
-  main,
-  percentile,
-  printSection,
-  progress,
-  runLoad,
-  startApiProcess,
-  startEcoloopWorker,
-  startStack,
-  uniqueTaskQueue,
-  type CpuByRole,
-  type LoadResult,
-  type RunningApi,
-} from './support';
+import { http, startApiProcess, type RunningApi } from './api';
+import { cpuByRole, cpuPer, type CpuByRole } from './cpu';
+import { percentile, runLoad, type LoadResult } from './load';
+import { fmt, machineLines, main, printSection, progress } from './output';
+import { startStack, uniqueTaskQueue } from './stack';
+import { startEcoloopWorker } from './workers';
 
 /**
  * Intake: complaints registered per second through the HTTP API (POST /v1/complaints with an
@@ -165,7 +152,9 @@ main(async () => {
     await viaApi(systemApi, warmup, durationMs);
 
     const each = Math.ceil(count / (2 * rounds));
-    progress(`measuring: ${count} per side, concurrency ${concurrency}, ${rounds} rounds of raw / API / API / raw, then API with its worker`);
+    progress(
+      `measuring: ${count} per side, concurrency ${concurrency}, ${rounds} rounds of raw / API / API / raw, then API with its worker`,
+    );
     let r: LoadResult | undefined;
     let a: LoadResult | undefined;
     const phaseMs = durationMs / (2 * rounds);
@@ -194,7 +183,9 @@ main(async () => {
       '',
       `**Ratio, intake path (API / raw): ${ratio.toFixed(2)}** (goal ≥ ${GOAL}: ${ratio >= GOAL ? 'met' : 'not met'}). ` +
         `With the worker processing each case on the same machine: ${systemRatio.toFixed(2)}.`,
-      ...(r!.firstError || a!.firstError || system.firstError ? ['', `First error: ${a!.firstError ?? system.firstError ?? r!.firstError}`] : []),
+      ...(r!.firstError || a!.firstError || system.firstError
+        ? ['', `First error: ${a!.firstError ?? system.firstError ?? r!.firstError}`]
+        : []),
       ...cpuTable([
         ['bare Temporal client, empty workflow start', cpu.raw, r!.completed],
         ['HTTP API (intake path)', cpu.api, a!.completed],

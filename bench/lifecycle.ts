@@ -6,22 +6,11 @@ import { workflowIdFor } from '../domain/case';
 import { parsePolicy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { lifecycleBaselineWorkflow, stepUpdate } from './workflows';
-import {
-  fmt,
-  http,
-  machineLines,
-  main,
-  percentile,
-  printSection,
-  progress,
-  runLoad,
-  sleep,
-  startApi,
-  startBaselineWorker,
-  startEcoloopWorker,
-  startStack,
-  uniqueTaskQueue,
-} from './support';
+import { http, startApi } from './api';
+import { percentile, runLoad, sleep } from './load';
+import { fmt, machineLines, main, printSection, progress } from './output';
+import { startStack, uniqueTaskQueue } from './stack';
+import { startBaselineWorker, startEcoloopWorker } from './workers';
 
 /**
  * Lifecycle: N complaints driven through the whole loop over HTTP (register, wait for

@@ -10,21 +10,10 @@ import { createPool } from '../db/pool';
 import { API_DEFAULTS } from '../runtime/config';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/worker';
 import type { WorkerMemory } from './worker-process';
-import {
-  ecoloopWorkflowBundle,
-  fmt,
-  machineLines,
-  main,
-  percentile,
-  printSection,
-  progress,
-  runLoad,
-  sleep,
-  startStack,
-  uniqueTaskQueue,
-  until,
-  type Stack,
-} from './support';
+import { percentile, runLoad, sleep, until } from './load';
+import { fmt, machineLines, main, printSection, progress } from './output';
+import { startStack, uniqueTaskQueue, type Stack } from './stack';
+import { ecoloopWorkflowBundle } from './workers';
 
 /**
  * Open cases: tens of thousands of cases waiting for acceptance, each with its deadline timers
@@ -57,7 +46,10 @@ const concurrency = Number(args.concurrency);
 const maxCached = args['max-cached'] === undefined ? undefined : Number(args['max-cached']);
 const backlog = Number(args.backlog);
 
-const samplePolicy = parsePolicy({ version: 'bench-open-cases-sample', defaults: { accept: { amount: deadlineMs / 60_000, unit: 'minutes' } } });
+const samplePolicy = parsePolicy({
+  version: 'bench-open-cases-sample',
+  defaults: { accept: { amount: deadlineMs / 60_000, unit: 'minutes' } },
+});
 
 interface BenchWorker {
   child: ChildProcess;
@@ -80,7 +72,7 @@ async function forkWorker(stack: Stack, taskQueue: string): Promise<BenchWorker>
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`unexpected ${String(m)}`))));
+    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`unexpected ${JSON.stringify(m)}`))));
     child.once('exit', (code) => reject(new Error(`the worker process exited (${code})`)));
   });
   process.once('exit', () => child.kill('SIGKILL'));
@@ -154,7 +146,12 @@ main(async () => {
     counting = false;
     await counter;
     const caughtUpStarted = performance.now();
-    await until('every case pending acceptance in the projection', async () => (await caseCount(`status = 'pending_acceptance'`)) >= bulk.completed, 60 * 60_000, 2_000);
+    await until(
+      'every case pending acceptance in the projection',
+      async () => (await caseCount(`status = 'pending_acceptance'`)) >= bulk.completed,
+      60 * 60_000,
+      2_000,
+    );
     const catchUpMs = performance.now() - caughtUpStarted;
     await sleep(5_000);
     const loaded = await worker.memory();
@@ -163,7 +160,9 @@ main(async () => {
 
     progress(`registering ${sample} sample cases whose acceptance is due in ${deadlineMs / 1000} s`);
     const sampleIds: string[] = [];
-    await runLoad({ concurrency, count: sample, durationMs: 10 * 60_000 }, async (i) => sampleIds.push((await register(samplePolicy, count + i)).caseId));
+    await runLoad({ concurrency, count: sample, durationMs: 10 * 60_000 }, async (i) =>
+      sampleIds.push((await register(samplePolicy, count + i)).caseId),
+    );
     const events = ['deadline_warning', 'supervision_notice'];
     const fired = async () =>
       (
@@ -173,11 +172,14 @@ main(async () => {
           [sampleIds, events],
         )
       ).rows;
-    await until('every sample deadline fired', async () => (await fired()).length >= sampleIds.length * events.length, deadlineMs + 10 * 60_000, 1_000);
+    await until(
+      'every sample deadline fired',
+      async () => (await fired()).length >= sampleIds.length * events.length,
+      deadlineMs + 10 * 60_000,
+      1_000,
+    );
     const lateness = (type: string) =>
-      (
-        fired().then((rows) => rows.filter((r) => r.event_type === type).map((r) => r.written.getTime() - Date.parse(r.due)))
-      );
+      fired().then((rows) => rows.filter((r) => r.event_type === type).map((r) => r.written.getTime() - Date.parse(r.due)));
     const warningLate = await lateness('deadline_warning');
     const noticeLate = await lateness('supervision_notice');
     const after = await worker.memory();

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client as PgClient } from 'pg';
 import { buildReport, listWarnings, ratesFor } from '../db/analysis';
 import { listCases } from '../db/cases';
 import { migrate } from '../db/migrate';
@@ -11,8 +10,9 @@ import { defaultPolicy } from '../domain/policy';
 import { monthPeriod, quarterPeriod } from '../domain/report';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { freePort } from '../test/support/ports';
-import { complaints, projectionRows, type CaseRow, type EventRow } from './generator';
-import { insertDeskCheckDays, insertProjection } from './projection-load';
+import { createScratchDatabase } from '../test/support/scratch-database';
+import { complaints, projectionRows, type CaseRow, type EventRow } from '../test/support/generator';
+import { insertDeskCheckDays, insertProjection } from '../test/support/projection-load';
 
 /**
  * `npm run bench:report [-- --cases 1000000 --months 24 --keep]`: bulk-generates complaints
@@ -46,26 +46,19 @@ function progress(done: number, total: number, started: number): void {
   const width = 30;
   const filled = Math.round((done / total) * width);
   const rate = done / Math.max(1, (Date.now() - started) / 1000);
-  process.stderr.write(`\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} cases, ${Math.round(rate).toLocaleString('en-US')}/s   `);
+  process.stderr.write(
+    `\r  [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} cases, ${Math.round(rate).toLocaleString('en-US')}/s   `,
+  );
 }
 
 async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   const name = `ecoloop_bench_report_${Date.now()}`;
   if (process.env.DATABASE_URL) {
-    const admin = new PgClient({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
+    const scratch = await createScratchDatabase(process.env.DATABASE_URL, name);
     return {
-      url: url.toString(),
+      url: scratch.url,
       async stop() {
-        if (args.keep) return;
-        const c = new PgClient({ connectionString: process.env.DATABASE_URL });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
+        if (!args.keep) await scratch.drop();
       },
     };
   }
@@ -132,26 +125,40 @@ async function main(): Promise<void> {
   const pool = createPool(db.url, { max: 8 });
   try {
     await migrate(pool);
-    log(`generating ${CASES.toLocaleString('en-US')} cases over ${MONTHS} months (${new Date(FROM).toISOString()} to ${new Date(REPORT.to).toISOString()}), seed ${args.seed}`);
+    log(
+      `generating ${CASES.toLocaleString('en-US')} cases over ${MONTHS} months (${new Date(FROM).toISOString()} to ${new Date(REPORT.to).toISOString()}), seed ${args.seed}`,
+    );
     const loaded = await load(pool);
-    log(`loaded ${loaded.cases.toLocaleString('en-US')} cases and ${loaded.events.toLocaleString('en-US')} events in ${loaded.seconds.toFixed(0)} s; VACUUM ANALYZE`);
+    log(
+      `loaded ${loaded.cases.toLocaleString('en-US')} cases and ${loaded.events.toLocaleString('en-US')} events in ${loaded.seconds.toFixed(0)} s; VACUUM ANALYZE`,
+    );
     await pool.query('VACUUM ANALYZE');
-    const sizes = (await pool.query(`SELECT (SELECT count(*) FROM case_rate_facts)::int AS facts, (SELECT count(*) FROM spot_check_results)::int AS checks, pg_size_pretty(pg_database_size(current_database())) AS size`)).rows[0];
+    const sizes = (
+      await pool.query(
+        `SELECT (SELECT count(*) FROM case_rate_facts)::int AS facts, (SELECT count(*) FROM spot_check_results)::int AS checks, pg_size_pretty(pg_database_size(current_database())) AS size`,
+      )
+    ).rows[0];
 
     const month = monthPeriod(REPORT.year, REPORT.index, OFFSET);
     const quarter = quarterPeriod(REPORT.year, Math.ceil(REPORT.index / 3), OFFSET);
     const monthIso = { from: new Date(month.from).toISOString(), to: new Date(month.to).toISOString() };
     const report = await buildReport(pool, month, defaultPolicy);
     const results = [
-      await measure(`monthly report ${month.label} (${report.totals.received.toLocaleString('en-US')} complaints)`, () => buildReport(pool, month, defaultPolicy)),
+      await measure(`monthly report ${month.label} (${report.totals.received.toLocaleString('en-US')} complaints)`, () =>
+        buildReport(pool, month, defaultPolicy),
+      ),
       await measure(`quarterly report ${quarter.label}`, () => buildReport(pool, quarter, defaultPolicy)),
       await measure('rates of the month by unit', () => ratesFor(pool, { from: month.from, to: month.to, by: 'unit' })),
       await measure('case list, newest first (page 1 of 50, with total)', () => listCases(pool, { limit: 50, offset: 0 })),
       await measure('case list, status=handling', () => listCases(pool, { status: ['handling'], limit: 50, offset: 0 })),
-      await measure('case list, one city (3701) in the month', () => listCases(pool, { divisionPrefixes: ['3701'], receivedFrom: monthIso.from, receivedTo: monthIso.to, limit: 50, offset: 0 })),
+      await measure('case list, one city (3701) in the month', () =>
+        listCases(pool, { divisionPrefixes: ['3701'], receivedFrom: monthIso.from, receivedTo: monthIso.to, limit: 50, offset: 0 }),
+      ),
       await measure('case list, one unit (bureau-370102)', () => listCases(pool, { unitId: 'bureau-370102', limit: 50, offset: 0 })),
       await measure('case list, overdue', () => listCases(pool, { overdue: true, limit: 50, offset: 0 })),
-      await measure('case list, page 200 of the month', () => listCases(pool, { receivedFrom: monthIso.from, receivedTo: monthIso.to, limit: 50, offset: 199 * 50 })),
+      await measure('case list, page 200 of the month', () =>
+        listCases(pool, { receivedFrom: monthIso.from, receivedTo: monthIso.to, limit: 50, offset: 199 * 50 }),
+      ),
       await measure('case list, free text "chemical"', () => listCases(pool, { q: 'chemical', limit: 50, offset: 0 }), 3),
       await measure('warning list', () => listWarnings(pool, { limit: 50, offset: 0 })),
     ];

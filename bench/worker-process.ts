@@ -46,7 +46,13 @@ async function main(): Promise<void> {
   process.on('message', (message) => {
     if (message === 'memory') {
       const m = process.memoryUsage();
-      const memory: WorkerMemory = { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+      const memory: WorkerMemory = {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      };
       process.send?.({ memory });
     }
     if (message === 'stop') worker.shutdown();

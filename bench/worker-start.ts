@@ -8,7 +8,8 @@ import { createPool } from '../db/pool';
 import { developmentKeyRing, encryptingDataConverter } from '../runtime/encryption';
 import { createWorker } from '../worker/worker';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
-import { fmt, machineLines, main, printSection, progress, startStack, uniqueTaskQueue } from './support';
+import { fmt, machineLines, main, printSection, progress } from './output';
+import { startStack, uniqueTaskQueue } from './stack';
 
 /**
  * Worker start-up: how long `Worker.create` takes, and the worker process's peak memory, when it
@@ -48,7 +49,9 @@ async function childStart(): Promise<void> {
   // Run briefly, so that the workflow code is loaded into the worker threads too.
   await worker.runUntil(new Promise((r) => setTimeout(r, 2_000)));
   const usage = process.resourceUsage();
-  process.stdout.write(`${JSON.stringify({ createMs, maxRssBytes: usage.maxRSS * 1024, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ createMs, maxRssBytes: usage.maxRSS * 1024, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 })}\n`,
+  );
   await pool.end();
   await connection.close();
 }
@@ -69,7 +72,18 @@ if (args.child) {
       const start = (prebuilt: boolean): Start => {
         const out = execFileSync(
           process.execPath,
-          ['--import', 'tsx', __filename, '--child', '1', '--address', stack.temporalAddress, '--database', stack.databaseUrl, ...(prebuilt ? ['--bundle', bundle] : [])],
+          [
+            '--import',
+            'tsx',
+            __filename,
+            '--child',
+            '1',
+            '--address',
+            stack.temporalAddress,
+            '--database',
+            stack.databaseUrl,
+            ...(prebuilt ? ['--bundle', bundle] : []),
+          ],
           { encoding: 'utf8' },
         );
         return JSON.parse(out.trim().split('\n').pop()!) as Start;

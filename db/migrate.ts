@@ -19,7 +19,10 @@ export async function migrate(pool: Pool, log: (msg: string) => void = () => und
       `CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
-    const files = fs.readdirSync(migrationsDir).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+    const files = fs
+      .readdirSync(migrationsDir)
+      .filter((f) => /^\d+_.+\.sql$/.test(f))
+      .sort();
     for (const file of files) {
       if (done.has(file)) continue;
       const sql = fs.readFileSync(path.join(migrationsDir, file), 'utf8');
@@ -30,7 +33,7 @@ export async function migrate(pool: Pool, log: (msg: string) => void = () => und
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`Migration ${file} failed: ${(err as Error).message}`);
+        throw new Error(`Migration ${file} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(file);
       log(`applied migration ${file}`);

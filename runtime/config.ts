@@ -77,12 +77,18 @@ const baseSchema = z.object({
   OPEN311_API_KEYS: z
     .string()
     .trim()
-    .regex(/^[\w.~+/=-]{16,}:[\w.-]{1,64}(,[\w.~+/=-]{16,}:[\w.-]{1,64})*$/, 'must be key:clientName pairs, comma-separated, each key at least 16 characters')
+    .regex(
+      /^[\w.~+/=-]{16,}:[\w.-]{1,64}(,[\w.~+/=-]{16,}:[\w.-]{1,64})*$/,
+      'must be key:clientName pairs, comma-separated, each key at least 16 characters',
+    )
     .optional(),
   /** Requests per minute from one address on the Open311 routes (unset: 300). */
   OPEN311_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).optional(),
   /** Division code of Open311 requests that give no jurisdiction_id; unset: jurisdiction_id is required. */
-  OPEN311_JURISDICTION_ID: z.string().regex(/^\d{6}$/, 'must be a six-digit administrative division code').optional(),
+  OPEN311_JURISDICTION_ID: z
+    .string()
+    .regex(/^\d{6}$/, 'must be a six-digit administrative division code')
+    .optional(),
 });
 
 /** Used only where NODE_ENV is not production: a fixed secret for local tokens. */
@@ -99,12 +105,10 @@ export const configSchema = baseSchema
   })
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
 
-function checkEncryptionKeys(
-  c: { NODE_ENV: string; ENCRYPTION_KEYS?: string; ENCRYPTION_KEY_ID?: string },
-  ctx: z.RefinementCtx,
-): void {
+function checkEncryptionKeys(c: { NODE_ENV: string; ENCRYPTION_KEYS?: string; ENCRYPTION_KEY_ID?: string }, ctx: z.RefinementCtx): void {
   if (!c.ENCRYPTION_KEYS) {
-    if (c.NODE_ENV === 'production') ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'is required when NODE_ENV=production' });
+    if (c.NODE_ENV === 'production')
+      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'is required when NODE_ENV=production' });
     if (c.ENCRYPTION_KEY_ID) ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: 'is set but ENCRYPTION_KEYS is not' });
     return;
   }
@@ -117,9 +121,17 @@ function checkEncryptionKeys(
     return;
   }
   if (!c.ENCRYPTION_KEY_ID) {
-    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: `is required with ENCRYPTION_KEYS (one of: ${Object.keys(keys).join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ENCRYPTION_KEY_ID'],
+      message: `is required with ENCRYPTION_KEYS (one of: ${Object.keys(keys).join(', ')})`,
+    });
   } else if (!(c.ENCRYPTION_KEY_ID in keys)) {
-    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: `must be one of the ids in ENCRYPTION_KEYS (${Object.keys(keys).join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ENCRYPTION_KEY_ID'],
+      message: `must be one of the ids in ENCRYPTION_KEYS (${Object.keys(keys).join(', ')})`,
+    });
   }
   if (c.NODE_ENV === 'production' && Object.values(keys).some((k) => Buffer.from(k).equals(DEVELOPMENT_KEY))) {
     ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'must not contain the development key when NODE_ENV=production' });

@@ -39,7 +39,8 @@ function runAs(): RunAs {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     const res = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', SYSTEM_USER], { encoding: 'utf8' });
-    if (res.status !== 0) throw new Error(`Running as root, and could not create the '${SYSTEM_USER}' user PostgreSQL needs: ${res.stderr}`);
+    if (res.status !== 0)
+      throw new Error(`Running as root, and could not create the '${SYSTEM_USER}' user PostgreSQL needs: ${res.stderr}`);
     return { uid: id('-u'), gid: id('-g') };
   }
 }

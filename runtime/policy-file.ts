@@ -8,11 +8,11 @@ export function loadPolicy(file: string | undefined): Policy {
   try {
     document = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`POLICY_FILE=${file}: ${(err as Error).message}`);
+    throw new Error(`POLICY_FILE=${file}: ${(err as Error).message}`, { cause: err });
   }
   try {
     return parsePolicy(document);
   } catch (err) {
-    throw new Error(`POLICY_FILE=${file} is not a valid policy: ${(err as Error).message}`);
+    throw new Error(`POLICY_FILE=${file} is not a valid policy: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
         cli,
         port: config.TEMPORAL_DEV_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
-        // The UI decrypts payloads through the API (ops only; see README "Reporter privacy").
+        // The UI decrypts payloads through the API (ops only; see docs/privacy.md).
         uiCodecEndpoint: `http://${config.HOST}:${config.PORT}/codec`,
         dbFile: path.join(data, 'temporal.sqlite'),
         namespace: config.TEMPORAL_NAMESPACE,

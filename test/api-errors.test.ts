@@ -1,14 +1,11 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection, ServiceError } from '@temporalio/client';
-import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { toProblem } from '../api/problem';
 import { createPool, type Pool } from '../db/pool';
-import { defaultPolicy } from '../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import pino from 'pino';
 import { createLogger, type Logger } from '../runtime/logger';
+import { startInProcessApi } from './support/api';
 import { ApiHarness } from './support/api-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { testDataConverter, testKeyRing } from './support/temporal';
@@ -148,22 +145,16 @@ describe('503 when a backing service is away', () => {
   });
 
   async function appWith(parts: { connection: Connection; pool: Pool; publicRateLimitPerMinute?: number; log?: Logger }) {
-    const app = createApp({
+    const api = await startInProcessApi({
       client: new Client({ connection: parts.connection, dataConverter: testDataConverter }),
       connection: parts.connection,
       pool: parts.pool,
-      policy: () => defaultPolicy,
       taskQueue: 'nowhere',
-      jwtSecret: DEVELOPMENT_JWT_SECRET,
       log: parts.log ?? createLogger('silent', 'api-test'),
       keyRing: testKeyRing,
       limits: { publicRateLimitPerMinute: parts.publicRateLimitPerMinute ?? 100, temporalTimeoutMs: 300 },
     });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url, close: () => new Promise((r) => server.close(r)) };
+    return { url: api.baseUrl, close: () => api.stop() };
   }
 
   async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

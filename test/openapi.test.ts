@@ -1,7 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app';
 import { complaintRouteTable } from '../api/routes/complaints';
 import { publicRouteTable } from '../api/routes/public';
 import { backlogRouteTable } from '../api/routes/backlog';
@@ -9,10 +6,8 @@ import { campaignRouteTable } from '../api/routes/campaigns';
 import { rewardRouteTable } from '../api/routes/rewards';
 import type { RouteSpec } from '../api/validate';
 import { createPool, type Pool } from '../db/pool';
-import { defaultPolicy } from '../domain/policy';
-import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { developmentKeyRing } from '../runtime/encryption';
 import { createLogger } from '../runtime/logger';
+import { startInProcessApi, type InProcessApi } from './support/api';
 
 /**
  * The OpenAPI 3.1 document is generated from the route tables the router mounts, and Swagger UI is
@@ -21,7 +16,7 @@ import { createLogger } from '../runtime/logger';
  */
 
 const routes: RouteSpec[] = [...complaintRouteTable, ...publicRouteTable, ...rewardRouteTable, ...backlogRouteTable, ...campaignRouteTable];
-let server: Server;
+let api: InProcessApi;
 let base: string;
 let connection: Connection;
 let pool: Pool;
@@ -30,28 +25,22 @@ let doc: any;
 beforeAll(async () => {
   connection = Connection.lazy({ address: '127.0.0.1:1' });
   pool = createPool('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
-  const app = createApp({
+  api = await startInProcessApi({
     client: new Client({ connection }),
     connection,
     pool,
-    policy: () => defaultPolicy,
     taskQueue: 'nowhere',
-    jwtSecret: DEVELOPMENT_JWT_SECRET,
     log: createLogger('silent', 'openapi-test'),
-    keyRing: developmentKeyRing(),
     limits: { publicRateLimitPerMinute: 1_000, temporalTimeoutMs: 300 },
   });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = api.baseUrl;
   const res = await fetch(`${base}/openapi.json`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
   doc = await res.json();
 });
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  await api?.stop();
   await connection?.close();
   await pool?.end();
 });

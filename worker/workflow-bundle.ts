@@ -39,7 +39,9 @@ export function prebuiltWorkflowBundle(file = prebuiltBundlePath): PrebuiltBundl
   const built = fs.statSync(file).mtimeMs;
   const newest = Math.max(...sourceDirs.map(newestSourceMtime), fs.existsSync(lockfile) ? fs.statSync(lockfile).mtimeMs : 0);
   if (newest > built) {
-    return { reason: `${file} is older than the workflow sources or package-lock.json; bundling workflows at start-up (run npm run build:workflows)` };
+    return {
+      reason: `${file} is older than the workflow sources or package-lock.json; bundling workflows at start-up (run npm run build:workflows)`,
+    };
   }
   return { bundle: { codePath: file }, reason: `using the prebuilt workflow bundle ${file}` };
 }

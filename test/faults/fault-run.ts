@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { createApp } from '../../api/app';
+import { startInProcessApi } from '../support/api';
 import { mintToken } from '../../api/auth';
 import { workflowIdFor, type CaseView } from '../../domain/case';
 import { rewardWorkflowId, tieredReward } from '../../domain/governance';
@@ -202,27 +202,21 @@ export async function startApi(options: { temporalAddress: string; pool: Pool; t
   const client = new Client({ connection, dataConverter: testDataConverter });
   // Every run shares the dev server, where a workflow id is never reused: start the case numbers at a random point.
   await options.pool.query(`SELECT setval('case_number_seq', $1, false)`, [randomInt(1, 9_000_000)]);
-  const app = createApp({
+  const api = await startInProcessApi({
     client,
     connection,
     pool: options.pool,
     policy: () => faultPolicy,
     taskQueue: options.taskQueue,
-    jwtSecret: DEVELOPMENT_JWT_SECRET,
     // An unexpected error (a 500) is logged with its stack: the tests require none.
     log: createLogger('error', 'fault-api'),
     keyRing: testKeyRing,
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: api.baseUrl,
     client,
     async stop() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await api.stop();
       await connection.close();
     },
   };

@@ -1,13 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app';
 import { mintToken, type Principal } from '../../api/auth';
 import { defaultPolicy, type Policy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
-import { createLogger } from '../../runtime/logger';
+import { startInProcessApi, type InProcessApi } from './api';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestWorker, quietRuntime, testDataConverter, testKeyRing, uniqueTaskQueue } from './temporal';
 
@@ -24,10 +22,17 @@ export class ApiHarness {
     readonly client: Client,
     readonly nativeConnection: NativeConnection,
     readonly worker: Worker,
-    readonly server: Server,
-    readonly baseUrl: string,
+    readonly http: InProcessApi,
     readonly taskQueue: string,
   ) {}
+
+  get server(): Server {
+    return this.http.server;
+  }
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
 
   static async create(prefix: string, options: { temporalUiUrl?: string } = {}): Promise<ApiHarness> {
     quietRuntime();
@@ -43,23 +48,22 @@ export class ApiHarness {
     const nativeConnection = await NativeConnection.connect({ address });
     let harness: ApiHarness | undefined;
     // The worker reads the same policy as the API (the early-warning rules, for one).
-    const worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client, policy: () => harness!.policy } });
-    const app = createApp({
+    const worker = await createTestWorker({
+      connection: nativeConnection,
+      taskQueue,
+      pool: db.pool,
+      activityDeps: { client, policy: () => harness!.policy },
+    });
+    const http = await startInProcessApi({
       client,
       connection,
       pool: db.pool,
       policy: () => harness!.policy,
       taskQueue,
-      jwtSecret: DEVELOPMENT_JWT_SECRET,
-      log: createLogger('silent', 'api-test'),
       keyRing: testKeyRing,
       temporalUiUrl: options.temporalUiUrl,
     });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const { port } = server.address() as AddressInfo;
-    harness = new ApiHarness(db, connection, client, nativeConnection, worker, server, `http://127.0.0.1:${port}`, taskQueue);
+    harness = new ApiHarness(db, connection, client, nativeConnection, worker, http, taskQueue);
     harness.running = worker.run();
     return harness;
   }
@@ -104,7 +108,7 @@ export class ApiHarness {
   }
 
   async teardown(): Promise<void> {
-    await new Promise((r) => this.server.close(r));
+    await this.http.stop();
     this.worker.shutdown();
     await this.running;
     await this.nativeConnection.close();

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -9,11 +7,9 @@ import type { Worker } from '@temporalio/worker';
 import type { Actor, CaseView, ComplaintInput, Intake } from '../../domain/case';
 import { workflowIdFor } from '../../domain/case';
 import { casePolicy, defaultPolicy, type Policy } from '../../domain/policy';
-import { createApp } from '../../api/app';
-import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
-import { createLogger } from '../../runtime/logger';
 import { statusQuery } from '../../workflows/contracts/complaint';
 import { complaintWorkflow } from '../../workflows/complaint';
+import { startInProcessApi, type InProcessApi } from './api';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestWorker, createTimeSkippingEnv, testKeyRing, uniqueTaskQueue } from './temporal';
 
@@ -54,7 +50,7 @@ export function intake(overrides: Partial<Omit<Intake, 'receivedAt'>> = {}): Omi
  */
 export class ComplaintHarness {
   private running?: Promise<void>;
-  private server?: Server;
+  private api?: InProcessApi;
   constructor(
     readonly env: TestWorkflowEnvironment,
     readonly db: TestDatabase,
@@ -66,7 +62,12 @@ export class ComplaintHarness {
     const db = await createTestDatabase();
     const env = await createTimeSkippingEnv();
     const taskQueue = uniqueTaskQueue(prefix);
-    const worker = await createTestWorker({ connection: env.nativeConnection, taskQueue, pool: db.pool, activityDeps: { client: env.client } });
+    const worker = await createTestWorker({
+      connection: env.nativeConnection,
+      taskQueue,
+      pool: db.pool,
+      activityDeps: { client: env.client },
+    });
     const h = new ComplaintHarness(env, db, worker, taskQueue);
     h.running = worker.run();
     return h;
@@ -126,27 +127,20 @@ export class ComplaintHarness {
 
   /** The API in-process on an ephemeral port, against this harness's server; closed at teardown. Returns its base URL. */
   async serveApi(policy: () => Policy): Promise<string> {
-    const app = createApp({
+    this.api = await startInProcessApi({
       client: this.env.client,
       connection: this.env.connection,
       pool: this.db.pool,
       policy,
       taskQueue: this.taskQueue,
-      jwtSecret: DEVELOPMENT_JWT_SECRET,
-      log: createLogger('silent', 'api-test'),
       keyRing: testKeyRing,
       limits: { publicRateLimitPerMinute: 1000, temporalTimeoutMs: 10_000 },
     });
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.api.baseUrl;
   }
 
   async teardown(): Promise<void> {
-    const server = this.server;
-    if (server) await new Promise((r) => server.close(r));
+    await this.api?.stop();
     this.worker.shutdown();
     await this.running;
     await this.env.teardown();

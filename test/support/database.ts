@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { createPool, type Pool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
+import { createScratchDatabase } from './scratch-database';
 
 export interface TestDatabase {
   url: string;
@@ -17,24 +17,15 @@ function adminUrl(): string {
 
 /** A fresh, migrated database of its own for one test file. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `ecoloop_t_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), { max: 5 });
+  const scratch = await createScratchDatabase(adminUrl(), `ecoloop_t_${randomBytes(6).toString('hex')}`);
+  const pool = createPool(scratch.url, { max: 5 });
   await migrate(pool);
   return {
-    url: url.toString(),
+    url: scratch.url,
     pool,
     async drop() {
       await pool.end();
-      const c = new Client({ connectionString: adminUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await scratch.drop();
     },
   };
 }

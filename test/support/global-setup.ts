@@ -31,10 +31,13 @@ export default async function globalSetup(): Promise<void> {
     fs.chmodSync(pgDir, 0o755);
     const pg = await startEmbeddedPostgres({ dataDir: path.join(pgDir, 'data'), port: await freePort(), database: 'ecoloop_test' });
     process.env.ECOLOOP_TEST_PG_ADMIN_URL = pg.url;
-    stopPostgres = pg.stop;
+    stopPostgres = () => pg.stop();
   }
 
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
   const artifacts = path.resolve(__dirname, '..', '..', '.test-artifacts');
   fs.mkdirSync(artifacts, { recursive: true });
   const bundlePath = path.join(artifacts, `workflow-bundle-${process.pid}.js`);

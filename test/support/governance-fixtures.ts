@@ -35,16 +35,34 @@ export async function seedCase(pool: Pool, c: SeededCase): Promise<string> {
   const caseId = c.caseId ?? seededCaseId();
   const status = c.status ?? 'handling';
   const divisionCode = c.divisionCode ?? '370102';
-  const view = { caseId, status, closure: c.closure ?? undefined, category: c.category ?? 'air', divisionCode, unitId: c.unitId ?? 'unit-1' };
+  const view = {
+    caseId,
+    status,
+    closure: c.closure ?? undefined,
+    category: c.category ?? 'air',
+    divisionCode,
+    unitId: c.unitId ?? 'unit-1',
+  };
   await pool.query(
     `INSERT INTO cases (case_id, status, closure, category, urgency, channel, division_code, title, description, owner_id, unit_id,
        policy_version, received_at, deadline_kind, deadline_at, reopen_count, closed_at, anonymous, view, last_seq)
      VALUES ($1, $2, $3, $4, 'normal', 'hotline', $5, $6, $7, 'clerk-1', $8, 'test', $9, $10, $11, $12, $13, $14, $15, 1)`,
     [
-      caseId, status, c.closure ?? null, c.category ?? 'air', divisionCode, c.title ?? 'Black smoke', c.description ?? 'Black smoke at night.',
-      c.unitId === undefined ? 'unit-1' : c.unitId, new Date(c.receivedAt), c.deadlineAt ? 'handle' : null,
-      c.deadlineAt ? new Date(c.deadlineAt) : null, c.reopenCount ?? 0, c.closedAt ? new Date(c.closedAt) : null,
-      c.reporter?.anonymous ?? true, JSON.stringify(view),
+      caseId,
+      status,
+      c.closure ?? null,
+      c.category ?? 'air',
+      divisionCode,
+      c.title ?? 'Black smoke',
+      c.description ?? 'Black smoke at night.',
+      c.unitId === undefined ? 'unit-1' : c.unitId,
+      new Date(c.receivedAt),
+      c.deadlineAt ? 'handle' : null,
+      c.deadlineAt ? new Date(c.deadlineAt) : null,
+      c.reopenCount ?? 0,
+      c.closedAt ? new Date(c.closedAt) : null,
+      c.reporter?.anonymous ?? true,
+      JSON.stringify(view),
     ],
   );
   if (c.reporter) {
@@ -56,7 +74,10 @@ export async function seedCase(pool: Pool, c: SeededCase): Promise<string> {
 
 export async function seedEvent(pool: Pool, caseId: string, seq: number, type: string, at: number): Promise<void> {
   await pool.query(`INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role) VALUES ($1, $2, $3, $4, 'ecoloop', 'system')`, [
-    caseId, seq, type, new Date(at),
+    caseId,
+    seq,
+    type,
+    new Date(at),
   ]);
 }
 

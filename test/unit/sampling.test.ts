@@ -1,15 +1,6 @@
 import fc from 'fast-check';
-import { parsePolicy, defaultPolicy } from '../domain/policy';
-import {
-  assignInspectors,
-  drawStratified,
-  hashSeed,
-  mulberry32,
-  pickOne,
-  rngFor,
-  sampleSize,
-  verifyDraw,
-} from '../domain/sampling';
+import { parsePolicy, defaultPolicy } from '../../domain/policy';
+import { assignInspectors, drawStratified, hashSeed, mulberry32, pickOne, rngFor, sampleSize, verifyDraw } from '../../domain/sampling';
 import {
   localDate,
   localDayPeriod,
@@ -18,7 +9,7 @@ import {
   quarterOf,
   quarterPeriod,
   quartersBetween,
-} from '../domain/supervision-periods';
+} from '../../domain/supervision-periods';
 
 const CST = 480;
 const frame = (counts: Record<string, number>) =>
@@ -77,12 +68,17 @@ describe('sample size', () => {
 
   test('when any population, share and minimum, then the size is at least the share and the minimum, and at most the population', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0.001, max: 1, noNaN: true }), fc.integer({ min: 0, max: 20 }), (n, share, min) => {
-        const k = sampleSize(n, share, min);
-        expect(k).toBeLessThanOrEqual(n);
-        expect(k).toBeGreaterThanOrEqual(Math.min(n, min));
-        expect(k).toBeGreaterThanOrEqual(Math.min(n, share * n - 1e-6));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 20 }),
+        (n, share, min) => {
+          const k = sampleSize(n, share, min);
+          expect(k).toBeLessThanOrEqual(n);
+          expect(k).toBeGreaterThanOrEqual(Math.min(n, min));
+          expect(k).toBeGreaterThanOrEqual(Math.min(n, share * n - 1e-6));
+        },
+      ),
     );
   });
 });
@@ -213,8 +209,8 @@ describe('the supervision policy', () => {
   test('when a policy document has a bad cron, share or catch-up window, then it is refused', () => {
     expect(() => parsePolicy({ supervision: { deskCheck: { schedule: { cron: 'every day' } } } })).toThrow(/cron/);
     expect(() => parsePolicy({ supervision: { reInspection: { share: 0 } } })).toThrow();
-    expect(() => parsePolicy({ supervision: { reInspection: { schedule: { catchupWindow: { amount: 2, unit: 'working_days' } } } } })).toThrow(
-      /catch-up window/,
-    );
+    expect(() =>
+      parsePolicy({ supervision: { reInspection: { schedule: { catchupWindow: { amount: 2, unit: 'working_days' } } } } }),
+    ).toThrow(/catch-up window/);
   });
 });

@@ -1,6 +1,6 @@
-import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../domain/deadlines';
-import { casePolicy, defaultPolicy, parsePolicy } from '../domain/policy';
-import type { CaseState } from '../domain/case';
+import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../../domain/deadlines';
+import { casePolicy, defaultPolicy, parsePolicy } from '../../domain/policy';
+import type { CaseState } from '../../domain/case';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0); // Mon 2 March 2026, 10:00 in China
@@ -9,12 +9,28 @@ function state(overrides: Partial<CaseState> = {}): CaseState {
   return {
     caseId: 'EC-2026-0000001',
     intake: {
-      channel: 'web', category: 'air', urgency: 'normal', divisionCode: '370102', title: 't', description: 'd',
-      location: {}, reporter: { anonymous: true, consentToShareWithUnit: false }, missing: [],
+      channel: 'web',
+      category: 'air',
+      urgency: 'normal',
+      divisionCode: '370102',
+      title: 't',
+      description: 'd',
+      location: {},
+      reporter: { anonymous: true, consentToShareWithUnit: false },
+      missing: [],
     },
     policy: casePolicy(defaultPolicy, 'air', 'normal'),
-    status: 'handling', owner: { id: 'c', role: 'clerk' }, receivedAt: T0, escalationLevel: 0, extensions: [],
-    returns: 0, callbackAttempts: 0, linked: [], reopenCount: 0, timeline: [], projectedSeq: 0,
+    status: 'handling',
+    owner: { id: 'c', role: 'clerk' },
+    receivedAt: T0,
+    escalationLevel: 0,
+    extensions: [],
+    returns: 0,
+    callbackAttempts: 0,
+    linked: [],
+    reopenCount: 0,
+    timeline: [],
+    projectedSeq: 0,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
-import type { Actor, CaseState } from '../domain/case';
-import * as lifecycle from '../domain/complaint-lifecycle';
-import { nextTrigger } from '../domain/deadlines';
-import { casePolicy, defaultPolicy } from '../domain/policy';
+import type { Actor, CaseState } from '../../domain/case';
+import * as lifecycle from '../../domain/complaint-lifecycle';
+import { nextTrigger } from '../../domain/deadlines';
+import { casePolicy, defaultPolicy } from '../../domain/policy';
 
 /**
  * The complaint state machine on its own: no Temporal, no database. Each decision's happy path and

@@ -1,7 +1,7 @@
-import { addDuration, durationMs } from '../domain/calendar';
-import type { CaseView, Channel, Closure, Intake } from '../domain/case';
-import { shandongCities } from '../domain/divisions';
-import { casePolicy, type Category, type Policy } from '../domain/policy';
+import { addDuration, durationMs } from '../../domain/calendar';
+import type { CaseView, Channel, Closure, Intake } from '../../domain/case';
+import { shandongCities } from '../../domain/divisions';
+import { casePolicy, type Category, type Policy } from '../../domain/policy';
 
 /**
  * Synthetic complaints for the benchmark and `npm run demo`: pure and seeded, so the same seed
@@ -48,21 +48,71 @@ const between = (rnd: Random, lo: number, hi: number) => lo + (hi - lo) * rnd();
 // ---- What complaints are like ----
 
 const categoryWeights: ReadonlyArray<readonly [Category, number]> = [
-  ['noise', 25], ['air', 22], ['odour', 12], ['water', 12], ['dust', 10], ['solid_waste', 8], ['ecological', 4], ['other', 4], ['soil', 2], ['radiation', 1],
+  ['noise', 25],
+  ['air', 22],
+  ['odour', 12],
+  ['water', 12],
+  ['dust', 10],
+  ['solid_waste', 8],
+  ['ecological', 4],
+  ['other', 4],
+  ['soil', 2],
+  ['radiation', 1],
 ];
 const channelWeights: ReadonlyArray<readonly [Channel, number]> = [
-  ['hotline', 35], ['wechat', 20], ['web', 12], ['gov_app', 10], ['online_question', 5], ['weibo', 5], ['letter', 4], ['visit', 4], ['media', 3], ['broadcast', 2],
+  ['hotline', 35],
+  ['wechat', 20],
+  ['web', 12],
+  ['gov_app', 10],
+  ['online_question', 5],
+  ['weibo', 5],
+  ['letter', 4],
+  ['visit', 4],
+  ['media', 3],
+  ['broadcast', 2],
 ];
 /** Share of the province's complaints per city (by prefix), roughly by population and industry. */
 const cityWeights: ReadonlyArray<readonly [string, number]> = [
-  ['3702', 14], ['3701', 12], ['3713', 10], ['3707', 10], ['3703', 8], ['3706', 7], ['3708', 7], ['3717', 6], ['3714', 5], ['3715', 5],
-  ['3716', 4], ['3709', 4], ['3705', 3], ['3711', 2], ['3710', 2], ['3704', 1],
+  ['3702', 14],
+  ['3701', 12],
+  ['3713', 10],
+  ['3707', 10],
+  ['3703', 8],
+  ['3706', 7],
+  ['3708', 7],
+  ['3717', 6],
+  ['3714', 5],
+  ['3715', 5],
+  ['3716', 4],
+  ['3709', 4],
+  ['3705', 3],
+  ['3711', 2],
+  ['3710', 2],
+  ['3704', 1],
 ];
 
 const titles: Record<Category, string[]> = {
-  air: ['Black smoke from boiler chimney', 'Factory exhaust at night', 'Burning waste smoke', 'Kiln emissions over village', 'Coal smoke from workshop'],
-  water: ['Sewage discharged into river', 'Oily water in canal', 'Foam on the river', 'Factory outfall turns water red', 'Dead fish in pond'],
-  noise: ['Pile driving after midnight', 'Night construction noise', 'Loud music from bar', 'Generator noise at night', 'Plant fans roaring'],
+  air: [
+    'Black smoke from boiler chimney',
+    'Factory exhaust at night',
+    'Burning waste smoke',
+    'Kiln emissions over village',
+    'Coal smoke from workshop',
+  ],
+  water: [
+    'Sewage discharged into river',
+    'Oily water in canal',
+    'Foam on the river',
+    'Factory outfall turns water red',
+    'Dead fish in pond',
+  ],
+  noise: [
+    'Pile driving after midnight',
+    'Night construction noise',
+    'Loud music from bar',
+    'Generator noise at night',
+    'Plant fans roaring',
+  ],
   solid_waste: ['Illegal dumping of rubbish', 'Construction waste in field', 'Medical waste in bins', 'Slag heap by road'],
   soil: ['Contaminated soil at old plant', 'Chemical drums buried in field'],
   radiation: ['Radio mast near school', 'Unlicensed X-ray equipment'],
@@ -73,8 +123,16 @@ const titles: Record<Category, string[]> = {
 };
 
 const siteKinds: Record<Category, string> = {
-  air: 'boiler plant', water: 'paper mill', noise: 'construction site', solid_waste: 'transfer station', soil: 'chemical plant',
-  radiation: 'clinic', ecological: 'sand yard', dust: 'concrete plant', odour: 'chemical plant', other: 'workshop',
+  air: 'boiler plant',
+  water: 'paper mill',
+  noise: 'construction site',
+  solid_waste: 'transfer station',
+  soil: 'chemical plant',
+  radiation: 'clinic',
+  ecological: 'sand yard',
+  dust: 'concrete plant',
+  odour: 'chemical plant',
+  other: 'workshop',
 };
 
 /** A polluting site that draws repeated complaints of one kind. */
@@ -205,7 +263,14 @@ export function* complaints(options: GeneratorOptions): Generator<GeneratedCompl
       const city = shandongCities.find((c) => c.prefix === cityPrefix)!;
       // About one complaint in five is about a known site, which draws repeated complaints.
       const citySites = sitesByCity.get(cityPrefix) ?? [];
-      const site = flaring ?? (rnd() < 0.2 && citySites.length ? pick(rnd, citySites.map((s) => [s, s.weight] as const)) : undefined);
+      const site =
+        flaring ??
+        (rnd() < 0.2 && citySites.length
+          ? pick(
+              rnd,
+              citySites.map((s) => [s, s.weight] as const),
+            )
+          : undefined);
       const category = site?.category ?? pick(rnd, categoryWeights);
       const county = site ? { code: site.divisionCode } : city.counties[Math.floor(rnd() * city.counties.length)];
       const located = site || rnd() < 0.85;
@@ -214,7 +279,9 @@ export function* complaints(options: GeneratorOptions): Generator<GeneratedCompl
       const anonymous = rnd() < 0.15;
       const caseId = `EC-${new Date(receivedAt + offsetMs).getUTCFullYear()}-${String(number++).padStart(7, '0')}`;
       const titleList = titles[category];
-      const title = site ? `${titleList[Math.floor(rnd() * titleList.length)]} at ${site.name}` : titleList[Math.floor(rnd() * titleList.length)];
+      const title = site
+        ? `${titleList[Math.floor(rnd() * titleList.length)]} at ${site.name}`
+        : titleList[Math.floor(rnd() * titleList.length)];
 
       // The plan: a duplicate of an open complaint about the same site, forwarded, or handled.
       let plan: Plan;
@@ -234,7 +301,12 @@ export function* complaints(options: GeneratorOptions): Generator<GeneratedCompl
           ...(extended && { extension: { at: between(rnd, 0.6, 0.9), amount: 30 } }),
           replyAt: rnd() < 0.05 ? between(rnd, 1.01, 1.25) : between(rnd, 0.1, 0.95),
           ...(rnd() < 0.05 && { rework: rnd() < 0.85 ? between(rnd, 0.2, 0.9) : between(rnd, 1.05, 1.5) }),
-          callback: pick(rnd, [['satisfied', 70], ['basically_satisfied', 18], ['dissatisfied', 8], ['unreachable', 4]] as const),
+          callback: pick(rnd, [
+            ['satisfied', 70],
+            ['basically_satisfied', 18],
+            ['dissatisfied', 8],
+            ['unreachable', 4],
+          ] as const),
           ...(rnd() < 0.23 && { deskCheck: rnd() < 0.98 ? ('compliant' as const) : ('non_compliant' as const) }),
         };
         if (site) openAtSite.set(site.siteId, { caseId, at: receivedAt });
@@ -252,11 +324,20 @@ export function* complaints(options: GeneratorOptions): Generator<GeneratedCompl
           title,
           description: `${title}. Reported by ${anonymous ? 'an anonymous caller' : 'a resident'} in ${city.name}.`,
           location: located
-            ? { lat: Math.round(lat * 1e5) / 1e5, lon: Math.round(lon * 1e5) / 1e5, ...(site && { siteId: site.siteId, address: site.name }) }
+            ? {
+                lat: Math.round(lat * 1e5) / 1e5,
+                lon: Math.round(lon * 1e5) / 1e5,
+                ...(site && { siteId: site.siteId, address: site.name }),
+              }
             : {},
           reporter: anonymous
             ? { anonymous: true, consentToShareWithUnit: false }
-            : { anonymous: false, name: `Resident ${number}`, phone: `139${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`, consentToShareWithUnit: rnd() < 0.3 },
+            : {
+                anonymous: false,
+                name: `Resident ${number}`,
+                phone: `139${String(Math.floor(rnd() * 1e8)).padStart(8, '0')}`,
+                consentToShareWithUnit: rnd() < 0.3,
+              },
           missing: [],
         },
       };
@@ -329,7 +410,15 @@ export function projectionRows(c: GeneratedComplaint, policy: Policy, now: numbe
   let deskCheck: CaseRow['deskCheck'];
   const emit = (type: string, at: number, actor: [string, string], data?: Record<string, unknown>): boolean => {
     if (at > now) return false;
-    events.push({ seq: events.length + 1, type, at, actorId: actor[0], actorRole: actor[1], ...(deadline && { deadlineAt: deadline.dueAt }), ...(data && { data }) });
+    events.push({
+      seq: events.length + 1,
+      type,
+      at,
+      actorId: actor[0],
+      actorRole: actor[1],
+      ...(deadline && { deadlineAt: deadline.dueAt }),
+      ...(data && { data }),
+    });
     return true;
   };
   const clerk: [string, string] = [OWNER, 'clerk'];
@@ -337,7 +426,12 @@ export function projectionRows(c: GeneratedComplaint, policy: Policy, now: numbe
   const unit = (): [string, string] => [unitId!, 'unit'];
 
   const r = c.receivedAt;
-  emit('registered', r, clerk, { channel: c.intake.channel, category: c.intake.category, urgency: c.intake.urgency, policyVersion: p.version });
+  emit('registered', r, clerk, {
+    channel: c.intake.channel,
+    category: c.intake.category,
+    urgency: c.intake.urgency,
+    policyVersion: p.version,
+  });
   const plan = c.plan;
   (() => {
     if (plan.kind === 'duplicate') {
@@ -411,14 +505,23 @@ export function projectionRows(c: GeneratedComplaint, policy: Policy, now: numbe
         closure = 'unreachable';
         closedAt = lastAt;
       } else {
-        if (!emit('callback_answered', answeredAt, clerk, { outcome: plan.callback, reasonableDemand: plan.callback === 'dissatisfied' ? false : null })) return;
+        if (
+          !emit('callback_answered', answeredAt, clerk, {
+            outcome: plan.callback,
+            reasonableDemand: plan.callback === 'dissatisfied' ? false : null,
+          })
+        )
+          return;
         closure = plan.callback === 'dissatisfied' ? 'resolved_dissatisfied' : 'resolved';
       }
     }
     closedAt ??= events[events.length - 1].at;
     deadline = undefined;
     status = 'closed';
-    emit('closed', closedAt, clerk, { closure, ...(plan.callback !== 'unreachable' && !c.intake.reporter.anonymous && { satisfaction: plan.callback }) });
+    emit('closed', closedAt, clerk, {
+      closure,
+      ...(plan.callback !== 'unreachable' && !c.intake.reporter.anonymous && { satisfaction: plan.callback }),
+    });
     if (plan.deskCheck && closedAt + DAY <= now) deskCheck = { reviewedAt: closedAt + DAY, compliant: plan.deskCheck === 'compliant' };
   })();
 
@@ -453,12 +556,34 @@ export function projectionRows(c: GeneratedComplaint, policy: Policy, now: numbe
   };
   return {
     row: {
-      caseId: c.caseId, status, closure, category: c.intake.category, urgency: c.intake.urgency, channel: c.intake.channel,
-      divisionCode: c.intake.divisionCode, title: c.intake.title, description: c.intake.description,
-      lat: c.intake.location.lat, lon: c.intake.location.lon, siteId: c.intake.location.siteId, ownerId: OWNER, unitId,
-      policyVersion: p.version, receivedAt: r, acceptedAt, repliedAt, closedAt, deadline, mergedInto: plan.duplicateOf,
-      anonymous: c.intake.reporter.anonymous, reporterConsent: c.intake.reporter.consentToShareWithUnit, returns, extensionGranted,
-      view, lastSeq: events.length, deskCheck,
+      caseId: c.caseId,
+      status,
+      closure,
+      category: c.intake.category,
+      urgency: c.intake.urgency,
+      channel: c.intake.channel,
+      divisionCode: c.intake.divisionCode,
+      title: c.intake.title,
+      description: c.intake.description,
+      lat: c.intake.location.lat,
+      lon: c.intake.location.lon,
+      siteId: c.intake.location.siteId,
+      ownerId: OWNER,
+      unitId,
+      policyVersion: p.version,
+      receivedAt: r,
+      acceptedAt,
+      repliedAt,
+      closedAt,
+      deadline,
+      mergedInto: plan.duplicateOf,
+      anonymous: c.intake.reporter.anonymous,
+      reporterConsent: c.intake.reporter.consentToShareWithUnit,
+      returns,
+      extensionGranted,
+      view,
+      lastSeq: events.length,
+      deskCheck,
     },
     events,
   };

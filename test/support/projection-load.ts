@@ -9,7 +9,13 @@ import type { CaseRow, EventRow } from './generator';
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** Write generated cases as the projection holds them: cases rows, then their events (the trigger derives the rate facts), then desk-check results. */
-export async function insertProjection(pool: Pool, rows: CaseRow[], events: Array<EventRow & { caseId: string }>, now: number, utcOffsetMinutes: number): Promise<void> {
+export async function insertProjection(
+  pool: Pool,
+  rows: CaseRow[],
+  events: Array<EventRow & { caseId: string }>,
+  now: number,
+  utcOffsetMinutes: number,
+): Promise<void> {
   const localDate = (ms: number) => new Date(ms + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
   const col = <T>(f: (r: CaseRow) => T) => rows.map(f);
   await pool.query(
@@ -21,13 +27,34 @@ export async function insertProjection(pool: Pool, rows: CaseRow[], events: Arra
        $18::timestamptz[], $19::timestamptz[], $20::text[], $21::timestamptz[], $22::bool[], $23::int[], $24::text[], $25::bool[],
        $26::bool[], $27::jsonb[], $28::int[])`,
     [
-      col((r) => r.caseId), col((r) => r.status), col((r) => r.closure ?? null), col((r) => r.category), col((r) => r.urgency),
-      col((r) => r.channel), col((r) => r.divisionCode), col((r) => r.title), col((r) => r.description), col((r) => r.lat ?? null),
-      col((r) => r.lon ?? null), col((r) => r.siteId ?? null), col((r) => r.ownerId), col((r) => r.unitId ?? null),
-      col((r) => r.policyVersion), col((r) => iso(r.receivedAt)), col((r) => iso(r.acceptedAt)), col((r) => iso(r.repliedAt)),
-      col((r) => iso(r.closedAt)), col((r) => r.deadline?.kind ?? null), col((r) => iso(r.deadline?.dueAt)),
-      col((r) => (r.deadline ? now > r.deadline.dueAt : false)), col((r) => r.returns), col((r) => r.mergedInto ?? null),
-      col((r) => r.anonymous), col((r) => r.reporterConsent), col((r) => JSON.stringify(r.view)), col((r) => r.lastSeq),
+      col((r) => r.caseId),
+      col((r) => r.status),
+      col((r) => r.closure ?? null),
+      col((r) => r.category),
+      col((r) => r.urgency),
+      col((r) => r.channel),
+      col((r) => r.divisionCode),
+      col((r) => r.title),
+      col((r) => r.description),
+      col((r) => r.lat ?? null),
+      col((r) => r.lon ?? null),
+      col((r) => r.siteId ?? null),
+      col((r) => r.ownerId),
+      col((r) => r.unitId ?? null),
+      col((r) => r.policyVersion),
+      col((r) => iso(r.receivedAt)),
+      col((r) => iso(r.acceptedAt)),
+      col((r) => iso(r.repliedAt)),
+      col((r) => iso(r.closedAt)),
+      col((r) => r.deadline?.kind ?? null),
+      col((r) => iso(r.deadline?.dueAt)),
+      col((r) => (r.deadline ? now > r.deadline.dueAt : false)),
+      col((r) => r.returns),
+      col((r) => r.mergedInto ?? null),
+      col((r) => r.anonymous),
+      col((r) => r.reporterConsent),
+      col((r) => JSON.stringify(r.view)),
+      col((r) => r.lastSeq),
     ],
   );
   // One statement for the chunk's events: the rate facts are derived from them by the trigger, set-wise.
@@ -35,8 +62,13 @@ export async function insertProjection(pool: Pool, rows: CaseRow[], events: Arra
     `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, deadline_at, data)
      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])`,
     [
-      events.map((e) => e.caseId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => iso(e.at)),
-      events.map((e) => e.actorId), events.map((e) => e.actorRole), events.map((e) => iso(e.deadlineAt)),
+      events.map((e) => e.caseId),
+      events.map((e) => e.seq),
+      events.map((e) => e.type),
+      events.map((e) => iso(e.at)),
+      events.map((e) => e.actorId),
+      events.map((e) => e.actorRole),
+      events.map((e) => iso(e.deadlineAt)),
       events.map((e) => (e.data ? JSON.stringify(e.data) : null)),
     ],
   );
@@ -46,8 +78,11 @@ export async function insertProjection(pool: Pool, rows: CaseRow[], events: Arra
       `INSERT INTO desk_check_items (desk_check_id, case_id, division_code, unit_id, result, reviewed_at, reviewed_by)
        SELECT d, c, v, u, r, a, 'inspector-bench' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) AS x(d, c, v, u, r, a)`,
       [
-        checked.map((r) => localDate(r.deskCheck!.reviewedAt)), checked.map((r) => r.caseId), checked.map((r) => r.divisionCode),
-        checked.map((r) => r.unitId ?? null), checked.map((r) => (r.deskCheck!.compliant ? 'compliant' : 'non_compliant')),
+        checked.map((r) => localDate(r.deskCheck!.reviewedAt)),
+        checked.map((r) => r.caseId),
+        checked.map((r) => r.divisionCode),
+        checked.map((r) => r.unitId ?? null),
+        checked.map((r) => (r.deskCheck!.compliant ? 'compliant' : 'non_compliant')),
         checked.map((r) => iso(r.deskCheck!.reviewedAt)),
       ],
     );

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { casePolicy, defaultPolicy, parsePolicy, resolveLimits } from '../domain/policy';
-import { loadPolicy } from '../runtime/policy-file';
+import { casePolicy, defaultPolicy, parsePolicy, resolveLimits } from '../../domain/policy';
+import { loadPolicy } from '../../runtime/policy-file';
 
 describe('the policy document', () => {
   test('when nothing overrides it, then the limits are the national regulation defaults of DOMAIN.md', () => {

@@ -1,7 +1,7 @@
-import { loadConfigOrExit } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
-import { createPool } from './pool';
-import { migrate } from './migrate';
+import { loadConfigOrExit } from './config';
+import { createLogger } from './logger';
+import { createPool } from '../db/pool';
+import { migrate } from '../db/migrate';
 
 /** `npm run migrate`: apply pending migrations to DATABASE_URL and exit. */
 async function main(): Promise<void> {

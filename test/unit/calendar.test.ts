@@ -8,7 +8,7 @@ import {
   isWorkingDay,
   pointBetween,
   type HolidayCalendar,
-} from '../domain/calendar';
+} from '../../domain/calendar';
 
 /** An instant written as China Standard Time wall-clock time. The explicit offset keeps it independent of the host time zone. */
 const cst = (local: string): number => Date.parse(`${local}+08:00`);
@@ -22,29 +22,21 @@ const weekendsOnly: HolidayCalendar = { utcOffsetMinutes: 480, holidays: [], mak
 describe('calendar days', () => {
   test('when 1 day is added on 31 January, then the deadline is the same time on 1 February', () => {
     // January has 31 days, so 31 Jan + 24h = 1 Feb, same wall-clock time (CST has no DST).
-    expect(addDuration(cst('2026-01-31T10:00:00'), { amount: 1, unit: 'days' }, defaultHolidayCalendar)).toBe(
-      cst('2026-02-01T10:00:00'),
-    );
+    expect(addDuration(cst('2026-01-31T10:00:00'), { amount: 1, unit: 'days' }, defaultHolidayCalendar)).toBe(cst('2026-02-01T10:00:00'));
   });
 
   test('when 30 days are added on 15 February 2026, then the deadline is 17 March (February has 28 days)', () => {
     // 15 Feb → 28 Feb is 13 days, 17 more days reach 17 Mar: 13 + 17 = 30. Holidays do not matter for calendar days.
-    expect(addDuration(cst('2026-02-15T09:30:00'), { amount: 30, unit: 'days' }, defaultHolidayCalendar)).toBe(
-      cst('2026-03-17T09:30:00'),
-    );
+    expect(addDuration(cst('2026-02-15T09:30:00'), { amount: 30, unit: 'days' }, defaultHolidayCalendar)).toBe(cst('2026-03-17T09:30:00'));
   });
 
   test('when 1 day is added on 28 February 2028, then the deadline is 29 February (leap year)', () => {
-    expect(addDuration(cst('2028-02-28T12:00:00'), { amount: 1, unit: 'days' }, weekendsOnly)).toBe(
-      cst('2028-02-29T12:00:00'),
-    );
+    expect(addDuration(cst('2028-02-28T12:00:00'), { amount: 1, unit: 'days' }, weekendsOnly)).toBe(cst('2028-02-29T12:00:00'));
   });
 
   test('when 60 days are added at 23:30 on 31 December 2025, then the deadline is 23:30 on 1 March 2026', () => {
     // Counting forward from 31 Dec: Jan has 31 days (→ 31 Jan), Feb has 28 (→ 28 Feb), 1 more → 1 Mar: 31 + 28 + 1 = 60.
-    expect(addDuration(cst('2025-12-31T23:30:00'), { amount: 60, unit: 'days' }, defaultHolidayCalendar)).toBe(
-      cst('2026-03-01T23:30:00'),
-    );
+    expect(addDuration(cst('2025-12-31T23:30:00'), { amount: 60, unit: 'days' }, defaultHolidayCalendar)).toBe(cst('2026-03-01T23:30:00'));
   });
 
   test('when minutes and hours are added, then plain elapsed time is added', () => {
@@ -88,9 +80,7 @@ describe('working days', () => {
 
   test('when the same 5 working days use a weekends-only calendar, then the deadline is six days earlier', () => {
     // Control for the test above: Thu 1 (1), Fri 2 (2), Sat 3/Sun 4 skipped, Mon 5 (3), Tue 6 (4), Wed 7 (5) → Thu 8 00:00.
-    expect(addDuration(cst('2026-09-30T11:00:00'), { amount: 5, unit: 'working_days' }, weekendsOnly)).toBe(
-      cst('2026-10-08T00:00:00'),
-    );
+    expect(addDuration(cst('2026-09-30T11:00:00'), { amount: 5, unit: 'working_days' }, weekendsOnly)).toBe(cst('2026-10-08T00:00:00'));
   });
 
   test('when 1 working day starts on Friday 18 September 2026, then the make-up Sunday 20 September is that working day', () => {
@@ -118,9 +108,7 @@ describe('working days', () => {
     // Tue 3 Mar 00:30 CST = Mon 2 Mar 16:30 UTC. Local Tue does not count; Wed 4 (1) → Thu 5 00:00 CST (= Wed 4 16:00 UTC).
     const start = cst('2026-03-03T00:30:00');
     expect(start).toBe(Date.parse('2026-03-02T16:30:00Z'));
-    expect(addDuration(start, { amount: 1, unit: 'working_days' }, defaultHolidayCalendar)).toBe(
-      Date.parse('2026-03-04T16:00:00Z'),
-    );
+    expect(addDuration(start, { amount: 1, unit: 'working_days' }, defaultHolidayCalendar)).toBe(Date.parse('2026-03-04T16:00:00Z'));
   });
 
   test('when isWorkingDay is asked about 2026 dates, then weekends, holidays and make-up days are classified by local date', () => {

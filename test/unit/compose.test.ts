@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseDocument } from 'yaml';
-import { configVariables, loadConfig } from '../runtime/config';
-import { allSearchAttributes, devServerSearchAttributeArgs } from '../domain/search-attributes';
+import { configVariables, loadConfig } from '../../runtime/config';
+import { allSearchAttributes, devServerSearchAttributeArgs } from '../../domain/search-attributes';
 
 /**
  * The deployment files (docker-compose.yml, Dockerfile, .dockerignore) checked statically: no Docker
  * engine is needed. What the app services receive must be what runtime/config.ts reads.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const composeText = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
 
 type Service = Record<string, unknown>;
@@ -54,7 +54,7 @@ function envOf(svc: Service): Record<string, string | undefined> {
   return Object.fromEntries(
     Object.entries(environment as Record<string, unknown>).map(([key, value]) => [
       key,
-      value === null || value === undefined ? undefined : String(value),
+      value === null || value === undefined ? undefined : String(value as string | number),
     ]),
   );
 }
@@ -90,14 +90,14 @@ function interpolatedEnvOf(svc: Service, vars: Record<string, string | undefined
 /** `command`/`entrypoint` in either form, as one text. */
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
-  return Array.isArray(value) ? value.map(String).join('\n') : String(value);
+  return Array.isArray(value) ? value.map(String).join('\n') : `${value as string | number}`;
 }
 
 /** The host port a `ports` entry pins, or undefined when Docker picks one. */
 function publishedHostPort(entry: unknown): string | undefined {
   if (typeof entry === 'object' && entry !== null) {
     const published = (entry as { published?: unknown }).published;
-    return published === undefined || published === null ? undefined : String(published);
+    return published === undefined || published === null ? undefined : `${published as string | number}`;
   }
   const spec = String(entry).replace(/\/(tcp|udp)$/, '');
   const parts = spec.split(':');
@@ -136,7 +136,7 @@ describe('docker-compose.yml', () => {
         const context = typeof build === 'string' ? build : (build.context ?? '.');
         return `build:${path.posix.normalize(context)}`;
       }
-      return `image:${String(svc.image ?? '')}`;
+      return `image:${String((svc.image as string | undefined) ?? '')}`;
     });
     expect(sources[0]).toMatch(/^(build:\.|image:\S+)$/);
     expect(sources).toEqual(appServices.map(() => sources[0]));
@@ -203,9 +203,7 @@ describe('docker-compose.yml', () => {
     expect(env.POSTGRES_SEEDS).toBe('postgresql');
     const shards = Number(env.NUM_HISTORY_SHARDS);
     expect(Number.isInteger(shards) && shards >= 512).toBe(true);
-    expect(temporal.depends_on).toEqual(
-      expect.objectContaining({ postgresql: expect.objectContaining({ condition: 'service_healthy' }) }),
-    );
+    expect(temporal.depends_on).toEqual(expect.objectContaining({ postgresql: expect.objectContaining({ condition: 'service_healthy' }) }));
   });
 
   test.each(['worker', 'api'])('when %s is scaled, then its replicas do not compete for a host port', (name) => {
@@ -280,9 +278,7 @@ describe('Dockerfile', () => {
 
   test('when the container starts, then NODE_ENV is production and the default command is the api', () => {
     const stage = finalStage(read());
-    expect(stage.filter((i) => i.keyword === 'ENV').some((i) => /(^|\s)NODE_ENV=production(\s|$)/.test(i.args))).toBe(
-      true,
-    );
+    expect(stage.filter((i) => i.keyword === 'ENV').some((i) => /(^|\s)NODE_ENV=production(\s|$)/.test(i.args))).toBe(true);
     const cmd = stage.filter((i) => i.keyword === 'CMD').pop();
     expect(cmd?.args).toBe('["npm", "run", "api"]');
   });

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../runtime/config';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../../runtime/config';
 
 /**
  * runtime/config.ts: one zod-validated module that fails fast and names every bad variable; and the
  * entry points that use it exit with EX_CONFIG (78) and a message naming the variable.
  */
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);
 
 /** The problems loadConfig reports for `env`, or fails the test when it accepts it. */
@@ -119,7 +119,7 @@ describe('entry points with a bad configuration', () => {
     ['npm run api', 'api/server.ts'],
     ['npm run worker', 'worker/main.ts'],
     ['npm start', 'runtime/start.ts'],
-    ['npm run migrate', 'db/main.ts'],
+    ['npm run migrate', 'runtime/migrate.ts'],
   ])('when %s (%s) runs with PORT=abc, then it exits 78 and stderr names PORT', async (_name, entry) => {
     const outcome = await run(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
       cwd: root,
