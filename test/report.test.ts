@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { buildReport, ratesFor } from '../db/analysis';
+import { ratesFor } from '../db/rates';
+import { buildReport } from '../db/reports';
 import { defaultPolicy, type Policy } from '../domain/policy';
 import { rate, rateFactsOf, type RateSet } from '../domain/rates';
 import { lastCompletePeriod, monthPeriod, quarterPeriod, type ReportDocument } from '../domain/report';

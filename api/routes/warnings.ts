@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { getWarning, linkWarningCampaign, listWarnings, type WarningView } from '../../db/analysis';
+import { getWarning, linkWarningCampaign, listWarnings, type WarningView } from '../../db/warnings';
 import { durationMs } from '../../domain/calendar';
 import { categories, type Policy } from '../../domain/policy';
 import { warningKinds } from '../../domain/warning-window';
