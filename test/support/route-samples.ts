@@ -10,14 +10,27 @@ import { expressPath, type RouteSpec } from '../../api/validate';
 const candidates = ['EC-2026-0000001', '2026-03-02', '2026-Q1', 'monthly-2026-03', 'W-M-EC-2026-0000001', 'CP-0123456789ab', '1'];
 const byName: Record<string, string> = { format: 'json', code: 'noise', token: '0'.repeat(32) };
 
-/** A value for each path parameter of a route, valid by its schema; `given` first (a case of the test's own). */
+/** A value of a path parameter, valid by its schema; `given` first (a case of the test's own). */
+export function sampleParam(r: RouteSpec, name: string, given: Record<string, string> = {}): string {
+  const schema = r.params?.shape[name] as { safeParse(v: unknown): { success: boolean } } | undefined;
+  const value = [given[name], byName[name], ...candidates].find((v) => v !== undefined && (!schema || schema.safeParse(v).success));
+  if (value === undefined) throw new Error(`no sample for {${name}} of ${r.operationId}`);
+  return value;
+}
+
+/** The names of a route's path parameters, in order. */
+export function pathParams(r: RouteSpec): string[] {
+  return [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+}
+
+/** The route's path with each parameter's encoded `segments` value, or a valid sample. */
+export function fillPath(r: RouteSpec, segments: Record<string, string>): string {
+  return r.path.replace(/\{(\w+)\}/g, (_m, name: string) => segments[name]);
+}
+
+/** The route's path with a valid value in each parameter. */
 export function samplePath(r: RouteSpec, given: Record<string, string> = {}): string {
-  return r.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const schema = r.params?.shape[name] as { safeParse(v: unknown): { success: boolean } } | undefined;
-    const value = [given[name], byName[name], ...candidates].find((v) => v !== undefined && (!schema || schema.safeParse(v).success));
-    if (value === undefined) throw new Error(`no sample for {${name}} of ${r.operationId}`);
-    return encodeURIComponent(value);
-  });
+  return fillPath(r, Object.fromEntries(pathParams(r).map((name) => [name, encodeURIComponent(sampleParam(r, name, given))])));
 }
 
 interface Layer {
