@@ -84,7 +84,7 @@ const tagDescriptions: Record<string, string> = {
 export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const r of routes) (paths[r.path] ??= {})[r.method] = operation(r);
-  const errorFormats = new Map(routes.flatMap((r) => (r.errorFormat ? [[r.errorFormat.name, jsonSchema(r.errorFormat.schema, 'output')]] : [])));
+  const errorFormats = new Map(routes.flatMap((r) => (r.errorFormat ? [[r.errorFormat.name, r.errorFormat.schema] as const] : [])));
   const tags = [...new Set(routes.map((r) => r.tag))];
   return {
     openapi: '3.1.0',
@@ -111,7 +111,10 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
             'Issuer `ecoloop`, audience `ecoloop-api`. Claims: `sub`, `role` (clerk, unit, supervisor, inspector, analyst, ops, admin), `unitId` (unit), `divisions` (supervisor: division codes or prefixes).',
         },
       },
-      schemas: { Problem: jsonSchema(problemSchema, 'output'), ...Object.fromEntries(errorFormats) },
+      schemas: {
+        Problem: jsonSchema(problemSchema, 'output'),
+        ...Object.fromEntries([...errorFormats].map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
+      },
     },
   };
 }

@@ -95,8 +95,15 @@ export function recordWarning(pool: Pool, warning: WarningRecord): Promise<{ cre
     };
     const notified: string[] = [];
     for (const recipient of recipients) {
-      const message = { idempotencyKey: `${warning.warningId}:${recipient}`, caseId: warning.triggerCaseId, eventSeq: 0, recipient, payload };
-      if (await enqueueOutbox(client, { ...message, eventType: 'early_warning' })) notified.push(recipient);
+      const message = {
+        idempotencyKey: `${warning.warningId}:${recipient}`,
+        caseId: warning.triggerCaseId,
+        eventSeq: 0,
+        eventType: 'early_warning',
+        recipient,
+        payload,
+      };
+      if (await enqueueOutbox(client, message)) notified.push(recipient);
     }
     return { created, notified };
   });

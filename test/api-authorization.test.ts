@@ -190,7 +190,9 @@ describe('the role-by-endpoint matrix', () => {
       // Registration is let through to validation only: an allowed clerk with an empty body gets 400.
       const res = await as(who, r.method.toUpperCase(), path, r.operationId === 'registerComplaint' ? {} : body);
       const want = allowedAnswers(r);
-      if (!want.includes(res.status)) wrong.push(`${r.method.toUpperCase()} ${r.path} as ${who}: expected ${want.join(' or ')}, got ${res.status}`);
+      if (!want.includes(res.status)) {
+        wrong.push(`${r.method.toUpperCase()} ${r.path} as ${who}: expected ${want.join(' or ')}, got ${res.status}`);
+      }
     }
     expect(wrong).toEqual([]);
   });

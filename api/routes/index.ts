@@ -41,7 +41,11 @@ export const routeTables: readonly RouteTable[] = [
     routes: complaintRouteTable,
     router: (d) => complaintRoutes({ ...d, temporalTimeoutMs: d.limits.temporalTimeoutMs }), // tokens checked per route
   },
-  { name: 'public', routes: publicRouteTable, router: (d) => publicRoutes({ ...d, rateLimitPerMinute: d.limits.publicRateLimitPerMinute }) },
+  {
+    name: 'public',
+    routes: publicRouteTable,
+    router: (d) => publicRoutes({ ...d, rateLimitPerMinute: d.limits.publicRateLimitPerMinute }),
+  },
   {
     name: 'governance', // rewards, backlog, campaigns
     routes: governanceRouteTable,

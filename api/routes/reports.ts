@@ -163,7 +163,11 @@ export const reportRouteTable: Route<ReportRoutesDeps>[] = [
       tag: TAG,
       access: readers,
       body: generateBody,
-      response: { status: 202, description: 'Generation started; poll Location', schema: generationSchema.omit({ period: true, received: true }) },
+      response: {
+        status: 202,
+        description: 'Generation started; poll Location',
+        schema: generationSchema.omit({ period: true, received: true }),
+      },
       problems: [...commonProblems, 415],
     },
     async (deps, { body }, _req, res) => {
