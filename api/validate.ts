@@ -59,11 +59,11 @@ export function requireMediaType(type: RequestType): RequestHandler {
 export type RequestType = 'application/json' | 'application/x-www-form-urlencoded';
 
 /**
- * The body parser of a route: JSON (strict, at most `jsonLimit`), or an HTML form, where an empty
+ * The body parser of a route: JSON (strict), or an HTML form, each at most `limit`,, where an empty
  * field is a field not given (clients send empty fields for what they do not have).
  */
-function bodyParser(type: RequestType, jsonLimit: string): RequestHandler[] {
-  if (type === 'application/json') return [express.json({ limit: jsonLimit, strict: true })];
+function bodyParser(type: RequestType, limit: string): RequestHandler[] {
+  if (type === 'application/json') return [express.json({ limit, strict: true })];
   const dropEmpty: RequestHandler = (req, _res, next) => {
     if (req.body && typeof req.body === 'object') {
       for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
@@ -72,7 +72,7 @@ function bodyParser(type: RequestType, jsonLimit: string): RequestHandler[] {
     }
     next();
   };
-  return [express.urlencoded({ extended: false, limit: jsonLimit, parameterLimit: 100 }), dropEmpty];
+  return [express.urlencoded({ extended: false, limit, parameterLimit: 100 }), dropEmpty];
 }
 
 // ---- The route table: one description per endpoint, read by the router and by api/openapi.ts ----

@@ -266,7 +266,8 @@ function readForm(body: Record<string, unknown>): { form: RequestForm; answers: 
   for (const [key, value] of Object.entries(body)) {
     const attribute = /^attribute\[([A-Za-z0-9_-]{1,64})\](\[\])?$/.exec(key);
     if (attribute) {
-      answers[attribute[1]] = attribute[2] ? ([] as string[]).concat(value as string | string[]).filter((v) => v !== '') : (value as string);
+      const values = ([] as string[]).concat(value as string | string[]);
+      answers[attribute[1]] = attribute[2] ? values.filter((v) => v !== '') : (value as string);
     } else if (key.startsWith('attribute')) {
       throw badRequest(`${key.slice(0, 80)}: not an attribute[CODE] field`);
     }
@@ -296,23 +297,8 @@ const formatParam = { format: z.enum(formats, { error: 'use .json or .xml' }).de
 const formatParams = z.object(formatParam);
 const open311Types = ['application/json', 'text/xml'] as const;
 
-/** A route of the table: public (but the POST), answered in JSON or XML, failing with Open311 error lists. */
-function open311Route<const S extends Omit<RouteSpec, 'tag' | 'access' | 'errorFormat' | 'problems' | 'response'>>(
-  spec: S & { access?: 'apiKey'; problems?: readonly number[]; response: { status: number; description: string; schema: z.ZodType } },
-  handle: Parameters<typeof route<Open311RouteDeps, S & RouteSpec>>[1],
-): Route<Open311RouteDeps> {
-  return route<Open311RouteDeps, S & RouteSpec>(
-    {
-      tag: TAG,
-      access: 'public',
-      errorFormat: open311ErrorFormat,
-      problems: [400, 429, 503],
-      ...spec,
-      response: { ...spec.response, mediaTypes: open311Types },
-    } as S & RouteSpec,
-    handle,
-  );
-}
+/** What every route of the table shares: public (but the POST), failing with Open311 error lists. */
+const open311Spec = { tag: TAG, access: 'public', errorFormat: open311ErrorFormat, problems: [400, 429, 503] } as const;
 
 const anyList = z.array(z.record(z.string(), z.unknown()));
 
@@ -344,14 +330,15 @@ function toRequest(row: PublicCaseRow, offsetMinutes: number) {
 const offsetOf = (deps: Open311RouteDeps) => deps.policy().calendar.utcOffsetMinutes;
 
 export const open311RouteTable: Route<Open311RouteDeps>[] = [
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Discovery',
       method: 'get',
       path: `${BASE}/discovery.{format}`,
       summary: 'Open311 discovery: the GeoReport v2 endpoint, its formats and contact',
       params: formatParams,
-      response: { status: 200, description: 'The discovery document', schema: z.record(z.string(), z.unknown()) },
+      response: { status: 200, description: 'The discovery document', schema: z.record(z.string(), z.unknown()), mediaTypes: open311Types },
     },
     async (deps, { params: { format } }, req, res) => {
       const url = `${req.protocol}://${req.get('host')}${BASE}`;
@@ -364,15 +351,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       }, { root: 'discovery' });
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Services',
       method: 'get',
       path: `${BASE}/services.{format}`,
       summary: 'Open311 services: the complaint categories',
       params: formatParams,
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The services', schema: anyList },
+      response: { status: 200, description: 'The services', schema: anyList, mediaTypes: open311Types },
     },
     async (_deps, { params: { format } }, _req, res) => {
       const list = serviceList.map((s) => ({
@@ -387,15 +375,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       send(res, format, 200, list, { root: 'services', item: 'service' });
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311ServiceDefinition',
       method: 'get',
       path: `${BASE}/services/{code}.{format}`,
       summary: "Open311 service definition: a service's attributes",
       params: z.object({ code: z.string().describe('a service_code'), ...formatParam }),
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The service definition', schema: z.record(z.string(), z.unknown()) },
+      response: { status: 200, description: 'The service definition', schema: z.record(z.string(), z.unknown()), mediaTypes: open311Types },
       problems: [400, 404, 429, 503],
     },
     async (_deps, { params: { code, format } }, _req, res) => {
@@ -416,8 +405,9 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       }, { root: 'service_definition' });
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311CreateRequest',
       method: 'post',
       path: `${BASE}/requests.{format}`,
@@ -428,7 +418,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       headers: requestHeaders,
       body: requestBody,
       requestType: 'application/x-www-form-urlencoded',
-      response: { status: 201, description: 'Received (200: a repeated request)', schema: anyList },
+      response: { status: 201, description: 'Received (200: a repeated request)', schema: anyList, mediaTypes: open311Types },
       problems: [400, 403, 429, 503],
     },
     async (deps, { params: { format }, headers, body }, _req, res) => {
@@ -470,15 +460,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       ], REQUESTS);
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Token',
       method: 'get',
       path: `${BASE}/tokens/{token}.{format}`,
       summary: 'Open311 token: the service_request_id a posted request got',
       params: z.object({ token: z.string().describe('the token POST /requests answered'), ...formatParam }),
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The request id', schema: anyList },
+      response: { status: 200, description: 'The request id', schema: anyList, mediaTypes: open311Types },
       problems: [400, 404, 429, 503],
     },
     async (deps, { params: { token: asked, format } }, _req, res) => {
@@ -487,15 +478,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       send(res, format, 200, [{ service_request_id: token.caseId, token: token.token }], REQUESTS);
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Requests',
       method: 'get',
       path: `${BASE}/requests.{format}`,
       summary: 'Open311 service requests: the public cases, without the reporter',
       params: formatParams,
       query: requestsQuery,
-      response: { status: 200, description: 'The requests', schema: anyList },
+      response: { status: 200, description: 'The requests', schema: anyList, mediaTypes: open311Types },
     },
     async (deps, { params: { format }, query: q }, _req, res) => {
       const window = q.service_request_id ? undefined : windowOf(q);
@@ -512,15 +504,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Request',
       method: 'get',
       path: `${BASE}/requests/{id}.{format}`,
       summary: 'Open311 service request: one public case, without the reporter',
       params: z.object({ id: z.string().describe('a service_request_id like EC-2026-0000001'), ...formatParam }),
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The request, as a list of one', schema: anyList },
+      response: { status: 200, description: 'The request, as a list of one', schema: anyList, mediaTypes: open311Types },
       problems: [400, 404, 429, 503],
     },
     async (deps, { params: { id, format }, query: q }, _req, res) => {
@@ -531,15 +524,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
     },
   ),
-  open311Route(
+  route(
     {
+      ...open311Spec,
       operationId: 'open311Updates',
       method: 'get',
       path: `${BASE}/servicerequestupdates.{format}`,
       summary: "Open311 service request updates (FixMyStreet's feed)",
       params: formatParams,
       query: updatesQuery,
-      response: { status: 200, description: 'The updates', schema: anyList },
+      response: { status: 200, description: 'The updates', schema: anyList, mediaTypes: open311Types },
     },
     async (deps, { params: { format }, query: q }, _req, res) => {
       const { from, to } = windowOf(q);
