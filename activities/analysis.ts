@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
-import { buildReport, storeReport, upsertWarning, type WarningRecord } from '../db/analysis';
+import { buildReport, storeReport } from '../db/reports';
+import { recordWarning, type WarningRecord } from '../db/warnings';
 import { defaultPolicy, type Policy } from '../domain/policy';
 import { lastCompletePeriod, parsePeriod, type PeriodKind } from '../domain/report';
-import { warningRecipients } from '../domain/warning-window';
+import type { GeneratedReport } from '../workflows/contracts/monthly-report';
 
 /**
  * Activities of the analysis: build and store a report (workflows/monthly-report.ts), record an
@@ -20,12 +21,6 @@ export interface GenerateReportInput {
   period?: string;
   /** The workflow's time when it started (epoch ms). */
   asOf: number;
-}
-
-export interface GeneratedReport {
-  reportId: string;
-  period: string;
-  received: number;
 }
 
 export function analysisActivities(pool: Pool, deps: AnalysisDeps = {}) {
@@ -47,43 +42,7 @@ export function analysisActivities(pool: Pool, deps: AnalysisDeps = {}) {
      * in one transaction. Keyed by the warning id and the recipient: retries notify no one twice.
      */
     async recordWarning(warning: WarningRecord): Promise<{ created: boolean; notified: string[] }> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const created = await upsertWarning(client, warning);
-        const units = await client.query<{ unit_id: string }>(
-          `SELECT DISTINCT unit_id FROM cases WHERE case_id = ANY($1) AND unit_id IS NOT NULL`,
-          [warning.caseIds],
-        );
-        const recipients = warningRecipients(warning.divisionCodes, units.rows.map((r) => r.unit_id));
-        const payload = JSON.stringify({
-          warningId: warning.warningId,
-          kind: warning.kind,
-          category: warning.category,
-          area: warning.area,
-          threshold: warning.threshold,
-          rule: warning.rule,
-          measure: warning.measure,
-          caseIds: warning.caseIds,
-          raisedAt: new Date(warning.raisedAt).toISOString(),
-        });
-        const notified: string[] = [];
-        for (const recipient of recipients) {
-          const res = await client.query(
-            `INSERT INTO outbox (idempotency_key, case_id, event_seq, event_type, recipient, payload)
-             VALUES ($1, $2, 0, 'early_warning', $3, $4) ON CONFLICT (idempotency_key) DO NOTHING`,
-            [`${warning.warningId}:${recipient}`, warning.triggerCaseId, recipient, payload],
-          );
-          if (res.rowCount) notified.push(recipient);
-        }
-        await client.query('COMMIT');
-        return { created, notified };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      return recordWarning(pool, warning);
     },
   };
 }

@@ -5,11 +5,12 @@ import type { Intake } from '../domain/case';
 import { cellLabel, gridCell } from '../domain/hotspots';
 import type { WatchedComplaint } from '../domain/warning-window';
 import {
+  WARNING_WATCHER_WORKFLOW,
   complaintReceivedSignal,
-  warningWatcherWorkflow,
   watcherIdFor,
   type WarningWatcherInput,
-} from '../workflows/warning-watcher';
+  type WarningWatcherWorkflow,
+} from '../workflows/contracts/warning-watcher';
 
 /**
  * Feeds a registered complaint to its early-warning watchers (workflows/warning-watcher.ts) by
@@ -69,7 +70,7 @@ export async function feedWarningWatchers(deps: WarningIntakeDeps, c: Registered
   const key = c.reporter && complainantKey(c.reporter);
   const complaint: WatchedComplaint = { caseId: c.caseId, at: c.receivedAt, divisionCode: c.divisionCode, ...(key && { complainantKey: key }) };
   for (const w of watchersFor(c, deps.analysis)) {
-    await deps.client.workflow.signalWithStart(warningWatcherWorkflow, {
+    await deps.client.workflow.signalWithStart<WarningWatcherWorkflow, [WatchedComplaint]>(WARNING_WATCHER_WORKFLOW, {
       taskQueue: deps.taskQueue,
       workflowId: w.workflowId,
       args: [w.input],

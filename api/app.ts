@@ -6,20 +6,10 @@ import type { Policy } from '../domain/policy';
 import type { Logger } from '../runtime/logger';
 import { API_DEFAULTS, loadConfig, type Config } from '../runtime/config';
 import type { KeyRing } from '../runtime/encryption';
-import { openApiRoutes } from './openapi';
 import { TemporalGateway } from './temporal-gateway';
 import { notFound, problemHandler } from './problem';
-import { codecRoutes } from './routes/codec';
-import { complaintRouteTable, complaintRoutes } from './routes/complaints';
-import { backlogRouteTable, backlogRoutes } from './routes/backlog';
-import { campaignRouteTable, campaignRoutes } from './routes/campaigns';
-import { rewardRouteTable, rewardRoutes } from './routes/rewards';
-import { publicRouteTable, publicRoutes } from './routes/public';
-import { healthRoutes } from './routes/health';
-import { supervisionRouteTable, supervisionRoutes } from './routes/supervision';
-import { open311Routes, type Open311Settings } from './routes/open311';
-import { reportRoutes } from './routes/reports';
-import { warningRoutes } from './routes/warnings';
+import { routeTables } from './routes';
+import type { Open311Settings } from './routes/open311';
 
 export interface AppDeps {
   client: Client;
@@ -59,20 +49,8 @@ export function createApp(deps: AppDeps): Express {
   const limits = deps.limits ?? apiLimits(loadConfig());
   // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
   const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);
-  app.use('/codec', codecRoutes({ ...deps, namespace: deps.client.options.namespace })); // before the 64 kB JSON parser
-  app.use('/open311/v2', open311Routes({ ...deps, temporal })); // form-encoded, Open311 errors; before the JSON parser
-  app.use(express.json({ limit: '64kb', strict: true }));
-
-  app.use(healthRoutes({ connection: deps.connection, pool: deps.pool, temporalUiUrl: deps.temporalUiUrl }));
-  app.use(complaintRoutes({ ...deps, temporal })); // tokens checked per route
-  app.use(publicRoutes({ ...deps, rateLimitPerMinute: limits.publicRateLimitPerMinute }));
-  app.use(rewardRoutes({ ...deps, temporal })); // /v1/governance/rewards
-  app.use(backlogRoutes({ ...deps, temporal })); // /v1/governance/backlog
-  app.use(campaignRoutes({ ...deps, temporal })); // /v1/governance/campaigns
-  app.use(supervisionRoutes(deps)); // /v1/supervision: desk checks, re-inspections; published results need no token
-  app.use('/v1/reports', reportRoutes(deps)); // monthly and quarterly reports (JSON, CSV, HTML), the four rates
-  app.use('/v1/warnings', warningRoutes(deps)); // early warnings, and campaigns started from them
-  app.use(openApiRoutes([...complaintRouteTable, ...publicRouteTable, ...rewardRouteTable, ...backlogRouteTable, ...campaignRouteTable, ...supervisionRouteTable]));
+  // Every route is in a table (api/routes/index.ts); each table's router parses its own bodies.
+  for (const table of routeTables) app.use(table.router({ ...deps, limits, temporal }));
 
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}.`)));
   app.use(

@@ -3,7 +3,7 @@ import express, { Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { problemSchema, titleOf } from './problem';
-import type { RouteSpec } from './validate';
+import { mountRoutes, route, type Route, type RouteSpec } from './validate';
 
 /**
  * The OpenAPI 3.1 description, generated from the route tables the router mounts: every path,
@@ -35,35 +35,57 @@ function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | un
   });
 }
 
+/** A media type's schema: the JSON answer's own, or text (a CSV, an HTML page, an XML document). */
+function content(mediaTypes: readonly string[], schema: JsonSchema): JsonSchema {
+  return Object.fromEntries(mediaTypes.map((type) => [type, { schema: /json$/.test(type) ? schema : { type: 'string' } }]));
+}
+
+function accessOf(r: RouteSpec): { text: string; security: JsonSchema[]; roles: string[] } {
+  if (r.access === 'public') return { text: 'Public: no token.', security: [], roles: [] };
+  // OpenAPI's apiKey scheme has no body location: Open311's api_key is a field of the request body's schema.
+  if (r.access === 'apiKey') return { text: "No token: a client's api_key, a field of the body.", security: [], roles: [] };
+  return { text: `Roles: ${r.access.join(', ')}.`, security: [{ bearer: [] }], roles: [...r.access] };
+}
+
 function operation(r: RouteSpec): JsonSchema {
-  const roles = r.access === 'public' ? 'Public: no token.' : `Roles: ${r.access.join(', ')}.`;
+  const access = accessOf(r);
   const scope = r.caseScoped ? " A case outside the caller's scope answers 404, as if it did not exist." : '';
-  const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
+  const failure = r.errorFormat
+    ? content(r.errorFormat.mediaTypes, { $ref: `#/components/schemas/${r.errorFormat.name}` })
+    : { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
   const strictQuery = r.query ? ' Unknown query parameters are refused (400).' : '';
   return {
     operationId: r.operationId,
     summary: r.summary,
-    description: [r.description, `${roles}${scope}${strictQuery}`].filter(Boolean).join('\n\n'),
+    description: [r.description, `${access.text}${scope}${strictQuery}`].filter(Boolean).join('\n\n'),
     tags: [r.tag],
-    security: r.access === 'public' ? [] : [{ bearer: [] }],
-    'x-roles': r.access === 'public' ? [] : [...r.access],
+    security: access.security,
+    'x-roles': access.roles,
     parameters: [...parameters('path', r.params), ...parameters('query', r.query), ...parameters('header', r.headers)],
     ...(r.body && {
-      requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } },
+      requestBody: { required: true, content: { [r.requestType ?? 'application/json']: { schema: jsonSchema(r.body, 'input') } } },
     }),
     responses: {
       [String(r.response.status)]: {
         description: r.response.description,
-        content: { 'application/json': { schema: jsonSchema(r.response.schema, 'output') } },
+        content: content(r.response.mediaTypes ?? ['application/json'], jsonSchema(r.response.schema, 'output')),
       },
-      ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: problem }])),
+      ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: failure }])),
     },
   };
 }
 
+const tagDescriptions: Record<string, string> = {
+  complaints: 'Registration, search and reading of cases',
+  decisions: 'One endpoint per decision of the lifecycle',
+  public: 'The public, redacted disclosure feed',
+};
+
 export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const r of routes) (paths[r.path] ??= {})[r.method] = operation(r);
+  const errorFormats = new Map(routes.flatMap((r) => (r.errorFormat ? [[r.errorFormat.name, r.errorFormat.schema] as const] : [])));
+  const tags = [...new Set(routes.map((r) => r.tag))];
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -73,14 +95,11 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
       description:
         'Closed-loop handling of public pollution complaints: each complaint is a durable Temporal workflow. ' +
         'Bearer tokens (JWT, HS256) carry a role and a scope (`unitId` for a unit, `divisions` for a supervisor); ' +
-        '`npm run token -- <role>` mints a development token. Every failure is an RFC 9457 problem document.',
+        '`npm run token -- <role>` mints a development token. Every failure is an RFC 9457 problem document, ' +
+        'except under /open311/v2, where failures are Open311 error lists.',
     },
     servers: [{ url: '/' }],
-    tags: [
-      { name: 'complaints', description: 'Registration, search and reading of cases' },
-      { name: 'decisions', description: 'One endpoint per decision of the lifecycle' },
-      { name: 'public', description: 'The public, redacted disclosure feed' },
-    ],
+    tags: tags.map((name) => ({ name, ...(tagDescriptions[name] && { description: tagDescriptions[name] }) })),
     paths,
     components: {
       securitySchemes: {
@@ -92,7 +111,10 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
             'Issuer `ecoloop`, audience `ecoloop-api`. Claims: `sub`, `role` (clerk, unit, supervisor, inspector, analyst, ops, admin), `unitId` (unit), `divisions` (supervisor: division codes or prefixes).',
         },
       },
-      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+      schemas: {
+        Problem: jsonSchema(problemSchema, 'output'),
+        ...Object.fromEntries([...errorFormats].map(([name, schema]) => [name, jsonSchema(schema, 'output')])),
+      },
     },
   };
 }
@@ -131,13 +153,32 @@ function swaggerUiDir(): string {
   return path.dirname(require.resolve('swagger-ui-dist/package.json'));
 }
 
-/** `GET /openapi.json` and the interactive docs at `/docs`. */
+/** `GET /openapi.json`: a table of one, so that the document describes itself too. */
+export const openApiRouteTable: Route<{ document: string }>[] = [
+  route(
+    {
+      operationId: 'openApiDocument',
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This OpenAPI 3.1 document (Swagger UI at /docs)',
+      tag: 'operations',
+      access: 'public',
+      response: { status: 200, description: 'The OpenAPI document', schema: z.object({ openapi: z.string() }).loose() },
+      problems: [],
+    },
+    async (deps, _input, _req, res) => {
+      res.type('application/json').send(deps.document);
+    },
+  ),
+];
+
+/**
+ * `GET /openapi.json`, describing `routes` (every table, this one included), and the interactive
+ * docs at `/docs`: a page and its static assets, not operations of the API.
+ */
 export function openApiRoutes(routes: readonly RouteSpec[]): Router {
   const router = Router();
-  const document = JSON.stringify(openApiDocument(routes));
-  router.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(document);
-  });
+  mountRoutes(router, openApiRouteTable, { document: JSON.stringify(openApiDocument(routes)) }, {});
   // Over plain http (npm start), upgrading the page's own assets to https would break it.
   const docsPolicy = helmet.contentSecurityPolicy({ directives: { upgradeInsecureRequests: null } });
   // `/docs` and `/docs/` match the same route; the page's relative asset paths need the slash.

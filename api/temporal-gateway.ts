@@ -5,6 +5,7 @@ import {
   type SignalDefinition,
   type UpdateDefinition,
   type Workflow,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
@@ -61,6 +62,11 @@ export class TemporalGateway {
   ): Promise<WorkflowHandle<W>> {
     const full = { taskQueue: this.taskQueue, ...options } as WorkflowStartOptions<W>;
     return this.call((c) => c.workflow.start<W>(workflowType, full));
+  }
+
+  /** What Temporal knows of a workflow (its status): the answer to a poll of a 202's Location. */
+  describe(workflowId: string, what: string): Promise<WorkflowExecutionDescription> {
+    return this.found(what, () => this.call((c) => c.workflow.getHandle(workflowId).describe()));
   }
 
   /** The handle of a workflow (no call is made). */

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { authenticate, requireRole, type PrincipalRole } from './auth';
 import { HttpProblem, methodNotAllowed, unsupportedMediaType, validationProblem, type InputLocation } from './problem';
@@ -47,11 +47,33 @@ function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** 415 for a body that is not `application/json` on a JSON route. An empty body is `{}`. */
-export const requireJson: RequestHandler = (req, _res, next) => {
-  if (!hasBody(req) || req.is('application/json')) return next();
-  next(unsupportedMediaType('The request body must be application/json.'));
-};
+/** 415 for a body of another media type than the route reads. An empty body is `{}`. */
+export function requireMediaType(type: RequestType): RequestHandler {
+  return (req, _res, next) => {
+    if (!hasBody(req) || req.is(type)) return next();
+    next(unsupportedMediaType(`The request body must be ${type}.`));
+  };
+}
+
+/** The media types a request body may have. */
+export type RequestType = 'application/json' | 'application/x-www-form-urlencoded';
+
+/**
+ * The body parser of a route: JSON (strict), or an HTML form, each at most `limit`,, where an empty
+ * field is a field not given (clients send empty fields for what they do not have).
+ */
+function bodyParser(type: RequestType, limit: string): RequestHandler[] {
+  if (type === 'application/json') return [express.json({ limit, strict: true })];
+  const dropEmpty: RequestHandler = (req, _res, next) => {
+    if (req.body && typeof req.body === 'object') {
+      for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
+        if (value === '') delete (req.body as Record<string, unknown>)[key];
+      }
+    }
+    next();
+  };
+  return [express.urlencoded({ extended: false, limit, parameterLimit: 100 }), dropEmpty];
+}
 
 // ---- The route table: one description per endpoint, read by the router and by api/openapi.ts ----
 
@@ -68,8 +90,11 @@ export interface RouteSpec {
   summary: string;
   description?: string;
   tag: string;
-  /** The roles that may call it (a bearer token is required), or 'public' (no token). */
-  access: readonly PrincipalRole[] | 'public';
+  /**
+   * The roles that may call it (a bearer token is required), 'public' (no token), or 'apiKey' (a
+   * client's API key, checked by the table's `apiKey` handler: Open311's `api_key` form field).
+   */
+  access: readonly PrincipalRole[] | 'public' | 'apiKey';
   /**
    * The case in the path must be in the principal's scope (a unit: its own cases; a supervisor:
    * the divisions it covers), or the answer is 404, as if the case did not exist.
@@ -79,11 +104,30 @@ export interface RouteSpec {
   query?: z.ZodObject;
   /** Headers the route reads (lower-case names); other headers pass. */
   headers?: z.ZodObject;
-  /** A JSON body: `application/json` is required when a body is sent (415 otherwise). */
+  /** The body: its media type (`requestType`) is required when a body is sent (415 otherwise). */
   body?: z.ZodType;
-  response: { status: number; description: string; schema: z.ZodType };
-  /** Statuses of the problem documents it may answer (500 aside). */
+  /** The body's media type; unset: `application/json`. */
+  requestType?: RequestType;
+  response: {
+    status: number;
+    description: string;
+    /** The JSON answer (and the shape that other media types render). */
+    schema: z.ZodType;
+    /** The media types it may answer in (CSV, HTML, XML...); unset: `application/json` only. */
+    mediaTypes?: readonly string[];
+  };
+  /** Statuses of the failures it may answer (500 aside). */
   problems: readonly number[];
+  /** The failures' format when it is not a problem document (Open311's error list). */
+  errorFormat?: ErrorFormat;
+}
+
+/** A format of failures other than RFC 9457 problem documents, for the OpenAPI description. */
+export interface ErrorFormat {
+  /** The component schema's name. */
+  name: string;
+  schema: z.ZodType;
+  mediaTypes: readonly string[];
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -113,21 +157,43 @@ export function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
+export interface MountOptions {
+  /** Verifies the bearer tokens of the routes with roles. */
+  jwtSecret?: string;
+  /** Handlers run first on each route (a rate limit). */
+  before?: (r: RouteSpec) => RequestHandler[];
+  /** Checks the client's API key of the routes with `access: 'apiKey'` (403 otherwise). */
+  apiKey?: RequestHandler;
+  /** The largest body (default 64 kB). */
+  bodyLimit?: string;
+}
+
+/**
+ * Who may call, and the body. A bearer token and role are checked before the body is read; an API
+ * key is in the body, so the body is read (and its media type checked) first.
+ */
+function accessAndBody(r: RouteSpec, options: MountOptions): RequestHandler[] {
+  const type = r.requestType ?? 'application/json';
+  const body = r.body ? [requireMediaType(type), ...bodyParser(type, options.bodyLimit ?? '64kb')] : [];
+  if (r.access === 'public') return body;
+  if (r.access === 'apiKey') {
+    if (!options.apiKey) throw new Error(`${r.operationId}: an API-key route needs the table's apiKey check`);
+    return [...body, options.apiKey];
+  }
+  if (!options.jwtSecret) throw new Error(`${r.operationId}: a route with roles needs the jwtSecret`);
+  return [authenticate(options.jwtSecret), requireRole(...r.access), ...body];
+}
+
 /**
  * Mount a table. Each route checks, in order: the token (401), the role (403, before the case is
- * looked up), a JSON content type (415), every input (400); the handler then checks the scope
- * (404) and the transition (409). A known path with another method answers 405 with `Allow`.
+ * looked up), the body's media type (415) and size (413), every input (400); the handler then
+ * checks the scope (404) and the transition (409). A known path with another method answers 405
+ * with `Allow`.
  */
-export function mountRoutes<D>(
-  router: Router,
-  routes: readonly Route<D>[],
-  deps: D,
-  options: { jwtSecret: string; before?: (r: RouteSpec) => RequestHandler[] },
-): void {
+export function mountRoutes<D>(router: Router, routes: readonly Route<D>[], deps: D, options: MountOptions): void {
   for (const r of routes) {
     const chain: RequestHandler[] = [...(options.before?.(r) ?? [])];
-    if (r.access !== 'public') chain.push(authenticate(options.jwtSecret), requireRole(...r.access));
-    if (r.body) chain.push(requireJson);
+    chain.push(...accessAndBody(r, options));
     chain.push(validate({ params: r.params, query: r.query, headers: r.headers, body: r.body }));
     chain.push(async (req, res) => {
       const { params, query, headers, body } = res.locals;

@@ -167,8 +167,13 @@ async function main(): Promise<void> {
   const months = [...new Set(list.map((c) => periodContaining('monthly', c.receivedAt, defaultPolicy.calendar.utcOffsetMinutes).label))];
   const reports: string[] = [];
   for (const month of months) {
-    const res = await call('POST', '/v1/reports', analyst, { kind: 'monthly', period: month });
-    if (res.status === 201) reports.push(res.body.reportId);
+    let res = await call('POST', '/v1/reports', analyst, { kind: 'monthly', period: month });
+    // 202 Accepted: poll the generation until it is done.
+    while (res.status < 300 && res.body.status === 'running') {
+      await new Promise((r) => setTimeout(r, 200));
+      res = await call('GET', res.body.links.status, analyst);
+    }
+    if (res.body?.status === 'completed') reports.push(res.body.reportId);
     else process.stderr.write(`  report ${month}: ${res.status} ${JSON.stringify(res.body)}\n`);
   }
   const warnings = await call('GET', '/v1/warnings', analyst);

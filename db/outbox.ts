@@ -15,13 +15,17 @@ export interface OutboxMessage {
   payload: Record<string, unknown>;
 }
 
-/** The one outbox writer: every repository that notifies calls this inside its transaction. */
-export async function enqueueOutbox(client: Pick<PoolClient, 'query'>, m: OutboxMessage): Promise<void> {
-  await client.query(
+/**
+ * The one outbox writer: every repository that notifies calls this inside its transaction.
+ * Resolves to whether the message is new (false: its idempotency key was already written).
+ */
+export async function enqueueOutbox(client: Pick<PoolClient, 'query'>, m: OutboxMessage): Promise<boolean> {
+  const { rowCount } = await client.query(
     `INSERT INTO outbox (idempotency_key, case_id, event_seq, event_type, recipient, payload)
      VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (idempotency_key) DO NOTHING`,
     [m.idempotencyKey, m.caseId, m.eventSeq, m.eventType, m.recipient, JSON.stringify(m.payload)],
   );
+  return (rowCount ?? 0) > 0;
 }
 
 /** A message due for delivery, claimed by one sender until its transaction ends. */

@@ -1,7 +1,7 @@
 /**
  * The hotspot grid: the map cut into square cells of `cellSizeDegrees` (policy: analysis.hotspots).
  * A cell is named by its row and column, counted from the equator and the prime meridian, so that
- * reports (db/analysis.ts computes the same cells in SQL) and warning watchers agree on it.
+ * reports (db/reports.ts computes the same cells in SQL) and warning watchers agree on it.
  */
 
 /** Guards against 36.66 / 0.01 = 3665.9999999999995: a point on a cell's edge belongs to the cell above it. */

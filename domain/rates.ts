@@ -3,7 +3,7 @@
  * projection stores them (case_events) and on spot-check results. A rate counts *facts*; each fact
  * belongs to the period that contains its time `at`, and to the case's category and division and to
  * the unit that had the case at that moment. db/migrations/005_analysis.sql derives exactly these
- * facts in SQL (function rate_facts_of) and db/analysis.ts sums them; test/report.test.ts checks
+ * facts in SQL (function rate_facts_of) and db/rates.ts sums them; test/report.test.ts checks
  * that both agree.
  *
  * - Timely acceptance (及时受理率) = accepted within the limit / accepted.

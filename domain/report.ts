@@ -1,7 +1,7 @@
 import type { RateSet } from './rates';
 
 /**
- * Report periods and the report document: the JSON that db/analysis.ts builds, the `reports` table
+ * Report periods and the report document: the JSON that db/reports.ts builds, the `reports` table
  * stores, and api/report-html.ts and api/report-csv.ts render. Periods are local calendar months
  * and quarters at a fixed UTC offset (the policy calendar's, China Standard Time by default).
  * Pure: used in workflows too.

@@ -291,7 +291,6 @@ describe('Open311 errors', () => {
 
   test('when a client exceeds the rate limit, then 429 with an Open311 error list', async () => {
     const app = express().use(
-      '/open311/v2',
       open311Routes({
         temporal: new TemporalGateway(api.client, 10_000, api.taskQueue),
         pool: api.db.pool,

@@ -1,21 +1,23 @@
+import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
-import { complaintRouteTable } from '../api/routes/complaints';
+import { allRoutes } from '../api/routes';
 import { publicRouteTable } from '../api/routes/public';
-import { backlogRouteTable } from '../api/routes/backlog';
-import { campaignRouteTable } from '../api/routes/campaigns';
-import { rewardRouteTable } from '../api/routes/rewards';
 import type { RouteSpec } from '../api/validate';
 import { createPool, type Pool } from '../db/pool';
 import { createLogger } from '../runtime/logger';
 import { startInProcessApi, type InProcessApi } from './support/api';
+import { samplePath, servedAs, servedRoutes } from './support/route-samples';
 
 /**
- * The OpenAPI 3.1 document is generated from the route tables the router mounts, and Swagger UI is
- * served from the installed swagger-ui-dist. Neither needs Temporal or PostgreSQL: the app here
- * points at nothing.
+ * The OpenAPI 3.1 document is generated from the route tables the router mounts (every table of
+ * api/routes/index.ts), and Swagger UI is served from the installed swagger-ui-dist. Neither needs
+ * Temporal or PostgreSQL: the app here points at nothing.
  */
 
-const routes: RouteSpec[] = [...complaintRouteTable, ...publicRouteTable, ...rewardRouteTable, ...backlogRouteTable, ...campaignRouteTable];
+const routes: RouteSpec[] = allRoutes();
+/** Served outside the tables on purpose: the interactive docs' page and its script are not API operations. */
+const docsPages = ['get /docs', 'get /docs/swagger-initializer.js'];
+let app: Express;
 let api: InProcessApi;
 let base: string;
 let connection: Connection;
@@ -33,6 +35,7 @@ beforeAll(async () => {
     log: createLogger('silent', 'openapi-test'),
     limits: { publicRateLimitPerMinute: 1_000, temporalTimeoutMs: 300 },
   });
+  app = api.app;
   base = api.baseUrl;
   const res = await fetch(`${base}/openapi.json`);
   expect(res.status).toBe(200);
@@ -74,7 +77,7 @@ describe('GET /openapi.json', () => {
       operationIds.add(op.operationId);
       expect(op.operationId).toBe(r.operationId);
       expect(op.summary).toBe(r.summary);
-      if (r.access === 'public') {
+      if (r.access === 'public' || r.access === 'apiKey') {
         expect(op.security).toEqual([]);
       } else {
         expect(op.security).toEqual([{ bearer: [] }]);
@@ -89,16 +92,20 @@ describe('GET /openapi.json', () => {
         expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'query', schema: expect.any(Object) }));
       }
       if (r.body) {
-        const schema = op.requestBody?.content?.['application/json']?.schema;
+        const schema = op.requestBody?.content?.[r.requestType ?? 'application/json']?.schema;
         expect(op.requestBody.required).toBe(true);
         expect(schema).toEqual(expect.objectContaining(schema.oneOf || schema.anyOf ? {} : { type: 'object', properties: expect.any(Object) }));
       } else {
         expect(op.requestBody).toBeUndefined();
       }
       expect(op.responses[String(r.response.status)].content['application/json'].schema).toEqual(expect.any(Object));
+      for (const type of r.response.mediaTypes ?? []) expect(op.responses[String(r.response.status)].content[type]).toBeDefined();
+      const failure = r.errorFormat
+        ? { 'application/json': { schema: { $ref: `#/components/schemas/${r.errorFormat.name}` } }, 'text/xml': { schema: { type: 'string' } } }
+        : { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
       for (const [status, answer] of Object.entries<any>(op.responses)) {
         expect(answer.description).toEqual(expect.any(String));
-        if (Number(status) >= 400) expect(answer.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+        if (Number(status) >= 400) expect(answer.content).toEqual(failure);
       }
     }
     expect(operationIds.size).toBe(routes.length);
@@ -136,13 +143,32 @@ describe('GET /openapi.json', () => {
     ]);
   });
 
+  test('when the routes Express serves are listed from its router, then each is a documented route (and each documented route is served)', () => {
+    expect(servedRoutes(app)).toEqual([...routes.map(servedAs), ...docsPages].sort());
+  });
+
+  test('when it is read, then reports, warnings, the codec, Open311, health and the document itself are there', () => {
+    for (const path of ['/v1/reports', '/v1/reports/{reportId}', '/v1/warnings', '/v1/warnings/{warningId}/campaign', '/codec/decode',
+      '/open311/v2/requests.{format}', '/open311/v2/discovery.{format}', '/health', '/openapi.json']) {
+      expect({ path, documented: !!doc.paths[path] }).toEqual({ path, documented: true });
+    }
+    const form = doc.paths['/open311/v2/requests.{format}'].post.requestBody.content['application/x-www-form-urlencoded'];
+    expect(form.schema.required).toContain('api_key');
+    const report = doc.paths['/v1/reports/{reportId}'].get.responses['200'].content;
+    expect(Object.keys(report)).toEqual(['application/json', 'text/csv', 'text/html']);
+    expect(doc.paths['/v1/reports'].post.responses['202']).toBeDefined();
+  });
+
   test('when each documented route is called without a token, then the router knows it (never 404 or 405)', async () => {
+    const needsDatabase = new Set([...publicRouteTable.map((r) => r.operationId), 'health']);
     for (const r of routes) {
-      const path = r.path.replace('{caseId}', 'EC-2026-0000001');
-      const res = await fetch(`${base}${path}`, { method: r.method.toUpperCase() });
-      expect({ route: `${r.method} ${r.path}`, status: res.status }).toEqual({
+      const res = await fetch(`${base}${samplePath(r)}`, { method: r.method.toUpperCase() });
+      const byToken = r.access !== 'public' && r.access !== 'apiKey';
+      const status = byToken ? 401 : needsDatabase.has(r.operationId) ? 503 /* no database here */ : res.status;
+      expect({ route: `${r.method} ${r.path}`, status: res.status, known: ![404, 405].includes(res.status) }).toEqual({
         route: `${r.method} ${r.path}`,
-        status: r.access === 'public' ? 503 /* no database here */ : 401,
+        status,
+        known: true,
       });
     }
   });

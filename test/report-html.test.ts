@@ -4,7 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { renderReportHtml } from '../api/report-html';
 import { complaints, projectionRows, type CaseRow, type EventRow } from './support/generator';
 import { insertDeskCheckDays, insertProjection } from './support/projection-load';
-import { buildReport } from '../db/analysis';
+import { buildReport } from '../db/reports';
 import { defaultPolicy } from '../domain/policy';
 import { rateDefinitions, rateNames } from '../domain/rates';
 import { monthPeriod, quarterPeriod, type ReportDocument } from '../domain/report';

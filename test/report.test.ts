@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { buildReport, ratesFor } from '../db/analysis';
+import { ratesFor } from '../db/rates';
+import { buildReport } from '../db/reports';
 import { defaultPolicy, type Policy } from '../domain/policy';
 import { rate, rateFactsOf, type RateSet } from '../domain/rates';
 import { lastCompletePeriod, monthPeriod, quarterPeriod, type ReportDocument } from '../domain/report';
@@ -379,9 +380,11 @@ describe('serving and scheduling reports', () => {
   });
 
   test('when an analyst generates March 2026 over the API, then it is stored and served as JSON, CSV and HTML', async () => {
-    const created = await api.request('POST', '/v1/reports', { token: analyst, body: { kind: 'monthly', period: '2026-03' } });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ reportId: 'monthly-2026-03', period: '2026-03', received: 10 });
+    const started = await api.request('POST', '/v1/reports', { token: analyst, body: { kind: 'monthly', period: '2026-03' } });
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toBe('/v1/reports/monthly-2026-03/generation');
+    const created = { body: await api.eventually(started.headers.get('location')!, analyst, (b) => b.status !== 'running') };
+    expect(created.body).toMatchObject({ status: 'completed', reportId: 'monthly-2026-03', period: '2026-03', received: 10 });
 
     const json = await api.request('GET', '/v1/reports/monthly-2026-03', { token: analyst });
     expect(json.status).toBe(200);

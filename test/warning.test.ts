@@ -3,13 +3,8 @@ import type { Worker } from '@temporalio/worker';
 import type { WarningRule } from '../domain/analysis-policy';
 import { defaultPolicy } from '../domain/policy';
 import type { WatchedComplaint } from '../domain/warning-window';
-import {
-  complaintReceivedSignal,
-  warningWatcherWorkflow,
-  watcherIdFor,
-  watcherStateQuery,
-  type WarningWatcherInput,
-} from '../workflows/warning-watcher';
+import { complaintReceivedSignal, watcherIdFor, watcherStateQuery, type WarningWatcherInput } from '../workflows/contracts/warning-watcher';
+import { warningWatcherWorkflow } from '../workflows/warning-watcher';
 import { ApiHarness } from './support/api-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { createTestWorker, createTimeSkippingEnv, uniqueTaskQueue } from './support/temporal';

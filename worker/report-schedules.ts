@@ -3,7 +3,7 @@ import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 import { durationMs } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { PeriodKind } from '../domain/report';
-import { reportWorkflow } from '../workflows/monthly-report';
+import { REPORT_WORKFLOW } from '../workflows/contracts/monthly-report';
 
 /**
  * The Temporal Schedules of the analysis reports: the monthly report of the month just ended (on
@@ -30,7 +30,7 @@ export function reportSchedules(policy: Policy, taskQueue: string, prefix = 'eco
   };
   const action = (kind: PeriodKind, id: string) => ({
     type: 'startWorkflow' as const,
-    workflowType: reportWorkflow,
+    workflowType: REPORT_WORKFLOW,
     workflowId: id,
     taskQueue,
     args: [{ kind }],

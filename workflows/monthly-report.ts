@@ -1,7 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { GeneratedReport } from '../activities/analysis';
-import type { PeriodKind } from '../domain/report';
+import type { ReportWorkflow, ReportWorkflowInput } from './contracts/monthly-report';
 
 const { generateReport } = proxyActivities<ReturnType<typeof createActivities>>({
   // A report reads a month (or a quarter) of the projection: seconds, even at a million cases.
@@ -9,19 +8,13 @@ const { generateReport } = proxyActivities<ReturnType<typeof createActivities>>(
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
 });
 
-export interface ReportWorkflowInput {
-  kind: PeriodKind;
-  /** "2026-03" or "2026-Q1"; unset (a scheduled run): the last complete period. */
-  period?: string;
-}
-
 /**
  * The monthly or quarterly analysis report. Started by its Schedule (worker/report-schedules.ts) on
  * the first of the month, when it reports on the month (or quarter) just ended; or on demand for a
  * given period (POST /v1/reports). Storing replaces an earlier report of the same period, so a
  * retried or repeated run leaves one report.
  */
-export async function reportWorkflow(input: ReportWorkflowInput): Promise<GeneratedReport> {
+export async function reportWorkflow(input: ReportWorkflowInput): ReturnType<ReportWorkflow> {
   const report = await generateReport({ kind: input.kind, period: input.period, asOf: Date.now() });
   log.info('report generated', { ...report });
   return report;

@@ -2,16 +2,18 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { WarningRule } from '../domain/analysis-policy';
-import type { Category } from '../domain/policy';
+import {
+  complaintReceivedSignal,
+  watcherStateQuery,
+  type WarningWatcherInput,
+  type WarningWatcherWorkflow,
+} from './contracts/warning-watcher';
 import {
   admit,
   measure,
@@ -19,53 +21,15 @@ import {
   prune,
   shouldRaise,
   warningIdFor,
-  type WarningKind,
   type WatchedComplaint,
   type WindowState,
 } from '../domain/warning-window';
-
-/** From the projection of a new case (activities/warning-intake.ts, by signal-with-start): a complaint was registered here. */
-export const complaintReceivedSignal = defineSignal<[WatchedComplaint]>('complaintReceived');
-export const watcherStateQuery = defineQuery<WatcherView>('watcherState');
 
 const { recordWarning } = proxyActivities<ReturnType<typeof createActivities>>({
   // A warning must not be lost to a database outage: retried until it is stored and notified.
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export interface WatchedArea {
-  kind: 'cell' | 'site';
-  /** The grid cell's key (domain/hotspots.ts) or the site's id. */
-  key: string;
-  label: string;
-  lat?: number;
-  lon?: number;
-}
-
-export interface WarningWatcherInput {
-  kind: WarningKind;
-  category: Category;
-  area: WatchedArea;
-  /** The threshold and window in force when the watcher started (policy: analysis.warning). */
-  rule: WarningRule;
-  /** The window carried over by continue-as-new. */
-  window?: WindowState;
-  /** Tests only: continue-as-new after this many history events even if the server does not suggest it. */
-  continueAsNewAfterEvents?: number;
-}
-
-export interface WatcherView {
-  entries: number;
-  measure: number;
-  threshold: number;
-  active?: WindowState['active'];
-  warningsRaised: number;
-}
-
-export function watcherIdFor(kind: WarningKind, category: string, area: Pick<WatchedArea, 'kind' | 'key'>): string {
-  return `warning-watcher:${kind}:${category}:${area.kind}:${area.key}`;
-}
 
 /**
  * One durable early-warning watcher per area (a grid cell or a site) and category: a sliding window
@@ -75,7 +39,7 @@ export function watcherIdFor(kind: WarningKind, category: string, area: Pick<Wat
  * is signalled. The watcher ends when its window is empty and starts again with the next complaint;
  * a long-lived one continues as new, carrying its window.
  */
-export async function warningWatcherWorkflow(input: WarningWatcherInput): Promise<{ warningsRaised: number }> {
+export async function warningWatcherWorkflow(input: WarningWatcherInput): ReturnType<WarningWatcherWorkflow> {
   const { kind, rule } = input;
   const watcherId = workflowInfo().workflowId;
   let state: WindowState = input.window ?? { entries: [] };

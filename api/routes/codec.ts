@@ -1,11 +1,11 @@
-import express, { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import type { Logger } from '../../runtime/logger';
 import { DecryptionError, EncryptionCodec, type KeyRing } from '../../runtime/encryption';
-import { authenticate } from '../auth';
-import { forbidden, HttpProblem, unauthenticated } from '../problem';
-import { validate } from '../validate';
+import { commonProblems } from '../fields';
+import { forbidden, HttpProblem } from '../problem';
+import { mountRoutes, route, type Route } from '../validate';
 
 /**
  * Temporal's remote codec protocol, for the Temporal UI and the `temporal` CLI
@@ -15,8 +15,9 @@ import { validate } from '../validate';
  * `X-Namespace` header. Decoding shows every field of every case, the reporter's identity
  * included, so only the `ops` role may use it (not even `admin`), and every use is logged.
  *
- * Mounted before the app's JSON parser: history payloads are bigger than the API's 64 kB bodies.
- * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included.
+ * History payloads are bigger than the API's 64 kB bodies: this table reads bodies up to 8 MB.
+ * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included. One table,
+ * mounted by the router and described in the OpenAPI document.
  */
 
 export interface CodecRoutesDeps {
@@ -77,47 +78,48 @@ function uiCors(temporalUiUrl: string | undefined): RequestHandler {
   };
 }
 
-const onlyOps: RequestHandler = (req, _res, next) => {
-  const role = req.principal?.role;
-  if (!role) return next(unauthenticated('A bearer token is required.'));
-  if (role !== 'ops') return next(forbidden(`The role '${role}' may not use the codec; it is for operators (ops).`));
-  next();
-};
+const namespaceHeaders = z.object({ 'x-namespace': z.string().max(256).optional().describe('the Temporal namespace (default: this one)') });
+const payloadsAnswer = z.object({ payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })) });
+
+function codecRoute(operation: 'encode' | 'decode'): Route<CodecRoutesDeps> {
+  return route(
+    {
+      operationId: `${operation}Payloads`,
+      method: 'post',
+      path: `/codec/${operation}`,
+      summary: operation === 'decode' ? 'Decrypt payloads (Temporal remote codec)' : 'Encrypt payloads (Temporal remote codec)',
+      description: 'For the Temporal UI and CLI; every use is logged. Operators only: decoding shows the reporter.',
+      tag: 'codec',
+      access: ['ops'],
+      headers: namespaceHeaders,
+      body: codecBody,
+      response: { status: 200, description: 'The payloads, in protobuf JSON form', schema: payloadsAnswer },
+      problems: [...commonProblems, 413, 415, 422],
+    },
+    async (deps, { headers, body: { payloads } }, req, res) => {
+      const namespace = headers['x-namespace'];
+      if (namespace !== undefined && namespace !== deps.namespace) {
+        throw forbidden(`This codec serves the namespace '${deps.namespace}' only.`);
+      }
+      const codec = new EncryptionCodec(deps.keyRing);
+      let result: Payload[];
+      try {
+        result = await codec[operation](payloads.map(fromJson));
+      } catch (err) {
+        if (err instanceof DecryptionError) throw new HttpProblem(422, 'Unprocessable Content', err.message);
+        throw new HttpProblem(422, 'Unprocessable Content', 'A payload is not a valid encrypted payload.');
+      }
+      deps.log.info({ sub: req.principal!.sub, operation, namespace: deps.namespace, payloads: payloads.length }, 'codec used');
+      res.set('Cache-Control', 'no-store').json({ payloads: result.map(toJson) });
+    },
+  );
+}
+
+export const codecRouteTable: Route<CodecRoutesDeps>[] = [codecRoute('encode'), codecRoute('decode')];
 
 export function codecRoutes(deps: CodecRoutesDeps): Router {
   const router = Router();
-  const codec = new EncryptionCodec(deps.keyRing);
-  router.use(uiCors(deps.temporalUiUrl));
-
-  const sameNamespace: RequestHandler = (req, _res, next) => {
-    const namespace = req.get('x-namespace');
-    if (namespace !== undefined && namespace !== deps.namespace) {
-      return next(forbidden(`This codec serves the namespace '${deps.namespace}' only.`));
-    }
-    next();
-  };
-
-  for (const operation of ['encode', 'decode'] as const) {
-    router.post(
-      `/${operation}`,
-      authenticate(deps.jwtSecret),
-      onlyOps,
-      sameNamespace,
-      express.json({ limit: MAX_BODY, strict: true }),
-      validate({ body: codecBody }),
-      async (req, res) => {
-        const { payloads } = res.locals.body as z.infer<typeof codecBody>;
-        let result: Payload[];
-        try {
-          result = await codec[operation](payloads.map(fromJson));
-        } catch (err) {
-          if (err instanceof DecryptionError) throw new HttpProblem(422, 'Unprocessable Content', err.message);
-          throw new HttpProblem(422, 'Unprocessable Content', 'A payload is not a valid encrypted payload.');
-        }
-        deps.log.info({ sub: req.principal!.sub, operation, namespace: deps.namespace, payloads: payloads.length }, 'codec used');
-        res.set('Cache-Control', 'no-store').json({ payloads: result.map(toJson) });
-      },
-    );
-  }
+  router.use('/codec', uiCors(deps.temporalUiUrl));
+  mountRoutes(router, codecRouteTable, deps, { jwtSecret: deps.jwtSecret, bodyLimit: MAX_BODY });
   return router;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { XMLBuilder } from 'fast-xml-parser';
 import { z, ZodError } from 'zod';
@@ -29,15 +29,17 @@ import { casePolicy, categories, type Policy } from '../../domain/policy';
 import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, type PublicCaseRow } from '../../db/open311';
 import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';
 import type { Logger } from '../../runtime/logger';
-import { toProblem } from '../problem';
+import { HttpProblem, toProblem } from '../problem';
 import { registerComplaint } from '../registration';
 import type { TemporalGateway } from '../temporal-gateway';
+import { mountRoutes, route, type ErrorFormat, type Route, type RouteSpec } from '../validate';
 
 /**
  * Open311 GeoReport v2 (../shared/OPEN311.md) under /open311/v2: discovery, services and their
  * definitions, form-encoded `POST /requests` with an api_key answering with a batch token, the token
  * lookup, public reads of requests, and FixMyStreet's updates feed. `.json` and `.xml`. Errors are
- * Open311 error lists, not problem documents. Reads never show the reporter.
+ * Open311 error lists, not problem documents. Reads never show the reporter. One table, mounted by
+ * the router and described in the OpenAPI document (with its own media types and error format).
  */
 
 export interface Open311Settings {
@@ -92,13 +94,8 @@ export class Open311Error extends Error {
 const badRequest = (...descriptions: string[]) => new Open311Error(400, descriptions);
 const notFound = (description: string) => new Open311Error(404, [description]);
 
-type Format = 'json' | 'xml';
-
-function formatOf(req: Request): Format {
-  const format = req.params.format;
-  if (format === 'json' || format === 'xml') return format;
-  throw badRequest(`Unsupported format '.${String(format).slice(0, 20)}': use .json or .xml.`);
-}
+const formats = ['json', 'xml'] as const;
+type Format = (typeof formats)[number];
 
 /** Element names of array items in XML, by the array's own name. */
 const xmlItemNames: Record<string, string> = { endpoints: 'endpoint', formats: 'format', attributes: 'attribute', values: 'value' };
@@ -135,6 +132,19 @@ function send(res: Response, format: Format, status: number, body: unknown, xml:
   res.type('text/xml; charset=utf-8').send(xmlBuilder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'utf-8' }, [xml.root]: content }));
 }
 
+/** The Open311 error list, for the OpenAPI document. */
+export const open311ErrorFormat: ErrorFormat = {
+  name: 'Open311Errors',
+  schema: z.array(z.object({ code: z.string(), description: z.string() })).describe('Open311 GeoReport v2 errors'),
+  mediaTypes: ['application/json', 'text/xml'],
+};
+
+/** Each invalid input of a 400 from the route table, as Open311 describes it: `field: message`. */
+function inputErrors(problem: HttpProblem): string[] | undefined {
+  const errors = problem.extra.errors as Array<{ path: string; message: string }> | undefined;
+  return errors?.map((e) => `${e.path || 'request'}: ${e.message}`);
+}
+
 function asOpen311Error(err: unknown): Open311Error {
   if (err instanceof Open311Error) return err;
   if (err instanceof ZodError) {
@@ -143,8 +153,8 @@ function asOpen311Error(err: unknown): Open311Error {
   const problem = toProblem(err);
   const description = problem.detail ?? problem.title;
   if (problem.status === 401 || problem.status === 403) return new Open311Error(403, [description]);
-  if (problem.status === 404 || problem.status === 429 || problem.status >= 500) return new Open311Error(problem.status, [description]);
-  return badRequest(description);
+  if ([404, 405, 429].includes(problem.status) || problem.status >= 500) return new Open311Error(problem.status, [description]);
+  return badRequest(...(inputErrors(problem) ?? [description]));
 }
 
 function open311ErrorHandler(log: Logger): ErrorRequestHandler {
@@ -152,6 +162,7 @@ function open311ErrorHandler(log: Logger): ErrorRequestHandler {
     const failure = asOpen311Error(err);
     if (failure.status >= 500) log.error({ err }, 'unexpected error on an Open311 route');
     if (failure.status === 503) res.setHeader('Retry-After', '5');
+    if (err instanceof HttpProblem) res.set(err.headers); // Allow, on a 405
     const format: Format = /\.xml$/i.test(req.path) ? 'xml' : 'json';
     const errors = failure.descriptions.map((description) => ({ code: String(failure.status), description }));
     send(res, format, failure.status, errors, { root: 'errors', item: 'error' });
@@ -170,7 +181,8 @@ const decimal = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min).max(max));
 const datetime = z.iso.datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' }).transform((v) => new Date(v));
-const idempotencyKey = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/);
+const keyRule = '8 to 200 printable ASCII characters without spaces';
+const idempotencyKey = z.string().min(8, keyRule).max(200, keyRule).regex(/^[\x21-\x7e]+$/, keyRule);
 const csv = <T extends string>(item: z.ZodType<T, string>) =>
   z
     .string()
@@ -178,8 +190,7 @@ const csv = <T extends string>(item: z.ZodType<T, string>) =>
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(item).min(1).max(readLimits.maxListItems));
 
-const requestForm = z
-  .object({
+const requestFields = {
     jurisdiction_id: divisionCode.optional(),
     service_code: z.string().max(100),
     lat: decimal(-90, 90).optional(),
@@ -194,7 +205,16 @@ const requestForm = z
     phone: text(50).optional(),
     description: text(4000).optional(),
     media_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
-  })
+};
+type RequestForm = z.infer<z.ZodObject<typeof requestFields>>;
+
+/**
+ * The form of `POST /requests`: the api_key, the request's fields, and its `attribute[CODE]` or
+ * `attribute[CODE][]` answers (checked against the service's definition by the handler).
+ */
+const requestBody = z
+  .object({ api_key: z.string().max(200).describe("the client's API key"), ...requestFields })
+  .catchall(z.union([z.string(), z.array(z.string())]).describe('attribute[CODE] or attribute[CODE][]: an answer'))
   .superRefine((f, ctx) => {
     if ((f.lat === undefined) !== (f.long === undefined)) {
       ctx.addIssue({ code: 'custom', path: [f.lat === undefined ? 'lat' : 'long'], message: 'lat and long are given together' });
@@ -202,7 +222,9 @@ const requestForm = z
       ctx.addIssue({ code: 'custom', path: ['location'], message: 'a location is required: lat and long, address_string, or address_id' });
     }
   });
-type RequestForm = z.infer<typeof requestForm>;
+const requestHeaders = z.object({
+  'idempotency-key': idempotencyKey.optional().describe('a retried POST with the same key and form answers the same token'),
+});
 
 const jurisdictionQuery = z.object({ jurisdiction_id: divisionCode.optional() });
 const pageQuery = {
@@ -235,22 +257,23 @@ function divisionPrefix(code: string | undefined): string | undefined {
   return /^\d{2}0000$/.test(code) ? code.slice(0, 2) : /^\d{4}00$/.test(code) ? code.slice(0, 4) : code;
 }
 
-/** Split a form into its plain fields and its `attribute[CODE]` / `attribute[CODE][]` answers. */
-function readForm(body: unknown): { fields: Record<string, unknown>; answers: AttributeAnswers } {
-  const fields: Record<string, unknown> = {};
+/**
+ * Split the parsed form into the request's own fields (in their schema's order; the api_key and
+ * unknown fields left out) and its `attribute[CODE]` / `attribute[CODE][]` answers.
+ */
+function readForm(body: Record<string, unknown>): { form: RequestForm; answers: AttributeAnswers } {
   const answers: AttributeAnswers = Object.create(null);
-  for (const [key, value] of Object.entries((body ?? {}) as Record<string, string | string[]>)) {
-    if (value === '') continue; // clients send empty fields for what they do not have
+  for (const [key, value] of Object.entries(body)) {
     const attribute = /^attribute\[([A-Za-z0-9_-]{1,64})\](\[\])?$/.exec(key);
     if (attribute) {
-      answers[attribute[1]] = attribute[2] ? ([] as string[]).concat(value).filter((v) => v !== '') : value;
+      const values = ([] as string[]).concat(value as string | string[]);
+      answers[attribute[1]] = attribute[2] ? values.filter((v) => v !== '') : (value as string);
     } else if (key.startsWith('attribute')) {
       throw badRequest(`${key.slice(0, 80)}: not an attribute[CODE] field`);
-    } else {
-      fields[key] = value;
     }
   }
-  return { fields, answers };
+  const form = Object.fromEntries(Object.keys(requestFields).flatMap((k) => (body[k] === undefined ? [] : [[k, body[k]]])));
+  return { form: form as RequestForm, answers };
 }
 
 function sha256(value: string): string {
@@ -263,15 +286,300 @@ function formatDuration(d: { amount: number; unit: string }): string {
 
 // ---- The routes ----
 
-/** The router, then its error handler: mount both, `app.use('/open311/v2', open311Routes(deps))`. */
-export function open311Routes(deps: Open311Deps): [Router, ErrorRequestHandler] {
-  const settings = deps.open311 ?? open311Settings(loadConfig());
-  const clientsByKeyHash = new Map(settings.apiKeys.map((k) => [sha256(k.key), k.client]));
-  const offset = () => deps.policy().calendar.utcOffsetMinutes;
-  const dt = (d: Date) => open311DateTime(d.getTime(), offset());
+/** What the handlers use: the dependencies, and the settings read once when the router is built. */
+export interface Open311RouteDeps extends Open311Deps {
+  settings: Open311Settings;
+}
 
+const BASE = '/open311/v2';
+const TAG = 'open311';
+const formatParam = { format: z.enum(formats, { error: 'use .json or .xml' }).describe('the answer format: json or xml') };
+const formatParams = z.object(formatParam);
+const open311Types = ['application/json', 'text/xml'] as const;
+
+/** What every route of the table shares: public (but the POST), failing with Open311 error lists. */
+const open311Spec = { tag: TAG, access: 'public', errorFormat: open311ErrorFormat, problems: [400, 429, 503] } as const;
+
+const anyList = z.array(z.record(z.string(), z.unknown()));
+
+function toRequest(row: PublicCaseRow, offsetMinutes: number) {
+  const dt = (d: Date) => open311DateTime(d.getTime(), offsetMinutes);
+  return {
+    service_request_id: row.caseId,
+    status: open311Status(row.status),
+    status_notes: statusNotesFor(row.status, row.closure, row.mergedInto),
+    service_name: isServiceCode(row.category) ? services[row.category].name : row.category,
+    service_code: row.category,
+    // Only what the reporter filed through Open311 is published: on every other channel the
+    // complainant never chose to publish their words, which may identify them.
+    description: row.channel === 'open311' ? row.description : null,
+    agency_responsible: row.unitId,
+    service_notice: null,
+    requested_datetime: dt(row.receivedAt),
+    updated_datetime: dt(row.updatedAt),
+    expected_datetime: row.deadlineAt && dt(row.deadlineAt),
+    address: row.address,
+    address_id: row.siteId,
+    zipcode: null,
+    lat: row.lat,
+    long: row.lon,
+    media_url: row.mediaUrl,
+  };
+}
+
+const offsetOf = (deps: Open311RouteDeps) => deps.policy().calendar.utcOffsetMinutes;
+
+export const open311RouteTable: Route<Open311RouteDeps>[] = [
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Discovery',
+      method: 'get',
+      path: `${BASE}/discovery.{format}`,
+      summary: 'Open311 discovery: the GeoReport v2 endpoint, its formats and contact',
+      params: formatParams,
+      response: { status: 200, description: 'The discovery document', schema: z.record(z.string(), z.unknown()), mediaTypes: open311Types },
+    },
+    async (deps, { params: { format } }, req, res) => {
+      const url = `${req.protocol}://${req.get('host')}${BASE}`;
+      const { environment } = deps.settings;
+      send(res, format, 200, {
+        changeset: servicesChangeset,
+        contact: CONTACT,
+        key_service: KEY_SERVICE,
+        endpoints: [{ specification: SPECIFICATION_URL, url, changeset: servicesChangeset, type: environment, formats: [...open311Types] }],
+      }, { root: 'discovery' });
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Services',
+      method: 'get',
+      path: `${BASE}/services.{format}`,
+      summary: 'Open311 services: the complaint categories',
+      params: formatParams,
+      query: jurisdictionQuery,
+      response: { status: 200, description: 'The services', schema: anyList, mediaTypes: open311Types },
+    },
+    async (_deps, { params: { format } }, _req, res) => {
+      const list = serviceList.map((s) => ({
+        service_code: s.code,
+        service_name: s.name,
+        description: s.description,
+        metadata: s.attributes.length > 0,
+        type: 'batch',
+        keywords: s.keywords.join(', '),
+        group: s.group,
+      }));
+      send(res, format, 200, list, { root: 'services', item: 'service' });
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311ServiceDefinition',
+      method: 'get',
+      path: `${BASE}/services/{code}.{format}`,
+      summary: "Open311 service definition: a service's attributes",
+      params: z.object({ code: z.string().describe('a service_code'), ...formatParam }),
+      query: jurisdictionQuery,
+      response: { status: 200, description: 'The service definition', schema: z.record(z.string(), z.unknown()), mediaTypes: open311Types },
+      problems: [400, 404, 429, 503],
+    },
+    async (_deps, { params: { code, format } }, _req, res) => {
+      if (!isServiceCode(code)) throw notFound(`No service '${code.slice(0, 100)}'.`);
+      const service = services[code];
+      send(res, format, 200, {
+        service_code: service.code,
+        attributes: service.attributes.map((a, i) => ({
+          variable: true,
+          code: a.code,
+          datatype: a.datatype,
+          required: a.required,
+          datatype_description: a.datatypeDescription ?? null,
+          order: i + 1,
+          description: a.description,
+          ...(a.values && { values: a.values }),
+        })),
+      }, { root: 'service_definition' });
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311CreateRequest',
+      method: 'post',
+      path: `${BASE}/requests.{format}`,
+      summary: 'Open311 service request: file a complaint (answers a token)',
+      description: 'Form-encoded, with the client\'s api_key. With an Idempotency-Key, a retried post answers the same token.',
+      access: 'apiKey',
+      params: formatParams,
+      headers: requestHeaders,
+      body: requestBody,
+      requestType: 'application/x-www-form-urlencoded',
+      response: { status: 201, description: 'Received (200: a repeated request)', schema: anyList, mediaTypes: open311Types },
+      problems: [400, 403, 429, 503],
+    },
+    async (deps, { params: { format }, headers, body }, _req, res) => {
+      const client = res.locals.apiClient as string;
+      const key = headers['idempotency-key'];
+      const { form, answers } = readForm(body);
+      if (!isServiceCode(form.service_code)) throw badRequest(`service_code: no service '${form.service_code}'`);
+      const service = services[form.service_code];
+      const problems = attributeProblems(service, answers);
+      if (problems.length) throw badRequest(...problems);
+      const jurisdiction = form.jurisdiction_id ?? deps.settings.jurisdictionId;
+      if (!jurisdiction) throw badRequest('jurisdiction_id: required (a six-digit administrative division code)');
+
+      const owner: Actor = { id: `open311:${client}`, role: 'clerk' };
+      const intake = intakeSchema.parse(toIntake(service, form, answers, jurisdiction));
+      const claimed = await claimToken(deps.pool, {
+        token: randomBytes(16).toString('hex'),
+        client,
+        idempotencyKey: key,
+        requestHash: key && sha256(JSON.stringify({ form, answers })),
+        address: form.address_string,
+        mediaUrl: form.media_url,
+      });
+      if (key && claimed.requestHash !== sha256(JSON.stringify({ form, answers }))) {
+        throw badRequest('Idempotency-Key: was used for a different request');
+      }
+      const registration = await registerComplaint(deps, intake, owner, `open311:${claimed.token}`);
+      await setTokenCase(deps.pool, claimed.token, registration.caseId);
+
+      const accept = casePolicy(deps.policy(), intake.category, intake.urgency).limits.accept;
+      send(res, format, registration.created ? 201 : 200, [
+        {
+          token: claimed.token,
+          service_notice:
+            `Received. Whether it is accepted is decided within ${formatDuration(accept)}. ` +
+            `GET /tokens/${claimed.token}.${format} gives its service_request_id once it is registered.`,
+          account_id: form.account_id ?? null,
+        },
+      ], REQUESTS);
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Token',
+      method: 'get',
+      path: `${BASE}/tokens/{token}.{format}`,
+      summary: 'Open311 token: the service_request_id a posted request got',
+      params: z.object({ token: z.string().describe('the token POST /requests answered'), ...formatParam }),
+      query: jurisdictionQuery,
+      response: { status: 200, description: 'The request id', schema: anyList, mediaTypes: open311Types },
+      problems: [400, 404, 429, 503],
+    },
+    async (deps, { params: { token: asked, format } }, _req, res) => {
+      const token = /^[0-9a-f]{32}$/.test(asked) ? await resolveToken(deps.pool, asked) : undefined;
+      if (!token) throw notFound(`No token '${asked.slice(0, 100)}'.`);
+      send(res, format, 200, [{ service_request_id: token.caseId, token: token.token }], REQUESTS);
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Requests',
+      method: 'get',
+      path: `${BASE}/requests.{format}`,
+      summary: 'Open311 service requests: the public cases, without the reporter',
+      params: formatParams,
+      query: requestsQuery,
+      response: { status: 200, description: 'The requests', schema: anyList, mediaTypes: open311Types },
+    },
+    async (deps, { params: { format }, query: q }, _req, res) => {
+      const window = q.service_request_id ? undefined : windowOf(q);
+      const rows = await findPublicCases(deps.pool, {
+        ids: q.service_request_id,
+        categories: q.service_code,
+        statuses: q.status?.flatMap(statusesFor),
+        receivedFrom: window?.from,
+        receivedTo: window?.to,
+        divisionPrefix: divisionPrefix(q.jurisdiction_id),
+        limit: q.page_size,
+        offset: (q.page - 1) * q.page_size,
+      });
+      send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Request',
+      method: 'get',
+      path: `${BASE}/requests/{id}.{format}`,
+      summary: 'Open311 service request: one public case, without the reporter',
+      params: z.object({ id: z.string().describe('a service_request_id like EC-2026-0000001'), ...formatParam }),
+      query: jurisdictionQuery,
+      response: { status: 200, description: 'The request, as a list of one', schema: anyList, mediaTypes: open311Types },
+      problems: [400, 404, 429, 503],
+    },
+    async (deps, { params: { id, format }, query: q }, _req, res) => {
+      const rows = caseId.safeParse(id).success
+        ? await findPublicCases(deps.pool, { ids: [id], divisionPrefix: divisionPrefix(q.jurisdiction_id), limit: 1, offset: 0 })
+        : [];
+      if (!rows.length) throw notFound(`No service request '${id.slice(0, 100)}'.`);
+      send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
+    },
+  ),
+  route(
+    {
+      ...open311Spec,
+      operationId: 'open311Updates',
+      method: 'get',
+      path: `${BASE}/servicerequestupdates.{format}`,
+      summary: "Open311 service request updates (FixMyStreet's feed)",
+      params: formatParams,
+      query: updatesQuery,
+      response: { status: 200, description: 'The updates', schema: anyList, mediaTypes: open311Types },
+    },
+    async (deps, { params: { format }, query: q }, _req, res) => {
+      const { from, to } = windowOf(q);
+      const events = await findEvents(deps.pool, {
+        types: publishedEventTypes,
+        from,
+        to,
+        divisionPrefix: divisionPrefix(q.jurisdiction_id),
+        limit: q.page_size,
+        offset: (q.page - 1) * q.page_size,
+      });
+      const updates = events.flatMap((e) => {
+        const update = updateFor(e.type, e.data);
+        if (!update) return [];
+        return [{
+          update_id: `${e.caseId}-${e.seq}`,
+          service_request_id: e.caseId,
+          status: update.status,
+          updated_datetime: open311DateTime(e.at.getTime(), offsetOf(deps)),
+          description: update.description,
+          media_url: null,
+        }];
+      });
+      send(res, format, 200, updates, { root: 'service_request_updates', item: 'request_update' });
+    },
+  ),
+];
+
+/** The api_key of the form: the client it belongs to goes on as `res.locals.apiClient`; 403 otherwise. */
+function apiKeyCheck(settings: Open311Settings): RequestHandler {
+  const clientsByKeyHash = new Map(settings.apiKeys.map((k) => [sha256(k.key), k.client]));
+  return (req, res, next) => {
+    const apiKey = (req.body as Record<string, unknown> | undefined)?.api_key;
+    const client = typeof apiKey === 'string' ? clientsByKeyHash.get(sha256(apiKey)) : undefined;
+    if (!client) return next(new Open311Error(403, [apiKey === undefined ? 'api_key is required.' : 'Invalid api_key.']));
+    res.locals.apiClient = client;
+    next();
+  };
+}
+
+/** The router: the rate limit, the table, a 404 for any other path under /open311/v2, and the Open311 error lists. */
+export function open311Routes(deps: Open311Deps): Router {
+  const settings = deps.open311 ?? open311Settings(loadConfig());
   const router = Router();
   router.use(
+    BASE,
     rateLimit({
       windowMs: 60_000,
       limit: settings.rateLimitPerMinute,
@@ -280,193 +588,10 @@ export function open311Routes(deps: Open311Deps): [Router, ErrorRequestHandler] 
       handler: (_req, _res, next) => next(new Open311Error(429, ['Too many requests; retry after the time in Retry-After.'])),
     }),
   );
-
-  router.get('/discovery.:format', (req, res) => {
-    const url = `${req.protocol}://${req.get('host')}${req.baseUrl}`;
-    send(res, formatOf(req), 200, {
-      changeset: servicesChangeset,
-      contact: CONTACT,
-      key_service: KEY_SERVICE,
-      endpoints: [
-        { specification: SPECIFICATION_URL, url, changeset: servicesChangeset, type: settings.environment, formats: ['application/json', 'text/xml'] },
-      ],
-    }, { root: 'discovery' });
-  });
-
-  router.get('/services.:format', (req, res) => {
-    const format = formatOf(req);
-    jurisdictionQuery.parse(req.query);
-    const list = serviceList.map((s) => ({
-      service_code: s.code,
-      service_name: s.name,
-      description: s.description,
-      metadata: s.attributes.length > 0,
-      type: 'batch',
-      keywords: s.keywords.join(', '),
-      group: s.group,
-    }));
-    send(res, format, 200, list, { root: 'services', item: 'service' });
-  });
-
-  router.get('/services/:code.:format', (req, res) => {
-    const format = formatOf(req);
-    jurisdictionQuery.parse(req.query);
-    const code = req.params.code;
-    if (!isServiceCode(code)) throw notFound(`No service '${code.slice(0, 100)}'.`);
-    const service = services[code];
-    send(res, format, 200, {
-      service_code: service.code,
-      attributes: service.attributes.map((a, i) => ({
-        variable: true,
-        code: a.code,
-        datatype: a.datatype,
-        required: a.required,
-        datatype_description: a.datatypeDescription ?? null,
-        order: i + 1,
-        description: a.description,
-        ...(a.values && { values: a.values }),
-      })),
-    }, { root: 'service_definition' });
-  });
-
-  router.post('/requests.:format', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }), async (req, res) => {
-    const format = formatOf(req);
-    if (!req.is('application/x-www-form-urlencoded')) throw badRequest('The body must be application/x-www-form-urlencoded.');
-    const { fields, answers } = readForm(req.body);
-    const apiKey = fields.api_key;
-    const client = typeof apiKey === 'string' ? clientsByKeyHash.get(sha256(apiKey)) : undefined;
-    if (!client) throw new Open311Error(403, [apiKey === undefined ? 'api_key is required.' : 'Invalid api_key.']);
-    const header = req.get('idempotency-key');
-    if (header !== undefined && !idempotencyKey.safeParse(header).success) {
-      throw badRequest('Idempotency-Key: 8 to 200 printable ASCII characters without spaces');
-    }
-    const key = header;
-
-    const form = requestForm.parse(fields);
-    if (!isServiceCode(form.service_code)) throw badRequest(`service_code: no service '${form.service_code}'`);
-    const service = services[form.service_code];
-    const problems = attributeProblems(service, answers);
-    if (problems.length) throw badRequest(...problems);
-    const jurisdiction = form.jurisdiction_id ?? settings.jurisdictionId;
-    if (!jurisdiction) throw badRequest('jurisdiction_id: required (a six-digit administrative division code)');
-
-    const owner: Actor = { id: `open311:${client}`, role: 'clerk' };
-    const intake = intakeSchema.parse(toIntake(service, form, answers, jurisdiction));
-    const claimed = await claimToken(deps.pool, {
-      token: randomBytes(16).toString('hex'),
-      client,
-      idempotencyKey: key,
-      requestHash: key && sha256(JSON.stringify({ form, answers })),
-      address: form.address_string,
-      mediaUrl: form.media_url,
-    });
-    if (key && claimed.requestHash !== sha256(JSON.stringify({ form, answers }))) {
-      throw badRequest('Idempotency-Key: was used for a different request');
-    }
-    const registration = await registerComplaint(deps, intake, owner, `open311:${claimed.token}`);
-    await setTokenCase(deps.pool, claimed.token, registration.caseId);
-
-    const accept = casePolicy(deps.policy(), intake.category, intake.urgency).limits.accept;
-    send(res, format, registration.created ? 201 : 200, [
-      {
-        token: claimed.token,
-        service_notice:
-          `Received. Whether it is accepted is decided within ${formatDuration(accept)}. ` +
-          `GET /tokens/${claimed.token}.${format} gives its service_request_id once it is registered.`,
-        account_id: form.account_id ?? null,
-      },
-    ], REQUESTS);
-  });
-
-  router.get('/tokens/:token.:format', async (req, res) => {
-    const format = formatOf(req);
-    jurisdictionQuery.parse(req.query);
-    const token = /^[0-9a-f]{32}$/.test(req.params.token) ? await resolveToken(deps.pool, req.params.token) : undefined;
-    if (!token) throw notFound(`No token '${req.params.token.slice(0, 100)}'.`);
-    send(res, format, 200, [{ service_request_id: token.caseId, token: token.token }], REQUESTS);
-  });
-
-  function toRequest(row: PublicCaseRow) {
-    return {
-      service_request_id: row.caseId,
-      status: open311Status(row.status),
-      status_notes: statusNotesFor(row.status, row.closure, row.mergedInto),
-      service_name: isServiceCode(row.category) ? services[row.category].name : row.category,
-      service_code: row.category,
-      // Only what the reporter filed through Open311 is published: on every other channel the
-      // complainant never chose to publish their words, which may identify them.
-      description: row.channel === 'open311' ? row.description : null,
-      agency_responsible: row.unitId,
-      service_notice: null,
-      requested_datetime: dt(row.receivedAt),
-      updated_datetime: dt(row.updatedAt),
-      expected_datetime: row.deadlineAt && dt(row.deadlineAt),
-      address: row.address,
-      address_id: row.siteId,
-      zipcode: null,
-      lat: row.lat,
-      long: row.lon,
-      media_url: row.mediaUrl,
-    };
-  }
-
-  router.get('/requests.:format', async (req, res) => {
-    const format = formatOf(req);
-    const q = requestsQuery.parse(req.query);
-    const window = q.service_request_id ? undefined : windowOf(q);
-    const rows = await findPublicCases(deps.pool, {
-      ids: q.service_request_id,
-      categories: q.service_code,
-      statuses: q.status?.flatMap(statusesFor),
-      receivedFrom: window?.from,
-      receivedTo: window?.to,
-      divisionPrefix: divisionPrefix(q.jurisdiction_id),
-      limit: q.page_size,
-      offset: (q.page - 1) * q.page_size,
-    });
-    send(res, format, 200, rows.map(toRequest), REQUESTS);
-  });
-
-  router.get('/requests/:id.:format', async (req, res) => {
-    const format = formatOf(req);
-    const q = jurisdictionQuery.parse(req.query);
-    const id = req.params.id;
-    const rows = caseId.safeParse(id).success
-      ? await findPublicCases(deps.pool, { ids: [id], divisionPrefix: divisionPrefix(q.jurisdiction_id), limit: 1, offset: 0 })
-      : [];
-    if (!rows.length) throw notFound(`No service request '${id.slice(0, 100)}'.`);
-    send(res, format, 200, rows.map(toRequest), REQUESTS);
-  });
-
-  router.get('/servicerequestupdates.:format', async (req, res) => {
-    const format = formatOf(req);
-    const q = updatesQuery.parse(req.query);
-    const { from, to } = windowOf(q);
-    const events = await findEvents(deps.pool, {
-      types: publishedEventTypes,
-      from,
-      to,
-      divisionPrefix: divisionPrefix(q.jurisdiction_id),
-      limit: q.page_size,
-      offset: (q.page - 1) * q.page_size,
-    });
-    const updates = events.flatMap((e) => {
-      const update = updateFor(e.type, e.data);
-      if (!update) return [];
-      return [{
-        update_id: `${e.caseId}-${e.seq}`,
-        service_request_id: e.caseId,
-        status: update.status,
-        updated_datetime: dt(e.at),
-        description: update.description,
-        media_url: null,
-      }];
-    });
-    send(res, format, 200, updates, { root: 'service_request_updates', item: 'request_update' });
-  });
-
-  router.use((req, _res, next) => next(notFound(`No Open311 resource ${req.method} ${req.path.slice(0, 200)}.`)));
-  return [router, open311ErrorHandler(deps.log)];
+  mountRoutes(router, open311RouteTable, { ...deps, settings }, { apiKey: apiKeyCheck(settings) });
+  router.use(BASE, (req, _res, next) => next(notFound(`No Open311 resource ${req.method} ${req.path.slice(0, 200)}.`)));
+  router.use(BASE, open311ErrorHandler(deps.log));
+  return router;
 }
 
 /** The complaint an Open311 request registers; the reporter fields become the (protected) reporter. */

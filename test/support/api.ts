@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../api/app';
 import { defaultPolicy } from '../../domain/policy';
@@ -13,6 +14,8 @@ export interface InProcessApi {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
   server: Server;
+  /** The Express app itself, for tests that inspect what it mounts. */
+  app: Express;
   /** Closes the server (open keep-alive connections included); the caller's client, connection and pool stay open. */
   stop(): Promise<void>;
 }
@@ -35,6 +38,7 @@ export async function startInProcessApi(deps: InProcessApiDeps): Promise<InProce
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     server,
+    app,
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
 import { cityCodeOf, divisionName } from '../domain/divisions';
 import { GRID_EPSILON, cellLabel, cellOf } from '../domain/hotspots';
+import { iso } from '../domain/instant';
 import type { Policy } from '../domain/policy';
-import { emptyRateSet, rate, type RateName, type RateSet } from '../domain/rates';
+import { emptyRateSet, type RateSet } from '../domain/rates';
 import {
   change,
   monthsOf,
@@ -15,135 +16,21 @@ import {
   type Hotspot,
   type Period,
   type PeriodKind,
-  type RateRow,
   type ReportDocument,
   type TrendPoint,
 } from '../domain/report';
-import type { WarningKind } from '../domain/warning-window';
+import { dimensionName, rateCells, withWorkMem, type RateDimension } from './rates';
 
 /**
- * The analysis reads: reports built from the case projection and the rate facts
- * (db/migrations/005_analysis.sql), their storage, rates for any period, and early warnings.
+ * The reports repository: the monthly and quarterly report built from the case projection and the
+ * rate facts, and its storage.
  */
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/**
- * Run report queries with room to hash their grouping sets in memory (a month is some 100,000
- * facts); the setting lasts for this transaction only.
- */
-async function withWorkMem<T>(pool: Pool, fn: (db: Pick<Pool, 'query'>) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN READ ONLY`);
-    await client.query(`SET LOCAL work_mem = '64MB'`);
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 const bySize = <T extends { count: number; key: string }>(a: T, b: T) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-// ---- Rates ----
-
-const rateOfFact: Record<string, RateName> = {
-  acceptance: 'timelyAcceptance',
-  completion: 'onTimeCompletion',
-  compliance: 'compliance',
-  satisfaction: 'satisfaction',
-};
-
-export type RateDimension = 'overall' | 'month' | 'city' | 'county' | 'unit' | 'category';
-
-interface RateCell {
-  dimension: RateDimension;
-  key: string;
-  rates: RateSet;
-}
-
-/**
- * Every rate fact in [from, to) summed per dimension, exactly as domain/rates.ts defines them: the
- * event facts of case_rate_facts and the spot checks of spot_check_results. `monthStarts` buckets
- * the facts by month for a trend (1 = the first month).
- */
-export async function rateCells(
-  pool: Pool,
-  from: number,
-  to: number,
-  options: { monthStarts?: number[]; overallOnly?: boolean } = {},
-): Promise<RateCell[]> {
-  const monthStarts = options.monthStarts ?? [from];
-  const [columns, sets] = options.overallOnly
-    ? ['NULL::int AS m, NULL AS city, NULL AS county, NULL AS unit_id, NULL AS category, 31 AS g', '(kind)']
-    : ['m, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g', '(kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category)'];
-  const { rows } = await withWorkMem(pool, (db) => db.query<{
-    kind: string; m: number | null; city: string | null; county: string | null; unit_id: string | null; category: string | null;
-    g: number; total: number; passed: number;
-  }>(
-    `SELECT kind, ${columns}, count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
-       FROM (
-         SELECT kind, passed, at, division_code, unit_id, category
-           FROM case_rate_facts WHERE at >= $1 AND at < $2
-         UNION ALL
-         SELECT 'compliance', s.compliant, s.checked_at, c.division_code, s.unit_id, c.category
-           FROM spot_check_results s
-           -- A lookup by primary key per spot check (LIMIT keeps it one), not a join over every case.
-           CROSS JOIN LATERAL (SELECT division_code, category FROM cases WHERE case_id = s.case_id LIMIT 1) c
-          WHERE s.checked_at >= $1 AND s.checked_at < $2
-       ) f,
-       LATERAL (SELECT width_bucket(f.at, $3::timestamptz[]) AS m, substr(f.division_code, 1, 4) || '00' AS city,
-                       f.division_code AS county) x
-      GROUP BY GROUPING SETS (${sets})`,
-    [iso(from), iso(to), monthStarts.map(iso)],
-  ));
-  // GROUPING(m, city, county, unit_id, category): a bit set for each column that is not grouped.
-  const dimensionOf: Record<number, RateDimension> = { 0b11111: 'overall', 0b01111: 'month', 0b10111: 'city', 0b11011: 'county', 0b11101: 'unit', 0b11110: 'category' };
-  const cells = new Map<string, RateCell>();
-  for (const r of rows) {
-    const dimension = dimensionOf[r.g];
-    const key =
-      dimension === 'overall' ? '' : dimension === 'month' ? String(r.m) : String((dimension === 'city' ? r.city : dimension === 'county' ? r.county : dimension === 'unit' ? r.unit_id : r.category) ?? '');
-    const id = `${dimension}:${key}`;
-    let cell = cells.get(id);
-    if (!cell) cells.set(id, (cell = { dimension, key, rates: emptyRateSet() }));
-    cell.rates[rateOfFact[r.kind]] = rate(r.passed, r.total);
-  }
-  return [...cells.values()];
-}
-
-export interface RatesQuery {
-  from: number;
-  to: number;
-  by: Exclude<RateDimension, 'month'>;
-}
-
-/** The four rates for a period, overall or per city, county, unit or category. */
-export async function ratesFor(pool: Pool, q: RatesQuery): Promise<{ overall: RateSet; rows: RateRow[] }> {
-  const cells = await rateCells(pool, q.from, q.to);
-  const overall = cells.find((c) => c.dimension === 'overall')?.rates ?? emptyRateSet();
-  const rows = cells
-    .filter((c) => c.dimension === q.by)
-    .map((c) => ({ key: c.key, name: nameOf(q.by, c.key), ...c.rates }))
-    .sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { overall, rows };
-}
-
-function nameOf(dimension: RateDimension, key: string): string {
-  if (dimension === 'city' || dimension === 'county') return divisionName(key);
-  if (dimension === 'unit' && key === '') return '(no unit)';
-  return key;
-}
 
 function factCount(r: RateSet): number {
   return r.timelyAcceptance.denominator + r.onTimeCompletion.denominator + r.compliance.denominator + r.satisfaction.denominator;
 }
-
-// ---- Reports ----
 
 interface Counts {
   received: number;
@@ -331,13 +218,13 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
   const categoryChange = changeRows(cur.category, prev.category, ly.category);
   const overall = rates.find((c) => c.dimension === 'overall')?.rates ?? emptyRateSet();
   const rateRows = (dimension: RateDimension) =>
-    rates.filter((c) => c.dimension === dimension).map((c) => ({ key: c.key, name: nameOf(dimension, c.key), ...c.rates }));
+    rates.filter((c) => c.dimension === dimension).map((c) => ({ key: c.key, name: dimensionName(dimension, c.key), ...c.rates }));
 
   return {
     id: reportIdFor(period),
     kind: period.kind,
-    period: { label: period.label, from: iso(period.from), to: iso(period.to), utcOffsetMinutes: period.utcOffsetMinutes },
-    generatedAt: iso(now),
+    period: { label: period.label, from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), utcOffsetMinutes: period.utcOffsetMinutes },
+    generatedAt: new Date(now).toISOString(),
     policyVersion: policy.version,
     totals: {
       received: cur.received,
@@ -442,132 +329,4 @@ export async function listReports(pool: Pool, f: { kind?: PeriodKind; limit: num
       generatedAt: r.generated_at.toISOString(), received: r.received,
     })),
   };
-}
-
-// ---- Early warnings ----
-
-export interface WarningRecord {
-  warningId: string;
-  kind: WarningKind;
-  category: string;
-  area: { kind: 'cell' | 'site'; key: string; label: string; lat?: number; lon?: number };
-  divisionCodes: string[];
-  threshold: number;
-  rule: unknown;
-  /** The count compared with the threshold, now. */
-  measure: number;
-  /** The complaint that crossed the threshold. */
-  triggerCaseId: string;
-  caseIds: string[];
-  firstCaseAt: number;
-  lastCaseAt: number;
-  raisedAt: number;
-  watcherId: string;
-}
-
-export interface WarningView {
-  warningId: string;
-  kind: WarningKind;
-  category: string;
-  area: { kind: 'cell' | 'site'; key: string; label: string; lat: number | null; lon: number | null };
-  divisionCodes: string[];
-  threshold: number;
-  rule: unknown;
-  peak: number;
-  caseIds: string[];
-  caseCount: number;
-  firstCaseAt: string;
-  lastCaseAt: string;
-  raisedAt: string;
-  updatedAt: string;
-  campaignId: string | null;
-}
-
-/**
- * Store a warning, or add the complaints that joined its episode. Returns whether the row is new.
- * Keyed by the warning id: a retried call changes nothing more.
- */
-export async function upsertWarning(db: Pick<Pool, 'query'>, w: WarningRecord): Promise<boolean> {
-  const { rows } = await db.query<{ inserted: boolean }>(
-    `INSERT INTO warnings (warning_id, kind, category, area_kind, area_key, area_label, lat, lon, division_codes, threshold,
-       rule, peak, case_ids, first_case_at, last_case_at, raised_at, updated_at, watcher_id)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16,$17)
-     ON CONFLICT (warning_id) DO UPDATE SET
-       division_codes = ARRAY(SELECT DISTINCT d FROM unnest(warnings.division_codes || EXCLUDED.division_codes) d ORDER BY d),
-       case_ids = ARRAY(SELECT DISTINCT c FROM unnest(warnings.case_ids || EXCLUDED.case_ids) c ORDER BY c),
-       peak = greatest(warnings.peak, EXCLUDED.peak),
-       first_case_at = least(warnings.first_case_at, EXCLUDED.first_case_at),
-       last_case_at = greatest(warnings.last_case_at, EXCLUDED.last_case_at),
-       updated_at = now()
-     RETURNING (xmax = 0) AS inserted`,
-    [
-      w.warningId, w.kind, w.category, w.area.kind, w.area.key, w.area.label, w.area.lat ?? null, w.area.lon ?? null,
-      [...new Set(w.divisionCodes)].sort(), w.threshold, JSON.stringify(w.rule), w.measure, [...new Set(w.caseIds)].sort(),
-      iso(w.firstCaseAt), iso(w.lastCaseAt), iso(w.raisedAt), w.watcherId,
-    ],
-  );
-  return rows[0].inserted;
-}
-
-function warningView(r: Record<string, any>): WarningView {
-  return {
-    warningId: r.warning_id,
-    kind: r.kind,
-    category: r.category,
-    area: { kind: r.area_kind, key: r.area_key, label: r.area_label, lat: r.lat, lon: r.lon },
-    divisionCodes: r.division_codes,
-    threshold: r.threshold,
-    rule: r.rule,
-    peak: r.peak,
-    caseIds: r.case_ids,
-    caseCount: r.case_ids.length,
-    firstCaseAt: r.first_case_at.toISOString(),
-    lastCaseAt: r.last_case_at.toISOString(),
-    raisedAt: r.raised_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-    campaignId: r.campaign_id,
-  };
-}
-
-export interface WarningFilter {
-  kind?: WarningKind;
-  category?: string[];
-  /** Division codes or prefixes; a warning matches when one of its divisions starts with one. */
-  divisionPrefixes?: string[];
-  raisedFrom?: string;
-  raisedTo?: string;
-  limit: number;
-  offset: number;
-}
-
-export async function listWarnings(pool: Pool, f: WarningFilter): Promise<{ total: number; items: WarningView[] }> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
-    params.push(value);
-    where.push(sql(`$${params.length}`));
-  };
-  if (f.kind) add((p) => `kind = ${p}`, f.kind);
-  if (f.category?.length) add((p) => `category = ANY(${p})`, f.category);
-  if (f.divisionPrefixes) add((p) => `EXISTS (SELECT 1 FROM unnest(division_codes) d WHERE d LIKE ANY(${p}))`, f.divisionPrefixes.map((d) => `${d}%`));
-  if (f.raisedFrom) add((p) => `raised_at >= ${p}`, f.raisedFrom);
-  if (f.raisedTo) add((p) => `raised_at < ${p}`, f.raisedTo);
-  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM warnings ${clause}`, params);
-  const { rows } = await pool.query(`SELECT * FROM warnings ${clause} ORDER BY raised_at DESC, warning_id DESC LIMIT ${f.limit} OFFSET ${f.offset}`, params);
-  return { total: total.rows[0].n, items: rows.map(warningView) };
-}
-
-export async function getWarning(pool: Pool, warningId: string): Promise<WarningView | undefined> {
-  const { rows } = await pool.query(`SELECT * FROM warnings WHERE warning_id = $1`, [warningId]);
-  return rows[0] && warningView(rows[0]);
-}
-
-/** Link a warning to the campaign it started; the first link wins. Returns the campaign now linked. */
-export async function linkWarningCampaign(pool: Pool, warningId: string, campaignId: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ campaign_id: string }>(
-    `UPDATE warnings SET campaign_id = coalesce(campaign_id, $2), updated_at = now() WHERE warning_id = $1 RETURNING campaign_id`,
-    [warningId, campaignId],
-  );
-  return rows[0]?.campaign_id;
 }
