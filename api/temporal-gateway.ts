@@ -11,6 +11,12 @@ import {
 } from '@temporalio/client';
 import { notFound } from './problem';
 
+/** A workflow run's status, and its result once it completed. */
+export interface WorkflowOutcome<R> {
+  status: 'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continued_as_new' | 'timed_out' | 'unspecified' | 'paused';
+  result?: R;
+}
+
 /**
  * The API's one way to Temporal. Every call carries a deadline (`timeoutMs`: a timeout is a 503,
  * never a hung request), and a workflow that does not exist is a 404 naming what was asked for.
@@ -67,6 +73,17 @@ export class TemporalGateway {
   /** What Temporal knows of a workflow (its status): the answer to a poll of a 202's Location. */
   describe(workflowId: string, what: string): Promise<WorkflowExecutionDescription> {
     return this.found(what, () => this.call((c) => c.workflow.getHandle(workflowId).describe()));
+  }
+
+  /**
+   * Where a workflow run stands (its status, lower-case: running, completed, failed, …) and, once it
+   * completed, its result: the poll behind the Location of a 202.
+   */
+  async outcome<R>(workflowId: string, what: string): Promise<WorkflowOutcome<R>> {
+    const run = await this.describe(workflowId, what);
+    const status = run.status.name.toLowerCase() as WorkflowOutcome<R>['status'];
+    if (status !== 'completed') return { status };
+    return { status, result: (await this.call((c) => c.workflow.getHandle(workflowId).result())) as R };
   }
 
   /** The handle of a workflow (no call is made). */

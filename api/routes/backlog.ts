@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { activeListingYear, countBacklogByStatus, listBacklog, listingsOfCase } from '../../db/backlog';
 import { assignLeadersBodySchema, backlogStatuses } from '../../domain/governance';
@@ -73,13 +73,10 @@ type SweepStatus = { status: 'running' } | { status: 'completed'; result: Backlo
 
 /** Where a sweep started on request stands; 404 when there is no such sweep. */
 async function sweepStatus(temporal: TemporalGateway, sweepId: string): Promise<SweepStatus> {
-  const handle = temporal.handle(sweepId);
-  const description = await temporal.call(() => handle.describe()).catch((err: unknown) => {
-    throw err instanceof WorkflowNotFoundError ? notFound(`No backlog sweep ${sweepId}.`) : err;
-  });
-  if (description.status.name === 'RUNNING') return { status: 'running' };
-  if (description.status.name !== 'COMPLETED') return { status: 'failed' };
-  return { status: 'completed', result: (await temporal.call(() => handle.result())) as BacklogSweepResult };
+  const run = await temporal.outcome<BacklogSweepResult>(sweepId, `backlog sweep ${sweepId}`);
+  if (run.status === 'running') return { status: 'running' };
+  if (run.status !== 'completed') return { status: 'failed' };
+  return { status: 'completed', result: run.result! };
 }
 
 export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [

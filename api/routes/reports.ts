@@ -6,7 +6,7 @@ import { getReport, listReports } from '../../db/reports';
 import type { Policy } from '../../domain/policy';
 import { rateNames } from '../../domain/rates';
 import { parsePeriod, periodKinds, reportIdFor } from '../../domain/report';
-import { REPORT_WORKFLOW, reportWorkflowIdFor, type ReportWorkflow } from '../../workflows/contracts/monthly-report';
+import { REPORT_WORKFLOW, reportWorkflowIdFor, type GeneratedReport, type ReportWorkflow } from '../../workflows/contracts/monthly-report';
 import type { PrincipalRole } from '../auth';
 import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, notFound } from '../problem';
@@ -106,10 +106,7 @@ const generationPath = (reportId: string) => `/v1/reports/${reportId}/generation
 /** The poll's answer: where the generation of a report stands, and what it generated once done. */
 async function generationOf(temporal: TemporalGateway, reportId: string) {
   const workflowId = reportWorkflowIdFor(reportId);
-  const run = await temporal.describe(workflowId, `generation of report ${reportId}`);
-  const status = run.status.name.toLowerCase() as (typeof generationStatuses)[number];
-  const generated =
-    status === 'completed' ? await temporal.call((c) => c.workflow.getHandle<ReportWorkflow>(workflowId).result()) : undefined;
+  const { status, result: generated } = await temporal.outcome<GeneratedReport>(workflowId, `generation of report ${reportId}`);
   return {
     reportId,
     workflowId,
