@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
-import type { Actor, Role } from '../domain/case';
+import type { Actor } from '../domain/case';
 import { forbidden, unauthenticated } from './problem';
 
 /**
@@ -87,7 +87,7 @@ export function requireRole(...roles: readonly PrincipalRole[]): RequestHandler 
 }
 
 export function actorOf(p: Principal): Actor {
-  return { id: p.role === 'unit' ? p.unitId! : p.sub, role: p.role as Role };
+  return { id: p.role === 'unit' ? p.unitId! : p.sub, role: p.role };
 }
 
 export function coversDivision(p: Principal, divisionCode: string): boolean {

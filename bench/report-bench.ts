@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client as PgClient } from 'pg';
 import { ratesFor } from '../db/rates';
 import { buildReport } from '../db/reports';
 import { listWarnings } from '../db/warnings';

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import {
   activeBacklogStatuses,
   backlogStatuses,
@@ -246,7 +246,7 @@ export interface BacklogRow {
   clearedAt: string | null;
 }
 
-function backlogRow(r: Record<string, any>): BacklogRow {
+function backlogRow(r: QueryResultRow): BacklogRow {
   return {
     caseId: r.case_id,
     year: r.list_year,

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import type { CampaignCriteria } from '../domain/governance';
 import { dateIso } from '../domain/instant';
 
@@ -144,7 +144,7 @@ export interface CampaignRow {
   result: unknown;
 }
 
-function campaignRow(r: Record<string, any>): CampaignRow {
+function campaignRow(r: QueryResultRow): CampaignRow {
   return {
     campaignId: r.campaign_id,
     name: r.name,

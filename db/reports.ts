@@ -153,7 +153,7 @@ async function trendCounts(pool: Pool, months: Period[]): Promise<Array<{ receiv
       GROUP BY GROUPING SETS ((m), (m, category))`,
     [iso(months[0].from), iso(months[months.length - 1].to), months.map((m) => iso(m.from))],
   );
-  const out = months.map(() => ({ received: 0, byCategory: {} as Record<string, number> }));
+  const out: Array<{ received: number; byCategory: Record<string, number> }> = months.map(() => ({ received: 0, byCategory: {} }));
   for (const r of rows) {
     const point = out[r.m - 1];
     if (r.g === 1) point.received = r.n;

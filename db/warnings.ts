@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import { iso } from '../domain/instant';
 import { warningRecipients, type WarningKind } from '../domain/warning-window';
 import { enqueueOutbox } from './outbox';
@@ -109,7 +109,7 @@ export function recordWarning(pool: Pool, warning: WarningRecord): Promise<{ cre
   });
 }
 
-function warningView(r: Record<string, any>): WarningView {
+function warningView(r: QueryResultRow): WarningView {
   return {
     warningId: r.warning_id,
     kind: r.kind,

@@ -171,7 +171,7 @@ export function casePolicy(policy: Policy, category: Category, urgency: Urgency)
 /** Parse a policy document (a JSON object whose fields override the defaults). */
 export function parsePolicy(document: unknown): Policy {
   const override = z.record(z.string(), z.unknown()).parse(document);
-  const merged = deepMerge(defaultPolicy as unknown as Record<string, unknown>, override);
+  const merged = deepMerge(defaultPolicy, override);
   return policySchema.parse(merged);
 }
 

@@ -192,7 +192,7 @@ export class EncryptionCodec implements PayloadCodec {
       const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
       if (!keyIdBytes) throw new DecryptionError(`an encrypted payload has no ${KEY_ID_METADATA}`);
       const plaintext = this.ring.decrypt(unpack(fromUtf8.decode(keyIdBytes), payload.data ?? new Uint8Array()));
-      return temporal.api.common.v1.Payload.decode(plaintext) as Payload;
+      return temporal.api.common.v1.Payload.decode(plaintext);
     });
   }
 }

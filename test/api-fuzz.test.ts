@@ -247,7 +247,7 @@ function request(r: RouteSpec): fc.Arbitrary<Fuzzed> {
     .map((f) => {
       const valid = (name: string) => encodeURIComponent(sampleParam(r, name, { caseId: existingCase }));
       const segments = Object.fromEntries(Object.entries(f.segments).map(([name, v]) => [name, v === 'EXISTING' ? valid(name) : v]));
-      return { ...f, segments } as Fuzzed;
+      return { ...f, segments };
     })
     .filter((f) => !wouldBeValid(r, f));
 }

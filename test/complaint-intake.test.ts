@@ -111,8 +111,8 @@ describe('duplicates and recurrences', () => {
     expect(view.linkedCases).toEqual([dupCaseId]);
 
     // The duplicate's complainant is told of what happens to the open case, and gets its callback.
-    view = await primary.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'Fixed', reply: 'Fixed.' }] });
-    view = await primary.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
+    await primary.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'Fixed', reply: 'Fixed.' }] });
+    await primary.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
     view = await primary.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'satisfied' }] });
     expect(eventsOf(view, 'closed')[0].notify).toEqual(expect.arrayContaining([`complainant:${primary.workflowId.replace('complaint-', '')}`, `complainant:${dupCaseId}`]));
     const { rows } = await h.db.pool.query(

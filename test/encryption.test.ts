@@ -114,7 +114,7 @@ describe('configuration', () => {
 });
 
 describe('payload codec', () => {
-  const payload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value)!;
+  const payload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
 
   test('when payloads are encoded, then each is binary/encrypted with the key id, hides its content, and decodes back to the original', async () => {
     const codec = new EncryptionCodec(KeyRing.parse(spec(['k1', k1]), 'k1'));

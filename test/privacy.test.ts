@@ -63,7 +63,7 @@ function payloadsIn(node: unknown, path = ''): Array<{ path: string; payload: Pa
   const o = node as Record<string, unknown>;
   if (o.metadata && typeof o.metadata === 'object' && (o.data === undefined || o.data === null || o.data instanceof Uint8Array)) {
     const meta = o.metadata as Record<string, unknown>;
-    if (Object.values(meta).every((v) => v instanceof Uint8Array) && 'encoding' in meta) return [{ path, payload: o as Payload }];
+    if (Object.values(meta).every((v) => v instanceof Uint8Array) && 'encoding' in meta) return [{ path, payload: o }];
   }
   return Object.entries(o).flatMap(([k, v]) => payloadsIn(v, path ? `${path}.${k}` : k));
 }
@@ -148,7 +148,7 @@ describe('at rest', () => {
       }
       // A client without the codec cannot read the workflow's input.
       const started = history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!;
-      expect(() => defaultPayloadConverter.fromPayload(started.workflowExecutionStartedEventAttributes!.input!.payloads![0] as Payload)).toThrow(
+      expect(() => defaultPayloadConverter.fromPayload(started.workflowExecutionStartedEventAttributes!.input!.payloads![0])).toThrow(
         /encoding/i,
       );
     }
@@ -222,7 +222,7 @@ describe('through the API', () => {
 describe('codec endpoint', () => {
   async function startedInput(caseId: string): Promise<Payload> {
     const history = await rawHistory(caseId);
-    return history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input!.payloads![0] as Payload;
+    return history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input!.payloads![0];
   }
   const headers = { 'x-namespace': 'default' };
 
@@ -238,7 +238,7 @@ describe('codec endpoint', () => {
   });
 
   test('when ops encodes a payload, then it comes back encrypted under the current key and decodes to the original', async () => {
-    const clear = toJson(defaultPayloadConverter.toPayload({ hello: 'operator' })!);
+    const clear = toJson(defaultPayloadConverter.toPayload({ hello: 'operator' }));
     const encoded = await api.request('POST', '/codec/encode', { token: tokens.ops, headers, body: { payloads: [clear] } });
     expect(encoded.status).toBe(200);
     const [sealed] = encoded.body.payloads;

@@ -43,5 +43,5 @@ test('when the stored histories of the main paths are replayed, then every one r
     results.push({ workflowId: result.workflowId, error: result.error });
   }
   expect(results.map((r) => r.workflowId).sort()).toEqual(histories.map((h) => h.workflowId).sort());
-  for (const r of results) expect({ workflowId: r.workflowId, error: r.error ? String(r.error) : undefined }).toEqual({ workflowId: r.workflowId, error: undefined });
+  for (const r of results) expect({ workflowId: r.workflowId, error: r.error ? (r.error as Error).message : undefined }).toEqual({ workflowId: r.workflowId, error: undefined });
 });

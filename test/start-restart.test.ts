@@ -61,7 +61,7 @@ async function startStack(): Promise<StartRun> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {

@@ -32,7 +32,7 @@ import type { Logger } from '../../runtime/logger';
 import { HttpProblem, toProblem } from '../problem';
 import { registerComplaint } from '../registration';
 import type { TemporalGateway } from '../temporal-gateway';
-import { mountRoutes, route, type ErrorFormat, type Route, type RouteSpec } from '../validate';
+import { mountRoutes, route, type ErrorFormat, type Route } from '../validate';
 
 /**
  * Open311 GeoReport v2 (../shared/OPEN311.md) under /open311/v2: discovery, services and their

@@ -115,10 +115,13 @@ async function payeeForNewReward(
   const payee = { payeeRef: newPayeeRef(), caseId: p.caseId, method: p.method, claimCodeHash, createdBy: p.createdBy };
   const inserted = await insertPayee(deps.pool, payee);
   if (inserted) return inserted;
-  const running = await deps.temporal.call((c) => c.workflow.getHandle(rewardWorkflowId(p.caseId)).describe()).then(
-    () => true,
-    (err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
-  );
+  let running = true;
+  try {
+    await deps.temporal.call((c) => c.workflow.getHandle(rewardWorkflowId(p.caseId)).describe());
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    running = false;
+  }
   if (running) throw conflict(`A reward already exists for case ${p.caseId}.`, { links: { reward: `/v1/governance/rewards/${p.caseId}` } });
   return updatePayeeMethod(deps.pool, { caseId: p.caseId, method: p.method, claimCodeHash });
 }

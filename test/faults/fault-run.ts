@@ -473,7 +473,7 @@ export async function verifyNothingLostOrDoubled(options: {
   });
 
   // Each workflow's own record: its timeline, with the recipients of every event.
-  const views = await inBatches(caseIds, 10, (id) => client.workflow.getHandle(workflowIdFor(id)).query(statusQuery) as Promise<CaseView>);
+  const views = await inBatches(caseIds, 10, (id) => client.workflow.getHandle(workflowIdFor(id)).query<CaseView>(statusQuery));
   views.forEach((v, i) => expect({ caseId: v.caseId, types: v.timeline.map((e) => e.type) }).toEqual({ caseId: caseIds[i], types: expectedTimeline(i) }));
 
   // Exactly one workflow per case was started on the queue (no retry started a second), and one reward per rewarded case.
