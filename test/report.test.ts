@@ -383,6 +383,7 @@ describe('serving and scheduling reports', () => {
     const started = await api.request('POST', '/v1/reports', { token: analyst, body: { kind: 'monthly', period: '2026-03' } });
     expect(started.status).toBe(202);
     expect(started.headers.get('location')).toBe('/v1/reports/monthly-2026-03/generation');
+    expect(started.body.links).toEqual({ status: '/v1/reports/monthly-2026-03/generation', report: '/v1/reports/monthly-2026-03' });
     const created = { body: await api.eventually(started.headers.get('location')!, analyst, (b) => b.status !== 'running') };
     expect(created.body).toMatchObject({ status: 'completed', reportId: 'monthly-2026-03', period: '2026-03', received: 10 });
 

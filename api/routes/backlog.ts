@@ -145,7 +145,7 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       body: z.strictObject({ kind: z.enum(['scan', 'yearly']) }),
       response: {
         status: 202,
-        description: 'Started (or started before today); `Location` reports its status and result',
+        description: 'Started (or already started earlier today); `Location` reports its status and result',
         schema: z.object({ sweepId: z.string(), kind: z.enum(['scan', 'yearly']), links: z.object({ status: z.string() }) }),
       },
       problems: [...commonProblems, 415],
@@ -156,7 +156,8 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       try {
         await deps.temporal.start<BacklogSweepWorkflow>(BACKLOG_SWEEP_WORKFLOW, {
           workflowId: sweepId,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          // One sweep of a kind a day; one that failed may be run again.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
           args: [{ kind: body.kind, settings: { backlog: policy.governance.backlog, calendar: policy.calendar } }],
         });
       } catch (err) {

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { CaseRow, EventRow } from './generator';
 
 /**
- * Bulk writes of generated cases (bench/generator.ts) straight into the projection tables, with
+ * Bulk writes of generated cases (test/support/generator.ts) straight into the projection tables, with
  * multi-row INSERTs from arrays: for the report benchmark and for tests that need a realistic month.
  */
 
