@@ -129,7 +129,12 @@ export async function resolvePayee(pool: Pool, keyRing: KeyRing | undefined, pay
  * Pay one reward payment: record the intent in the ledger, pay through the gateway with the
  * payment's idempotency key, complete the ledger row. Safe to run any number of times.
  */
-export async function payReward(pool: Pool, gateway: PaymentGateway, keyRing: KeyRing | undefined, input: PayRewardInput): Promise<PayRewardResult> {
+export async function payReward(
+  pool: Pool,
+  gateway: PaymentGateway,
+  keyRing: KeyRing | undefined,
+  input: PayRewardInput,
+): Promise<PayRewardResult> {
   await recordPaymentIntent(pool, input);
   let receipt: PaymentReceipt;
   try {

@@ -43,8 +43,13 @@ export async function projectCase(pool: Pool, input: ProjectionInput, keyRing?: 
           eventType: e.type,
           recipient,
           payload: {
-            caseId: view.caseId, seq: e.seq, type: e.type, at: iso(e.at), reason: e.reason ?? null,
-            deadlineAt: isoOrNull(e.deadlineAt), status: view.status,
+            caseId: view.caseId,
+            seq: e.seq,
+            type: e.type,
+            at: iso(e.at),
+            reason: e.reason ?? null,
+            deadlineAt: isoOrNull(e.deadlineAt),
+            status: view.status,
           },
         });
       }

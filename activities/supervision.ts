@@ -188,8 +188,18 @@ async function drawDeskCheck(pool: Pool, input: DrawRules & { reviewDueAt: numbe
          population, drawn, workflow_id, review_due_at)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (id) DO NOTHING`,
       [
-        input.id, iso(input.from), iso(input.to), input.seed, input.share, input.minPerDivision, input.closures,
-        input.policyVersion, frameJson(frame), drawnIds, input.workflowId, iso(input.reviewDueAt),
+        input.id,
+        iso(input.from),
+        iso(input.to),
+        input.seed,
+        input.share,
+        input.minPerDivision,
+        input.closures,
+        input.policyVersion,
+        frameJson(frame),
+        drawnIds,
+        input.workflowId,
+        iso(input.reviewDueAt),
       ],
     );
     if (!inserted.rowCount) return; // drawn meanwhile by a concurrent run
@@ -230,7 +240,9 @@ async function recordDeskReturn(pool: Pool, r: { deskCheckId: string; caseId: st
 /** Close a desk check: reviews not in by the deadline are recorded as missed. */
 async function completeDeskCheck(pool: Pool, r: { deskCheckId: string; completedAt: number }): Promise<{ missed: number }> {
   return inTransaction(pool, async (c) => {
-    const missed = await c.query(`UPDATE desk_check_items SET result = 'missed' WHERE desk_check_id = $1 AND result IS NULL`, [r.deskCheckId]);
+    const missed = await c.query(`UPDATE desk_check_items SET result = 'missed' WHERE desk_check_id = $1 AND result IS NULL`, [
+      r.deskCheckId,
+    ]);
     await c.query(`UPDATE desk_checks SET completed_at = COALESCE(completed_at, $2) WHERE id = $1`, [r.deskCheckId, iso(r.completedAt)]);
     return { missed: missed.rowCount ?? 0 };
   });
@@ -276,8 +288,17 @@ async function drawReInspection(pool: Pool, input: DrawRules): Promise<ReInspect
          population, drawn, workflow_id)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) ON CONFLICT (id) DO NOTHING`,
       [
-        input.id, iso(input.from), iso(input.to), input.seed, input.share, input.minPerDivision, input.closures,
-        input.policyVersion, frameJson(frame), drawnIds, input.workflowId,
+        input.id,
+        iso(input.from),
+        iso(input.to),
+        input.seed,
+        input.share,
+        input.minPerDivision,
+        input.closures,
+        input.policyVersion,
+        frameJson(frame),
+        drawnIds,
+        input.workflowId,
       ],
     );
     if (!inserted.rowCount) return;
@@ -306,7 +327,15 @@ async function recordInspectionStart(
 }
 
 /** Notifications go through the outbox the worker drains (keyed: a retry enqueues nothing twice). */
-async function enqueue(c: Pool | PoolClient, key: string, caseId: string, seq: number, type: string, recipients: string[], payload: object) {
+async function enqueue(
+  c: Pool | PoolClient,
+  key: string,
+  caseId: string,
+  seq: number,
+  type: string,
+  recipients: string[],
+  payload: object,
+) {
   for (const recipient of recipients) {
     await c.query(
       `INSERT INTO outbox (idempotency_key, case_id, event_seq, event_type, recipient, payload)
@@ -332,7 +361,9 @@ async function recordInspectionReminder(pool: Pool, r: InspectionRef & { n: numb
       [r.inspectionId, r.n, iso(r.at)],
     );
     await enqueue(c, `inspection:${r.inspectionId}:reminder:${r.n}`, r.caseId, r.n, 'inspection_reminder', [`inspector:${r.inspectorId}`], {
-      inspectionId: r.inspectionId, at: iso(r.at), dueAt: iso(r.dueAt),
+      inspectionId: r.inspectionId,
+      at: iso(r.at),
+      dueAt: iso(r.dueAt),
     });
   });
 }
@@ -340,10 +371,18 @@ async function recordInspectionReminder(pool: Pool, r: InspectionRef & { n: numb
 /** The inspection deadline passed without a finding: the inspector and the division's supervisor are told. */
 async function recordInspectionOverdue(pool: Pool, r: InspectionRef & { at: number }): Promise<void> {
   await inTransaction(pool, async (c) => {
-    await c.query(`UPDATE inspections SET status = 'overdue', overdue_at = $2 WHERE id = $1 AND status <> 'done'`, [r.inspectionId, iso(r.at)]);
+    await c.query(`UPDATE inspections SET status = 'overdue', overdue_at = $2 WHERE id = $1 AND status <> 'done'`, [
+      r.inspectionId,
+      iso(r.at),
+    ]);
     await enqueue(
-      c, `inspection:${r.inspectionId}:overdue`, r.caseId, 0, 'inspection_overdue',
-      [`inspector:${r.inspectorId}`, `supervisor:${r.divisionCode}`], { inspectionId: r.inspectionId, dueAt: iso(r.at) },
+      c,
+      `inspection:${r.inspectionId}:overdue`,
+      r.caseId,
+      0,
+      'inspection_overdue',
+      [`inspector:${r.inspectorId}`, `supervisor:${r.divisionCode}`],
+      { inspectionId: r.inspectionId, dueAt: iso(r.at) },
     );
   });
 }
@@ -362,10 +401,13 @@ export interface FindingRecord {
 /** The finding, and for a case not rectified or falsely reported, its accountability record (one per inspection). */
 async function recordInspectionFinding(pool: Pool, r: FindingRecord): Promise<void> {
   await inTransaction(pool, async (c) => {
-    await c.query(
-      `UPDATE inspections SET status = 'done', finding = $2, note = $3, found_by = $4, found_at = $5 WHERE id = $1`,
-      [r.inspectionId, r.finding, r.note ?? null, r.foundBy, iso(r.foundAt)],
-    );
+    await c.query(`UPDATE inspections SET status = 'done', finding = $2, note = $3, found_by = $4, found_at = $5 WHERE id = $1`, [
+      r.inspectionId,
+      r.finding,
+      r.note ?? null,
+      r.foundBy,
+      iso(r.foundAt),
+    ]);
     if (r.finding !== 'rectified') {
       await c.query(
         `INSERT INTO accountability_records (inspection_id, case_id, unit_id, responsible_person, finding, note, created_at)
@@ -425,7 +467,8 @@ export function supervisionActivities(pool: Pool, client: Client | undefined) {
     recordDeskReturn: (r: { deskCheckId: string; caseId: string; outcome: ReopenOutcome }) => recordDeskReturn(pool, r),
     completeDeskCheck: (r: { deskCheckId: string; completedAt: number }) => completeDeskCheck(pool, r),
     drawReInspection: (input: DrawRules) => drawReInspection(pool, input),
-    recordInspectionStart: (r: { inspectionId: string; workflowId: string; startedAt: number; dueAt: number }) => recordInspectionStart(pool, r),
+    recordInspectionStart: (r: { inspectionId: string; workflowId: string; startedAt: number; dueAt: number }) =>
+      recordInspectionStart(pool, r),
     recordInspectionReminder: (r: InspectionRef & { n: number; at: number; dueAt: number }) => recordInspectionReminder(pool, r),
     recordInspectionOverdue: (r: InspectionRef & { at: number }) => recordInspectionOverdue(pool, r),
     recordInspectionFinding: (r: FindingRecord) => recordInspectionFinding(pool, r),

@@ -57,18 +57,29 @@ export function watchersFor(c: RegisteredComplaint, analysis: AnalysisPolicy): A
   if (lat !== undefined && lon !== undefined) {
     const cell = gridCell(lat, lon, analysis.hotspots.cellSizeDegrees);
     const area = { kind: 'cell' as const, key: cell.key, label: cellLabel(cell), lat: cell.lat, lon: cell.lon };
-    out.push({ workflowId: watcherIdFor('many_people', category, area), input: { kind: 'many_people', category, area, rule: analysis.warning.manyPeople } });
+    out.push({
+      workflowId: watcherIdFor('many_people', category, area),
+      input: { kind: 'many_people', category, area, rule: analysis.warning.manyPeople },
+    });
   }
   if (siteId) {
     const area = { kind: 'site' as const, key: siteId, label: address ? `${siteId} (${address})` : siteId, lat, lon };
-    out.push({ workflowId: watcherIdFor('repeated', category, area), input: { kind: 'repeated', category, area, rule: analysis.warning.repeated } });
+    out.push({
+      workflowId: watcherIdFor('repeated', category, area),
+      input: { kind: 'repeated', category, area, rule: analysis.warning.repeated },
+    });
   }
   return out;
 }
 
 export async function feedWarningWatchers(deps: WarningIntakeDeps, c: RegisteredComplaint): Promise<void> {
   const key = c.reporter && complainantKey(c.reporter);
-  const complaint: WatchedComplaint = { caseId: c.caseId, at: c.receivedAt, divisionCode: c.divisionCode, ...(key && { complainantKey: key }) };
+  const complaint: WatchedComplaint = {
+    caseId: c.caseId,
+    at: c.receivedAt,
+    divisionCode: c.divisionCode,
+    ...(key && { complainantKey: key }),
+  };
   for (const w of watchersFor(c, deps.analysis)) {
     await deps.client.workflow.signalWithStart<WarningWatcherWorkflow, [WatchedComplaint]>(WARNING_WATCHER_WORKFLOW, {
       taskQueue: deps.taskQueue,

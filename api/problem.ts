@@ -45,9 +45,15 @@ export function titleOf(status: number): string {
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail);
 export const unauthenticated = (detail: string, error?: 'invalid_token') =>
-  new HttpProblem(401, 'Unauthorized', detail, {}, {
-    'WWW-Authenticate': `Bearer realm="ecoloop"${error ? `, error="${error}"` : ''}`,
-  });
+  new HttpProblem(
+    401,
+    'Unauthorized',
+    detail,
+    {},
+    {
+      'WWW-Authenticate': `Bearer realm="ecoloop"${error ? `, error="${error}"` : ''}`,
+    },
+  );
 export const conflict = (detail: string, extra?: Record<string, unknown>) => new HttpProblem(409, 'Conflict', detail, extra);
 export const methodNotAllowed = (allowed: string[]) =>
   new HttpProblem(405, titleOf(405), `Allowed methods: ${allowed.join(', ')}.`, {}, { Allow: allowed.join(', ') });
@@ -70,20 +76,21 @@ export function validationProblem(where: InputLocation | undefined, err: ZodErro
 }
 
 /** The shape of every problem document, for the OpenAPI description. */
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z
-      .array(z.object({ in: z.enum(['body', 'query', 'params', 'header']).optional(), path: z.string(), message: z.string(), code: z.string() }))
-      .optional()
-      .describe('400: every invalid field'),
-    currentState: z.string().optional().describe("409: the case's current state"),
-    retryAfter: z.number().optional().describe('503: seconds to wait before retrying'),
-  });
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z
+    .array(
+      z.object({ in: z.enum(['body', 'query', 'params', 'header']).optional(), path: z.string(), message: z.string(), code: z.string() }),
+    )
+    .optional()
+    .describe('400: every invalid field'),
+  currentState: z.string().optional().describe("409: the case's current state"),
+  retryAfter: z.number().optional().describe('503: seconds to wait before retrying'),
+});
 
 export function sendProblem(res: Response, p: HttpProblem, instance?: string): void {
   res.set(p.headers);

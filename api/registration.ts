@@ -62,7 +62,9 @@ export async function registerComplaint(
   let caseId: string;
   let created = true;
   if (idempotencyKey) {
-    const hash = createHash('sha256').update(JSON.stringify({ intake, owner: owner.id })).digest('hex');
+    const hash = createHash('sha256')
+      .update(JSON.stringify({ intake, owner: owner.id }))
+      .digest('hex');
     const claim = await claimCaseId(deps.pool, caseIdPrefix(receivedAt), idempotencyKey, hash);
     if (claim.requestHash !== hash) {
       throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used for a different request.');

@@ -33,7 +33,12 @@ export function renderReportCsv(r: ReportDocument): string {
   add('report', r.id, r.kind, 'generatedAt', r.generatedAt);
   add('report', r.id, r.kind, 'policyVersion', r.policyVersion);
   for (const [metric, value] of Object.entries(r.totals)) add('totals', '', '', metric, value);
-  for (const [section, list] of [['byCategory', r.byCategory], ['byCity', r.byCity], ['byDivision', r.byDivision], ['byChannel', r.byChannel]] as const) {
+  for (const [section, list] of [
+    ['byCategory', r.byCategory],
+    ['byCity', r.byCity],
+    ['byDivision', r.byDivision],
+    ['byChannel', r.byChannel],
+  ] as const) {
     for (const x of list) {
       add(section, x.key, x.name, 'count', x.count);
       add(section, x.key, x.name, 'share', x.share);
@@ -60,7 +65,10 @@ export function renderReportCsv(r: ReportDocument): string {
   add('change', '', r.change.lastYear.label, 'lastYear.received', r.change.lastYear.received);
   add('change', '', '', 'received.change', r.change.received);
   add('change', '', '', 'received.yearOnYear', r.change.yearOnYear);
-  for (const [section, list] of [['changeByCategory', r.change.byCategory], ['changeByCity', r.change.byCity]] as const) {
+  for (const [section, list] of [
+    ['changeByCategory', r.change.byCategory],
+    ['changeByCity', r.change.byCity],
+  ] as const) {
     for (const c of list) {
       add(section, c.key, c.name, 'count', c.count);
       add(section, c.key, c.name, 'previous', c.previous);

@@ -34,8 +34,16 @@ function utcOffsetLabel(minutes: number): string {
 // ---- Colours ----
 
 const categoryColours: Record<string, string> = {
-  air: '#5b8def', water: '#27a8c4', noise: '#f0a330', solid_waste: '#8d6e63', soil: '#a1887f',
-  radiation: '#c2185b', ecological: '#43a047', dust: '#c9a227', odour: '#8e5cc4', other: '#90a4ae',
+  air: '#5b8def',
+  water: '#27a8c4',
+  noise: '#f0a330',
+  solid_waste: '#8d6e63',
+  soil: '#a1887f',
+  radiation: '#c2185b',
+  ecological: '#43a047',
+  dust: '#c9a227',
+  odour: '#8e5cc4',
+  other: '#90a4ae',
 };
 const colourOf = (category: string) => categoryColours[category] ?? '#78909c';
 
@@ -101,23 +109,32 @@ function lineChart(labels: string[], series: Series[], options: { title: string;
   const y = (v: number) => top + plotH - ((v - min) / (max - min || 1)) * plotH;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => min + t * (max - min));
   const grid = ticks
-    .map((t) => `<line x1="${left}" x2="${left + plotW}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>` +
-      `<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="axis">${options.percent ? pct(t, 0) : int(Math.round(t))}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${left}" x2="${left + plotW}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" class="grid"/>` +
+        `<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="axis">${options.percent ? pct(t, 0) : int(Math.round(t))}</text>`,
+    )
     .join('');
-  const xLabels = labels.map((l, i) => `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" class="axis">${esc(l)}</text>`).join('');
+  const xLabels = labels
+    .map((l, i) => `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" class="axis">${esc(l)}</text>`)
+    .join('');
   const lines = series
     .map((s, si) => {
-      const pts = s.values.map((v, i) => (v === null ? null : [x(i), y(v)] as const));
-      const path = pts
-        .map((p, i) => (p ? `${i === 0 || !pts[i - 1] ? 'M' : 'L'}${p[0].toFixed(1)},${p[1].toFixed(1)}` : ''))
-        .join(' ');
+      const pts = s.values.map((v, i) => (v === null ? null : ([x(i), y(v)] as const)));
+      const path = pts.map((p, i) => (p ? `${i === 0 || !pts[i - 1] ? 'M' : 'L'}${p[0].toFixed(1)},${p[1].toFixed(1)}` : '')).join(' ');
       const dots = pts
-        .map((p, i) => (p ? `<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3.5" fill="${s.colour}"><title>${esc(`${s.name} ${labels[i]}: ${options.percent ? pct(s.values[i]) : int(s.values[i]!)}`)}</title></circle>` : ''))
+        .map((p, i) =>
+          p
+            ? `<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3.5" fill="${s.colour}"><title>${esc(`${s.name} ${labels[i]}: ${options.percent ? pct(s.values[i]) : int(s.values[i]!)}`)}</title></circle>`
+            : '',
+        )
         .join('');
       const legendY = top + 12 + si * 18;
-      return `<g class="series"><path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2.5"/>${dots}` +
+      return (
+        `<g class="series"><path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2.5"/>${dots}` +
         `<rect x="${left + plotW + 14}" y="${legendY - 9}" width="12" height="12" rx="2" fill="${s.colour}"/>` +
-        `<text x="${left + plotW + 30}" y="${legendY + 1}" class="legend">${esc(s.name)}</text></g>`;
+        `<text x="${left + plotW + 30}" y="${legendY + 1}" class="legend">${esc(s.name)}</text></g>`
+      );
     })
     .join('');
   return `<svg class="chart" role="img" aria-label="${esc(options.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${grid}${xLabels}${lines}</svg>`;
@@ -129,7 +146,12 @@ function hotspotMap(r: ReportDocument): string {
   const points = [...shandongCities.map((c) => ({ lat: c.lat, lon: c.lon })), ...cells];
   const lats = points.map((p) => p.lat);
   const lons = points.map((p) => p.lon);
-  const [minLat, maxLat, minLon, maxLon] = [Math.min(...lats) - 0.3, Math.max(...lats) + 0.3, Math.min(...lons) - 0.3, Math.max(...lons) + 0.3];
+  const [minLat, maxLat, minLon, maxLon] = [
+    Math.min(...lats) - 0.3,
+    Math.max(...lats) + 0.3,
+    Math.min(...lons) - 0.3,
+    Math.max(...lons) + 0.3,
+  ];
   const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
   const width = 520;
   const scale = width / ((maxLon - minLon) * k);
@@ -138,11 +160,17 @@ function hotspotMap(r: ReportDocument): string {
   const py = (lat: number) => ((maxLat - lat) * scale).toFixed(1);
   const max = Math.max(1, ...cells.map((c) => c.count));
   const cities = shandongCities
-    .map((c) => `<circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="2.5" class="city"/><text x="${px(c.lon)}" y="${Number(py(c.lat)) - 6}" text-anchor="middle" class="city-label">${esc(c.name)}</text>`)
+    .map(
+      (c) =>
+        `<circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="2.5" class="city"/><text x="${px(c.lon)}" y="${Number(py(c.lat)) - 6}" text-anchor="middle" class="city-label">${esc(c.name)}</text>`,
+    )
     .join('');
   const spots = cells
-    .map((c, i) => `<g class="hotspot"><circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="${(5 + 16 * Math.sqrt(c.count / max)).toFixed(1)}" fill="${colourOf(c.topCategory)}" fill-opacity="0.55" stroke="${colourOf(c.topCategory)}"><title>${esc(`#${i + 1} ${c.label}: ${c.count} complaints, mostly ${humanize(c.topCategory)}`)}</title></circle>` +
-      `<text x="${px(c.lon)}" y="${Number(py(c.lat)) + 4}" text-anchor="middle" class="rank">${i + 1}</text></g>`)
+    .map(
+      (c, i) =>
+        `<g class="hotspot"><circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="${(5 + 16 * Math.sqrt(c.count / max)).toFixed(1)}" fill="${colourOf(c.topCategory)}" fill-opacity="0.55" stroke="${colourOf(c.topCategory)}"><title>${esc(`#${i + 1} ${c.label}: ${c.count} complaints, mostly ${humanize(c.topCategory)}`)}</title></circle>` +
+        `<text x="${px(c.lon)}" y="${Number(py(c.lat)) + 4}" text-anchor="middle" class="rank">${i + 1}</text></g>`,
+    )
     .join('');
   return `<svg class="chart map" role="img" aria-label="Hotspot map" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><rect width="${width}" height="${height}" class="sea"/>${cities}${spots}</svg>`;
 }
@@ -163,7 +191,8 @@ function trendArrow(change: number | null): string {
 function rateCard(name: RateName, current: Rate, previous: Rate): string {
   const def = rateDefinitions[name];
   const delta = current.value !== null && previous.value !== null ? current.value - previous.value : null;
-  const deltaText = delta === null ? 'no earlier figure' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(1)} pts on the previous period`;
+  const deltaText =
+    delta === null ? 'no earlier figure' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(1)} pts on the previous period`;
   const angle = (current.value ?? 0) * 360;
   const colour = rateColour(current.value);
   const r = 34;
@@ -255,7 +284,11 @@ export function renderReportHtml(r: ReportDocument): string {
   const previousWord = r.kind === 'monthly' ? 'month' : 'quarter';
 
   const kpis = [
-    kpi('Complaints received', int(r.totals.received), `${trendArrow(r.change.received)} on ${esc(r.change.previous.label)} · ${trendArrow(r.change.yearOnYear)} year on year`),
+    kpi(
+      'Complaints received',
+      int(r.totals.received),
+      `${trendArrow(r.change.received)} on ${esc(r.change.previous.label)} · ${trendArrow(r.change.yearOnYear)} year on year`,
+    ),
     kpi('Accepted', int(r.totals.accepted)),
     kpi('Completed', int(r.totals.completed)),
     kpi('Callbacks answered', int(r.totals.callbacksAnswered)),
@@ -266,11 +299,13 @@ export function renderReportHtml(r: ReportDocument): string {
   const rateCards = rateNames.map((n) => rateCard(n, r.rates.overall[n], r.rates.previous[n])).join('');
 
   // Trend: the quarter's months; for a month, the same month last year, the previous month and this one.
-  const trendLabels = r.kind === 'quarterly' ? r.trend.map((t) => t.label) : [r.change.lastYear.label, r.change.previous.label, r.period.label];
+  const trendLabels =
+    r.kind === 'quarterly' ? r.trend.map((t) => t.label) : [r.change.lastYear.label, r.change.previous.label, r.period.label];
   const receivedSeries: Series = {
     name: 'All complaints',
     colour: '#1d4e6b',
-    values: r.kind === 'quarterly' ? r.trend.map((t) => t.received) : [r.change.lastYear.received, r.change.previous.received, r.totals.received],
+    values:
+      r.kind === 'quarterly' ? r.trend.map((t) => t.received) : [r.change.lastYear.received, r.change.previous.received, r.totals.received],
   };
   const topCategories = r.byCategory.slice(0, 4).map((c) => c.key);
   const categorySeries: Series[] = topCategories.map((key) => {
@@ -278,35 +313,64 @@ export function renderReportHtml(r: ReportDocument): string {
     return {
       name: humanize(key),
       colour: colourOf(key),
-      values: r.kind === 'quarterly' ? r.trend.map((t) => t.byCategory[key] ?? 0) : [row?.lastYear ?? 0, row?.previous ?? 0, row?.count ?? 0],
+      values:
+        r.kind === 'quarterly' ? r.trend.map((t) => t.byCategory[key] ?? 0) : [row?.lastYear ?? 0, row?.previous ?? 0, row?.count ?? 0],
     };
   });
   const rateLabels = r.kind === 'quarterly' ? r.trend.map((t) => t.label) : [r.change.previous.label, r.period.label];
   const rateSets = r.kind === 'quarterly' ? r.trend.map((t) => t.rates) : [r.rates.previous, r.rates.overall];
-  const rateColours: Record<RateName, string> = { timelyAcceptance: '#2a6f97', onTimeCompletion: '#3c8d6e', compliance: '#8e5cc4', satisfaction: '#f0a330' };
-  const rateSeries: Series[] = rateNames.map((n) => ({ name: rateDefinitions[n].title, colour: rateColours[n], values: rateSets.map((s) => s[n].value) }));
+  const rateColours: Record<RateName, string> = {
+    timelyAcceptance: '#2a6f97',
+    onTimeCompletion: '#3c8d6e',
+    compliance: '#8e5cc4',
+    satisfaction: '#f0a330',
+  };
+  const rateSeries: Series[] = rateNames.map((n) => ({
+    name: rateDefinitions[n].title,
+    colour: rateColours[n],
+    values: rateSets.map((s) => s[n].value),
+  }));
 
   const hotspotRows = r.hotspots.cells
-    .map((h, i) => `<tr><td class="num">${i + 1}</td><td>${esc(h.label)}</td><td>${esc(h.divisionName)}</td><td><span class="swatch" style="background:${colourOf(h.topCategory)}"></span>${esc(humanize(h.topCategory))} (${int(h.topCategoryCount)})</td><td class="num">${int(h.count)}</td><td class="num">${pct(h.share)}</td></tr>`)
+    .map(
+      (h, i) =>
+        `<tr><td class="num">${i + 1}</td><td>${esc(h.label)}</td><td>${esc(h.divisionName)}</td><td><span class="swatch" style="background:${colourOf(h.topCategory)}"></span>${esc(humanize(h.topCategory))} (${int(h.topCategoryCount)})</td><td class="num">${int(h.count)}</td><td class="num">${pct(h.share)}</td></tr>`,
+    )
     .join('');
   const conflictRows = r.conflicts.pairs
-    .map((p) => `<tr><td><span class="swatch" style="background:${colourOf(p.category)}"></span>${esc(humanize(p.category))}</td><td>${esc(p.divisionName)}</td><td class="num">${int(p.count)}</td><td class="num">${pct(p.share)}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td><span class="swatch" style="background:${colourOf(p.category)}"></span>${esc(humanize(p.category))}</td><td>${esc(p.divisionName)}</td><td class="num">${int(p.count)}</td><td class="num">${pct(p.share)}</td></tr>`,
+    )
     .join('');
   const maxKeyword = Math.max(1, ...r.conflicts.keywords.map((k) => k.count));
   const keywords = r.conflicts.keywords
     .map((k) => `<span style="font-size:${(12 + 10 * (k.count / maxKeyword)).toFixed(0)}px" title="${k.count}">${esc(k.word)}</span>`)
     .join('');
   const changeRows = r.change.byCategory
-    .map((c) => `<tr><td><span class="swatch" style="background:${colourOf(c.key)}"></span>${esc(humanize(c.name))}</td><td class="num">${int(c.count)}</td><td class="num">${int(c.previous)}</td><td class="num">${trendArrow(c.change)}</td><td class="num">${int(c.lastYear)}</td><td class="num">${trendArrow(c.yearOnYear)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td><span class="swatch" style="background:${colourOf(c.key)}"></span>${esc(humanize(c.name))}</td><td class="num">${int(c.count)}</td><td class="num">${int(c.previous)}</td><td class="num">${trendArrow(c.change)}</td><td class="num">${int(c.lastYear)}</td><td class="num">${trendArrow(c.yearOnYear)}</td></tr>`,
+    )
     .join('');
 
-  const keyAreas = r.key.areas.map((a) => `<li><b>${esc(a.label)}</b> (${esc(a.divisionName)}): ${int(a.count)} complaints, mostly ${esc(humanize(a.topCategory))}</li>`).join('');
+  const keyAreas = r.key.areas
+    .map(
+      (a) => `<li><b>${esc(a.label)}</b> (${esc(a.divisionName)}): ${int(a.count)} complaints, mostly ${esc(humanize(a.topCategory))}</li>`,
+    )
+    .join('');
   const keyProblems = r.key.problems
-    .map((p) => `<li><b>${esc(humanize(p.name))}</b>: ${int(p.count)} (${trendArrow(p.change)} on the previous ${previousWord})${p.rising ? '<span class="badge">rising</span>' : ''}</li>`)
+    .map(
+      (p) =>
+        `<li><b>${esc(humanize(p.name))}</b>: ${int(p.count)} (${trendArrow(p.change)} on the previous ${previousWord})${p.rising ? '<span class="badge">rising</span>' : ''}</li>`,
+    )
     .join('');
   const keyRegions = r.key.regions.map((g) => `<li><b>${esc(g.name)}</b>: ${int(g.count)} complaints (${pct(g.share)})</li>`).join('');
   const definitions = rateNames
-    .map((n) => `<dt>${esc(rateDefinitions[n].title)}</dt><dd>${esc(rateDefinitions[n].numerator)} ÷ ${esc(rateDefinitions[n].denominator)}</dd>`)
+    .map(
+      (n) =>
+        `<dt>${esc(rateDefinitions[n].title)}</dt><dd>${esc(rateDefinitions[n].numerator)} ÷ ${esc(rateDefinitions[n].denominator)}</dd>`,
+    )
     .join('');
 
   return `<!doctype html>
@@ -352,7 +416,10 @@ export function renderReportHtml(r: ReportDocument): string {
 </section>
 <section id="rate-tables"><h2>Rates by city, problem type and unit</h2>
   ${rateTable('By city', r.rates.byCity)}
-  ${rateTable('By problem type', r.rates.byCategory.map((x) => ({ ...x, name: humanize(x.name) })))}
+  ${rateTable(
+    'By problem type',
+    r.rates.byCategory.map((x) => ({ ...x, name: humanize(x.name) })),
+  )}
   ${rateTable('By handling unit (most active)', r.rates.byUnit)}
 </section>
 <footer><dl>${definitions}</dl></footer>

@@ -207,7 +207,10 @@ export function mountRoutes<D>(router: Router, routes: readonly Route<D>[], deps
     const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
     router.all(expressPath(path), (req, res, next) => {
       if (req.method !== 'OPTIONS') return next(methodNotAllowed(allow));
-      res.set('Allow', [...allow, 'OPTIONS'].join(', ')).status(204).end();
+      res
+        .set('Allow', [...allow, 'OPTIONS'].join(', '))
+        .status(204)
+        .end();
     });
   }
 }

@@ -57,7 +57,9 @@ export async function sweepBacklog(pool: Pool, input: BacklogSweepRequest): Prom
       [input.sweepId, input.kind, input.year, now],
     );
     if (!claimed.rows[0]) {
-      const { rows } = await c.query(`SELECT list_year, listed, relisted, aged_out FROM backlog_sweeps WHERE sweep_id = $1`, [input.sweepId]);
+      const { rows } = await c.query(`SELECT list_year, listed, relisted, aged_out FROM backlog_sweeps WHERE sweep_id = $1`, [
+        input.sweepId,
+      ]);
       return { year: rows[0].list_year, listed: rows[0].listed, relisted: rows[0].relisted, agedOut: rows[0].aged_out };
     }
     let relisted = 0;
@@ -78,7 +80,14 @@ export async function sweepBacklog(pool: Pool, input: BacklogSweepRequest): Prom
       );
       agedOut = aged.rowCount ?? 0;
       // Two statements, not one: the old listing must stop being active before the new one is inserted.
-      const old = await c.query<{ case_id: string; list_year: number; reasons: string[]; division_code: string; category: string; received_at: Date }>(
+      const old = await c.query<{
+        case_id: string;
+        list_year: number;
+        reasons: string[];
+        division_code: string;
+        category: string;
+        received_at: Date;
+      }>(
         `UPDATE backlog_cases SET status = 'relisted', updated_at = now()
           WHERE list_year < $1 AND status IN ${ACTIVE}
          RETURNING case_id, list_year, reasons, division_code, category, received_at`,
@@ -112,7 +121,10 @@ export async function sweepBacklog(pool: Pool, input: BacklogSweepRequest): Prom
     );
     const result = { year: input.year, listed: listed.rowCount ?? 0, relisted, agedOut };
     await c.query(`UPDATE backlog_sweeps SET listed = $2, relisted = $3, aged_out = $4 WHERE sweep_id = $1`, [
-      input.sweepId, result.listed, result.relisted, result.agedOut,
+      input.sweepId,
+      result.listed,
+      result.relisted,
+      result.agedOut,
     ]);
     return result;
   });
@@ -286,7 +298,11 @@ export async function listBacklog(pool: Pool, f: BacklogFilter): Promise<{ total
   };
   if (f.year) add((p) => `list_year = ${p}`, f.year);
   if (f.status) add((p) => `status = ${p}`, f.status);
-  if (f.divisionPrefixes) add((p) => `division_code LIKE ANY(${p})`, f.divisionPrefixes.map((d) => `${d}%`));
+  if (f.divisionPrefixes)
+    add(
+      (p) => `division_code LIKE ANY(${p})`,
+      f.divisionPrefixes.map((d) => `${d}%`),
+    );
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   params.push(f.limit, f.offset);
   const { rows } = await pool.query(

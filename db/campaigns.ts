@@ -33,8 +33,17 @@ export async function saveCampaign(pool: Pool, r: CampaignRecord): Promise<void>
        result = COALESCE(EXCLUDED.result, campaigns.result), finished_at = COALESCE(campaigns.finished_at, EXCLUDED.finished_at),
        updated_at = now()`,
     [
-      r.campaignId, r.name, JSON.stringify(r.criteria), new Date(r.period.from), new Date(r.period.to), r.status, r.startedBy,
-      new Date(r.startedAt), r.tagged, r.tightened, r.result === undefined ? null : JSON.stringify(r.result),
+      r.campaignId,
+      r.name,
+      JSON.stringify(r.criteria),
+      new Date(r.period.from),
+      new Date(r.period.to),
+      r.status,
+      r.startedBy,
+      new Date(r.startedAt),
+      r.tagged,
+      r.tightened,
+      r.result === undefined ? null : JSON.stringify(r.result),
     ],
   );
 }
@@ -92,7 +101,9 @@ export async function casesToTighten(pool: Pool, campaignId: string, key: string
 
 export async function markCaseTightened(pool: Pool, campaignId: string, caseId: string, key: string): Promise<void> {
   await pool.query(`UPDATE campaign_cases SET tightened_key = $3, tightened_at = now() WHERE campaign_id = $1 AND case_id = $2`, [
-    campaignId, caseId, key,
+    campaignId,
+    caseId,
+    key,
   ]);
 }
 

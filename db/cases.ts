@@ -43,13 +43,36 @@ export async function saveCase(client: Queryable, p: CaseProjection): Promise<vo
        updated_at = now()
      WHERE cases.last_seq < EXCLUDED.last_seq`,
     [
-      view.caseId, view.status, view.closure ?? null, view.category, view.urgency, view.channel, view.divisionCode,
-      view.title, p.description, location.lat ?? null, location.lon ?? null,
-      location.siteId ?? null, view.owner.id, view.unitId ?? null, view.escalationLevel, view.policyVersion,
-      view.receivedAt, view.acceptedAt ?? null, isoOrNull(p.repliedAt),
-      view.closedAt ?? null, view.deadline?.kind ?? null, view.deadline?.dueAt ?? null, view.deadline?.overdue ?? false,
-      view.returns, view.reopenCount, view.mergedInto ?? null, view.anonymous, view.reporterConsent,
-      JSON.stringify(view), p.lastSeq,
+      view.caseId,
+      view.status,
+      view.closure ?? null,
+      view.category,
+      view.urgency,
+      view.channel,
+      view.divisionCode,
+      view.title,
+      p.description,
+      location.lat ?? null,
+      location.lon ?? null,
+      location.siteId ?? null,
+      view.owner.id,
+      view.unitId ?? null,
+      view.escalationLevel,
+      view.policyVersion,
+      view.receivedAt,
+      view.acceptedAt ?? null,
+      isoOrNull(p.repliedAt),
+      view.closedAt ?? null,
+      view.deadline?.kind ?? null,
+      view.deadline?.dueAt ?? null,
+      view.deadline?.overdue ?? false,
+      view.returns,
+      view.reopenCount,
+      view.mergedInto ?? null,
+      view.anonymous,
+      view.reporterConsent,
+      JSON.stringify(view),
+      p.lastSeq,
     ],
   );
 }
@@ -60,8 +83,15 @@ export async function saveCaseEvent(client: Queryable, caseId: string, e: CaseEv
     `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, reason, deadline_at, data)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (case_id, seq) DO NOTHING`,
     [
-      caseId, e.seq, e.type, iso(e.at), e.actor.id, e.actor.role, e.reason ?? null,
-      isoOrNull(e.deadlineAt), e.data ? JSON.stringify(e.data) : null,
+      caseId,
+      e.seq,
+      e.type,
+      iso(e.at),
+      e.actor.id,
+      e.actor.role,
+      e.reason ?? null,
+      isoOrNull(e.deadlineAt),
+      e.data ? JSON.stringify(e.data) : null,
     ],
   );
 }
@@ -122,10 +152,9 @@ export async function getTimeline(pool: Pool, caseId: string): Promise<TimelineE
 
 /** The reporter's identity, decrypted. Call it only for a principal allowed to see it (api/auth.ts canSeeReporter). */
 export async function getReporter(pool: Pool, keyRing: ReporterCipher, caseId: string): Promise<Reporter | undefined> {
-  const { rows } = await pool.query<ReporterRow>(
-    `SELECT key_id, reporter_enc, legacy_reporter FROM case_reporters WHERE case_id = $1`,
-    [caseId],
-  );
+  const { rows } = await pool.query<ReporterRow>(`SELECT key_id, reporter_enc, legacy_reporter FROM case_reporters WHERE case_id = $1`, [
+    caseId,
+  ]);
   return rows[0] && reporterOf(keyRing, caseId, rows[0]);
 }
 
@@ -151,7 +180,11 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ total: num
   };
   if (f.status?.length) add((p) => `status = ANY(${p})`, f.status);
   if (f.category?.length) add((p) => `category = ANY(${p})`, f.category);
-  if (f.divisionPrefixes) add((p) => `division_code LIKE ANY(${p})`, f.divisionPrefixes.map((d) => `${d}%`));
+  if (f.divisionPrefixes)
+    add(
+      (p) => `division_code LIKE ANY(${p})`,
+      f.divisionPrefixes.map((d) => `${d}%`),
+    );
   if (f.unitId) add((p) => `unit_id = ${p}`, f.unitId);
   if (f.overdue !== undefined) add((p) => `(deadline_at IS NOT NULL AND deadline_at < now()) = ${p}`, f.overdue);
   if (f.receivedFrom) add((p) => `received_at >= ${p}`, f.receivedFrom);

@@ -44,7 +44,12 @@ export interface DueMessage {
  */
 export async function claimDueMessages(client: Pick<PoolClient, 'query'>, limit: number): Promise<DueMessage[]> {
   const { rows } = await client.query<{
-    id: string; idempotency_key: string; case_id: string; event_type: string; recipient: string; payload: Record<string, unknown>;
+    id: string;
+    idempotency_key: string;
+    case_id: string;
+    event_type: string;
+    recipient: string;
+    payload: Record<string, unknown>;
   }>(
     `SELECT id, idempotency_key, case_id, event_type, recipient, payload FROM outbox
       WHERE delivered_at IS NULL AND next_attempt_at <= now()
@@ -52,7 +57,12 @@ export async function claimDueMessages(client: Pick<PoolClient, 'query'>, limit:
     [limit],
   );
   return rows.map((r) => ({
-    id: r.id, idempotencyKey: r.idempotency_key, caseId: r.case_id, eventType: r.event_type, recipient: r.recipient, payload: r.payload,
+    id: r.id,
+    idempotencyKey: r.idempotency_key,
+    caseId: r.case_id,
+    eventType: r.event_type,
+    recipient: r.recipient,
+    payload: r.payload,
   }));
 }
 

@@ -54,12 +54,23 @@ export async function rateCells(
   const monthStarts = options.monthStarts ?? [from];
   const [columns, sets] = options.overallOnly
     ? ['NULL::int AS m, NULL AS city, NULL AS county, NULL AS unit_id, NULL AS category, 31 AS g', '(kind)']
-    : ['m, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g', '(kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category)'];
-  const { rows } = await withWorkMem(pool, (db) => db.query<{
-    kind: string; m: number | null; city: string | null; county: string | null; unit_id: string | null; category: string | null;
-    g: number; total: number; passed: number;
-  }>(
-    `SELECT kind, ${columns}, count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
+    : [
+        'm, city, county, unit_id, category, GROUPING(m, city, county, unit_id, category) AS g',
+        '(kind), (kind, m), (kind, city), (kind, county), (kind, unit_id), (kind, category)',
+      ];
+  const { rows } = await withWorkMem(pool, (db) =>
+    db.query<{
+      kind: string;
+      m: number | null;
+      city: string | null;
+      county: string | null;
+      unit_id: string | null;
+      category: string | null;
+      g: number;
+      total: number;
+      passed: number;
+    }>(
+      `SELECT kind, ${columns}, count(*)::int AS total, (count(*) FILTER (WHERE passed))::int AS passed
        FROM (
          SELECT kind, passed, at, division_code, unit_id, category
            FROM case_rate_facts WHERE at >= $1 AND at < $2
@@ -73,15 +84,29 @@ export async function rateCells(
        LATERAL (SELECT width_bucket(f.at, $3::timestamptz[]) AS m, substr(f.division_code, 1, 4) || '00' AS city,
                        f.division_code AS county) x
       GROUP BY GROUPING SETS (${sets})`,
-    [iso(from), iso(to), monthStarts.map(iso)],
-  ));
+      [iso(from), iso(to), monthStarts.map(iso)],
+    ),
+  );
   // GROUPING(m, city, county, unit_id, category): a bit set for each column that is not grouped.
-  const dimensionOf: Record<number, RateDimension> = { 0b11111: 'overall', 0b01111: 'month', 0b10111: 'city', 0b11011: 'county', 0b11101: 'unit', 0b11110: 'category' };
+  const dimensionOf: Record<number, RateDimension> = {
+    0b11111: 'overall',
+    0b01111: 'month',
+    0b10111: 'city',
+    0b11011: 'county',
+    0b11101: 'unit',
+    0b11110: 'category',
+  };
   const cells = new Map<string, RateCell>();
   for (const r of rows) {
     const dimension = dimensionOf[r.g];
     const key =
-      dimension === 'overall' ? '' : dimension === 'month' ? String(r.m) : String((dimension === 'city' ? r.city : dimension === 'county' ? r.county : dimension === 'unit' ? r.unit_id : r.category) ?? '');
+      dimension === 'overall'
+        ? ''
+        : dimension === 'month'
+          ? String(r.m)
+          : String(
+              (dimension === 'city' ? r.city : dimension === 'county' ? r.county : dimension === 'unit' ? r.unit_id : r.category) ?? '',
+            );
     const id = `${dimension}:${key}`;
     let cell = cells.get(id);
     if (!cell) cells.set(id, (cell = { dimension, key, rates: emptyRateSet() }));

@@ -44,15 +44,32 @@ interface Counts {
 }
 
 function emptyCounts(): Counts {
-  return { received: 0, located: 0, merged: 0, category: new Map(), division: new Map(), city: new Map(), channel: new Map(), pairs: new Map() };
+  return {
+    received: 0,
+    located: 0,
+    merged: 0,
+    category: new Map(),
+    division: new Map(),
+    city: new Map(),
+    channel: new Map(),
+    pairs: new Map(),
+  };
 }
 
 /** Complaints received in the period, the previous one and the same one a year before, in one scan. */
 async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Promise<[Counts, Counts, Counts]> {
-  const { rows } = await withWorkMem(pool, (db) => db.query<{
-    p: number; category: string | null; division_code: string | null; channel: string | null; g: number; n: number; located: number; merged: number;
-  }>(
-    `SELECT p, category, division_code, channel, GROUPING(category, division_code, channel) AS g, count(*)::int AS n,
+  const { rows } = await withWorkMem(pool, (db) =>
+    db.query<{
+      p: number;
+      category: string | null;
+      division_code: string | null;
+      channel: string | null;
+      g: number;
+      n: number;
+      located: number;
+      merged: number;
+    }>(
+      `SELECT p, category, division_code, channel, GROUPING(category, division_code, channel) AS g, count(*)::int AS n,
             (count(*) FILTER (WHERE lat IS NOT NULL AND lon IS NOT NULL))::int AS located,
             (count(*) FILTER (WHERE merged_into IS NOT NULL))::int AS merged
        FROM (
@@ -62,8 +79,9 @@ async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Pr
           WHERE (received_at >= $1 AND received_at < $2) OR (received_at >= $3 AND received_at < $4) OR (received_at >= $5 AND received_at < $6)
        ) scoped
       GROUP BY GROUPING SETS ((p), (p, category), (p, division_code), (p, channel), (p, category, division_code))`,
-    periods.flatMap((p) => [iso(p.from), iso(p.to)]),
-  ));
+      periods.flatMap((p) => [iso(p.from), iso(p.to)]),
+    ),
+  );
   const out: [Counts, Counts, Counts] = [emptyCounts(), emptyCounts(), emptyCounts()];
   for (const r of rows) {
     const c = out[r.p];
@@ -123,8 +141,15 @@ async function hotspotCells(pool: Pool, period: Period, cellSize: number, top: n
       const [topCategory, topCategoryCount] = topOf(cell.category);
       const [divisionCode] = topOf(cell.division);
       return {
-        cell: g.key, label: cellLabel(g), lat: g.lat, lon: g.lon, count: cell.total,
-        topCategory, topCategoryCount, divisionCode, divisionName: divisionName(divisionCode),
+        cell: g.key,
+        label: cellLabel(g),
+        lat: g.lat,
+        lon: g.lon,
+        count: cell.total,
+        topCategory,
+        topCategoryCount,
+        divisionCode,
+        divisionName: divisionName(divisionCode),
       };
     })
     .sort((a, b) => b.count - a.count || (a.cell < b.cell ? -1 : 1));
@@ -163,10 +188,10 @@ async function trendCounts(pool: Pool, months: Period[]): Promise<Array<{ receiv
 }
 
 async function warningsRaised(pool: Pool, period: Period): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM warnings WHERE raised_at >= $1 AND raised_at < $2`,
-    [iso(period.from), iso(period.to)],
-  );
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM warnings WHERE raised_at >= $1 AND raised_at < $2`, [
+    iso(period.from),
+    iso(period.to),
+  ]);
   return rows[0].n;
 }
 
@@ -178,7 +203,12 @@ function countShares(m: Map<string, number>, total: number, name: (key: string) 
   return [...m.entries()].map(([key, count]) => ({ key, name: name(key), count, share: share(count, total) })).sort(bySize);
 }
 
-function changeRows(cur: Map<string, number>, prev: Map<string, number>, lastYear: Map<string, number>, name: (key: string) => string = (k) => k): ChangeRow[] {
+function changeRows(
+  cur: Map<string, number>,
+  prev: Map<string, number>,
+  lastYear: Map<string, number>,
+  name: (key: string) => string = (k) => k,
+): ChangeRow[] {
   const keys = new Set([...cur.keys(), ...prev.keys(), ...lastYear.keys()]);
   return [...keys]
     .map((key) => {
@@ -223,7 +253,12 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
   return {
     id: reportIdFor(period),
     kind: period.kind,
-    period: { label: period.label, from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), utcOffsetMinutes: period.utcOffsetMinutes },
+    period: {
+      label: period.label,
+      from: new Date(period.from).toISOString(),
+      to: new Date(period.to).toISOString(),
+      utcOffsetMinutes: period.utcOffsetMinutes,
+    },
     generatedAt: new Date(now).toISOString(),
     policyVersion: policy.version,
     totals: {
@@ -277,14 +312,12 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
         .slice(0, top.units),
       byCategory: rateRows('category').sort((a, b) => (a.key < b.key ? -1 : 1)),
     },
-    trend: months.map(
-      (m, i): TrendPoint => ({
-        label: m.label,
-        received: trend[i].received,
-        byCategory: trend[i].byCategory,
-        rates: rates.find((c) => c.dimension === 'month' && c.key === String(i + 1))?.rates ?? emptyRateSet(),
-      }),
-    ),
+    trend: months.map((m, i): TrendPoint => ({
+      label: m.label,
+      received: trend[i].received,
+      byCategory: trend[i].byCategory,
+      rates: rates.find((c) => c.dimension === 'month' && c.key === String(i + 1))?.rates ?? emptyRateSet(),
+    })),
   };
 }
 
@@ -313,7 +346,10 @@ export interface ReportSummary {
   received: number;
 }
 
-export async function listReports(pool: Pool, f: { kind?: PeriodKind; limit: number; offset: number }): Promise<{ total: number; items: ReportSummary[] }> {
+export async function listReports(
+  pool: Pool,
+  f: { kind?: PeriodKind; limit: number; offset: number },
+): Promise<{ total: number; items: ReportSummary[] }> {
   const params: unknown[] = [f.kind ?? null];
   const where = `WHERE ($1::text IS NULL OR kind = $1)`;
   const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reports ${where}`, params);
@@ -325,8 +361,13 @@ export async function listReports(pool: Pool, f: { kind?: PeriodKind; limit: num
   return {
     total: total.rows[0].n,
     items: rows.map((r) => ({
-      id: r.report_id, kind: r.kind, period: r.period_label, from: r.period_from.toISOString(), to: r.period_to.toISOString(),
-      generatedAt: r.generated_at.toISOString(), received: r.received,
+      id: r.report_id,
+      kind: r.kind,
+      period: r.period_label,
+      from: r.period_from.toISOString(),
+      to: r.period_to.toISOString(),
+      generatedAt: r.generated_at.toISOString(),
+      received: r.received,
     })),
   };
 }

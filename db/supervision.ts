@@ -76,7 +76,12 @@ export async function listDeskChecks(pool: Pool, page: Page) {
     reviewDueAt: r.review_due_at.toISOString(),
     completedAt: isoOrNull(r.completed_at),
     workflowId: r.workflow_id,
-    results: { compliant: Number(r.compliant), nonCompliant: Number(r.non_compliant), missed: Number(r.missed), returned: Number(r.returned) },
+    results: {
+      compliant: Number(r.compliant),
+      nonCompliant: Number(r.non_compliant),
+      missed: Number(r.missed),
+      returned: Number(r.returned),
+    },
   }));
 }
 

@@ -61,9 +61,23 @@ export async function upsertWarning(db: Pick<Pool, 'query'>, w: WarningRecord): 
        updated_at = now()
      RETURNING (xmax = 0) AS inserted`,
     [
-      w.warningId, w.kind, w.category, w.area.kind, w.area.key, w.area.label, w.area.lat ?? null, w.area.lon ?? null,
-      [...new Set(w.divisionCodes)].sort(), w.threshold, JSON.stringify(w.rule), w.measure, [...new Set(w.caseIds)].sort(),
-      iso(w.firstCaseAt), iso(w.lastCaseAt), iso(w.raisedAt), w.watcherId,
+      w.warningId,
+      w.kind,
+      w.category,
+      w.area.kind,
+      w.area.key,
+      w.area.label,
+      w.area.lat ?? null,
+      w.area.lon ?? null,
+      [...new Set(w.divisionCodes)].sort(),
+      w.threshold,
+      JSON.stringify(w.rule),
+      w.measure,
+      [...new Set(w.caseIds)].sort(),
+      iso(w.firstCaseAt),
+      iso(w.lastCaseAt),
+      iso(w.raisedAt),
+      w.watcherId,
     ],
   );
   return rows[0].inserted;
@@ -81,7 +95,10 @@ export function recordWarning(pool: Pool, warning: WarningRecord): Promise<{ cre
       `SELECT DISTINCT unit_id FROM cases WHERE case_id = ANY($1) AND unit_id IS NOT NULL`,
       [warning.caseIds],
     );
-    const recipients = warningRecipients(warning.divisionCodes, units.rows.map((r) => r.unit_id));
+    const recipients = warningRecipients(
+      warning.divisionCodes,
+      units.rows.map((r) => r.unit_id),
+    );
     const payload = {
       warningId: warning.warningId,
       kind: warning.kind,
@@ -149,12 +166,19 @@ export async function listWarnings(pool: Pool, f: WarningFilter): Promise<{ tota
   };
   if (f.kind) add((p) => `kind = ${p}`, f.kind);
   if (f.category?.length) add((p) => `category = ANY(${p})`, f.category);
-  if (f.divisionPrefixes) add((p) => `EXISTS (SELECT 1 FROM unnest(division_codes) d WHERE d LIKE ANY(${p}))`, f.divisionPrefixes.map((d) => `${d}%`));
+  if (f.divisionPrefixes)
+    add(
+      (p) => `EXISTS (SELECT 1 FROM unnest(division_codes) d WHERE d LIKE ANY(${p}))`,
+      f.divisionPrefixes.map((d) => `${d}%`),
+    );
   if (f.raisedFrom) add((p) => `raised_at >= ${p}`, f.raisedFrom);
   if (f.raisedTo) add((p) => `raised_at < ${p}`, f.raisedTo);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM warnings ${clause}`, params);
-  const { rows } = await pool.query(`SELECT * FROM warnings ${clause} ORDER BY raised_at DESC, warning_id DESC LIMIT ${f.limit} OFFSET ${f.offset}`, params);
+  const { rows } = await pool.query(
+    `SELECT * FROM warnings ${clause} ORDER BY raised_at DESC, warning_id DESC LIMIT ${f.limit} OFFSET ${f.offset}`,
+    params,
+  );
   return { total: total.rows[0].n, items: rows.map(warningView) };
 }
 

@@ -116,20 +116,45 @@ export const defaultHolidayCalendar: HolidayCalendar = deepFreeze({
   utcOffsetMinutes: 480,
   holidays: [
     // New Year's Day: Thu 1 Jan – Sat 3 Jan
-    '2026-01-01', '2026-01-02', '2026-01-03',
+    '2026-01-01',
+    '2026-01-02',
+    '2026-01-03',
     // Spring Festival: Sun 15 Feb – Mon 23 Feb
-    '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19',
-    '2026-02-20', '2026-02-21', '2026-02-22', '2026-02-23',
+    '2026-02-15',
+    '2026-02-16',
+    '2026-02-17',
+    '2026-02-18',
+    '2026-02-19',
+    '2026-02-20',
+    '2026-02-21',
+    '2026-02-22',
+    '2026-02-23',
     // Qingming: Sat 4 Apr – Mon 6 Apr
-    '2026-04-04', '2026-04-05', '2026-04-06',
+    '2026-04-04',
+    '2026-04-05',
+    '2026-04-06',
     // Labour Day: Fri 1 May – Tue 5 May
-    '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
+    '2026-05-01',
+    '2026-05-02',
+    '2026-05-03',
+    '2026-05-04',
+    '2026-05-05',
     // Dragon Boat Festival: Fri 19 Jun – Sun 21 Jun
-    '2026-06-19', '2026-06-20', '2026-06-21',
+    '2026-06-19',
+    '2026-06-20',
+    '2026-06-21',
     // Mid-Autumn Festival: Fri 25 Sep – Sun 27 Sep
-    '2026-09-25', '2026-09-26', '2026-09-27',
+    '2026-09-25',
+    '2026-09-26',
+    '2026-09-27',
     // National Day: Thu 1 Oct – Wed 7 Oct
-    '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
+    '2026-10-01',
+    '2026-10-02',
+    '2026-10-03',
+    '2026-10-04',
+    '2026-10-05',
+    '2026-10-06',
+    '2026-10-07',
   ],
   makeUpWorkdays: [
     '2026-01-04', // Sun, New Year's Day
@@ -215,7 +240,7 @@ export function addDuration(startMs: number, d: Duration, cal: HolidayCalendar):
   if (dur.unit === 'working_days') {
     const c = compileCalendar(cal);
     let day = localDay(startMs, c.offsetMs);
-    for (let counted = 0; counted < dur.amount; ) {
+    for (let counted = 0; counted < dur.amount;) {
       day += 1;
       if (isWorkingLocalDay(day, c)) counted += 1;
     }

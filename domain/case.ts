@@ -9,7 +9,17 @@ import { iso } from './instant';
  */
 
 export const channels = [
-  'hotline', 'wechat', 'weibo', 'web', 'letter', 'visit', 'broadcast', 'online_question', 'media', 'gov_app', 'open311',
+  'hotline',
+  'wechat',
+  'weibo',
+  'web',
+  'letter',
+  'visit',
+  'broadcast',
+  'online_question',
+  'media',
+  'gov_app',
+  'open311',
 ] as const;
 export const channelSchema = z.enum(channels);
 export type Channel = z.infer<typeof channelSchema>;
@@ -205,7 +215,6 @@ export interface CaseView {
   mergedInto?: string;
   timeline: Array<Omit<CaseEvent, 'at' | 'deadlineAt'> & { at: string; deadlineAt?: string }>;
 }
-
 
 export function toView(s: CaseState, now: number): CaseView {
   const pending = s.extensions.find((e) => !e.decision);

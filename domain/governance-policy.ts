@@ -11,12 +11,17 @@ const days = (amount: number): Duration => ({ amount, unit: 'days' });
 const hours = (amount: number): Duration => ({ amount, unit: 'hours' });
 
 /** A length measured in plain time (minutes, hours or days): it is subtracted or compared, not counted in working days. */
-const plainDurationSchema = durationSchema.refine((d) => d.unit !== 'working_days', { message: 'in minutes, hours or days, not working_days' });
+const plainDurationSchema = durationSchema.refine((d) => d.unit !== 'working_days', {
+  message: 'in minutes, hours or days, not working_days',
+});
 const money = z.number().nonnegative().max(10_000_000);
 const fraction = z.number().gt(0).max(1);
 /** A five-field cron expression (minute hour day-of-month month day-of-week), run in `timeZone`. */
 const scheduleSchema = z.object({
-  cron: z.string().trim().regex(/^\S+(\s+\S+){4}$/, 'a five-field cron expression'),
+  cron: z
+    .string()
+    .trim()
+    .regex(/^\S+(\s+\S+){4}$/, 'a five-field cron expression'),
   timeZone: z.string().min(1),
 });
 export type GovernanceSchedule = z.infer<typeof scheduleSchema>;

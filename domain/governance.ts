@@ -195,7 +195,12 @@ export interface DeadlineTightening {
  * clock's start is multiplied by the factor (or cut at `dueBy`), never to less than
  * `minimumRemainingMs` from now. The warning is re-armed if its new point is still ahead.
  */
-export function tightenClock(clock: Clock, t: Pick<DeadlineTightening, 'factor' | 'dueBy' | 'minimumRemainingMs'>, now: number, warningAt: number): Clock | undefined {
+export function tightenClock(
+  clock: Clock,
+  t: Pick<DeadlineTightening, 'factor' | 'dueBy' | 'minimumRemainingMs'>,
+  now: number,
+  warningAt: number,
+): Clock | undefined {
   if (clock.kind !== 'handle' && clock.kind !== 'rework') return undefined;
   const target = t.factor !== undefined ? clock.startedAt + Math.round((clock.dueAt - clock.startedAt) * t.factor) : t.dueBy;
   if (target === undefined) return undefined;
@@ -206,7 +211,10 @@ export function tightenClock(clock: Clock, t: Pick<DeadlineTightening, 'factor' 
 }
 
 /** The two windows a campaign's result compares: complaints received just before it and in its (last) window. */
-export function comparisonWindows(period: { from: number; to: number }, policy: CampaignPolicy): {
+export function comparisonWindows(
+  period: { from: number; to: number },
+  policy: CampaignPolicy,
+): {
   before: { from: number; to: number };
   during: { from: number; to: number };
 } {

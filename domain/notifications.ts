@@ -23,7 +23,9 @@ export function recipientsFor(event: CaseEvent, s: CaseState): string[] {
     case 'accepted':
       return [...unit, ...complainants];
     case 'transferred':
-      return [...unit, `unit:${typeof event.data?.from === 'string' ? event.data.from : ''}`, owner, ...complainants].filter((r) => r !== 'unit:');
+      return [...unit, `unit:${typeof event.data?.from === 'string' ? event.data.from : ''}`, owner, ...complainants].filter(
+        (r) => r !== 'unit:',
+      );
     case 'deadline_warning':
       return event.data?.clock === 'accept' ? [owner] : [...unit, owner];
     case 'supervision_notice':

@@ -57,7 +57,12 @@ const timeOfDay: ServiceAttribute = {
   required: true,
   description: 'When is it worst?',
   label: 'Time of day',
-  values: list(['morning', 'Morning (06:00-12:00)'], ['afternoon', 'Afternoon (12:00-18:00)'], ['evening', 'Evening (18:00-22:00)'], ['night', 'Night (22:00-06:00)']),
+  values: list(
+    ['morning', 'Morning (06:00-12:00)'],
+    ['afternoon', 'Afternoon (12:00-18:00)'],
+    ['evening', 'Evening (18:00-22:00)'],
+    ['night', 'Night (22:00-06:00)'],
+  ),
 };
 
 export const services: Record<Category, ServiceDefinition> = {
@@ -74,7 +79,12 @@ export const services: Record<Category, ServiceDefinition> = {
         required: false,
         description: 'What do you see or smell?',
         label: 'Emission',
-        values: list(['smoke', 'Smoke from a chimney'], ['exhaust', 'Vehicle or machine exhaust'], ['open_burning', 'Open burning'], ['gas', 'Gas or vapour']),
+        values: list(
+          ['smoke', 'Smoke from a chimney'],
+          ['exhaust', 'Vehicle or machine exhaust'],
+          ['open_burning', 'Open burning'],
+          ['gas', 'Gas or vapour'],
+        ),
       },
     ],
   },
@@ -91,7 +101,13 @@ export const services: Record<Category, ServiceDefinition> = {
         required: false,
         description: 'Which water is affected?',
         label: 'Water body',
-        values: list(['river', 'River or canal'], ['lake', 'Lake or reservoir'], ['sewer', 'Sewer or drain'], ['groundwater', 'Well or groundwater'], ['drinking_water', 'Drinking water']),
+        values: list(
+          ['river', 'River or canal'],
+          ['lake', 'Lake or reservoir'],
+          ['sewer', 'Sewer or drain'],
+          ['groundwater', 'Well or groundwater'],
+          ['drinking_water', 'Drinking water'],
+        ),
       },
       {
         code: 'signs',
@@ -99,7 +115,13 @@ export const services: Record<Category, ServiceDefinition> = {
         required: false,
         description: 'What signs do you see?',
         label: 'Signs',
-        values: list(['discoloured', 'Discoloured water'], ['foam', 'Foam'], ['oil', 'Oil film'], ['dead_fish', 'Dead fish'], ['smell', 'Smell']),
+        values: list(
+          ['discoloured', 'Discoloured water'],
+          ['foam', 'Foam'],
+          ['oil', 'Oil film'],
+          ['dead_fish', 'Dead fish'],
+          ['smell', 'Smell'],
+        ),
       },
     ],
   },
@@ -116,7 +138,13 @@ export const services: Record<Category, ServiceDefinition> = {
         required: true,
         description: 'Where does the noise come from?',
         label: 'Noise source',
-        values: list(['construction', 'Construction site'], ['industrial', 'Factory or plant'], ['traffic', 'Road or rail traffic'], ['commercial', 'Shop, restaurant or entertainment venue'], ['social', 'Neighbourhood or public space']),
+        values: list(
+          ['construction', 'Construction site'],
+          ['industrial', 'Factory or plant'],
+          ['traffic', 'Road or rail traffic'],
+          ['commercial', 'Shop, restaurant or entertainment venue'],
+          ['social', 'Neighbourhood or public space'],
+        ),
       },
       { ...timeOfDay, required: false },
     ],
@@ -134,7 +162,12 @@ export const services: Record<Category, ServiceDefinition> = {
         required: false,
         description: 'What kind of waste?',
         label: 'Waste type',
-        values: list(['household', 'Household rubbish'], ['construction', 'Construction debris'], ['industrial', 'Industrial waste'], ['hazardous', 'Hazardous or medical waste']),
+        values: list(
+          ['household', 'Household rubbish'],
+          ['construction', 'Construction debris'],
+          ['industrial', 'Industrial waste'],
+          ['hazardous', 'Hazardous or medical waste'],
+        ),
       },
     ],
   },
@@ -176,7 +209,13 @@ export const services: Record<Category, ServiceDefinition> = {
         description: 'Where does the dust come from?',
         label: 'Dust source',
         // The five source classes of the dust campaign (DOMAIN.md, concentrated governance).
-        values: list(['construction_site', 'Construction site'], ['material_transport', 'Material transport'], ['road', 'Road'], ['industrial_fugitive', 'Fugitive industrial emissions'], ['open_stockpile', 'Open stockpile']),
+        values: list(
+          ['construction_site', 'Construction site'],
+          ['material_transport', 'Material transport'],
+          ['road', 'Road'],
+          ['industrial_fugitive', 'Fugitive industrial emissions'],
+          ['open_stockpile', 'Open stockpile'],
+        ),
       },
     ],
   },
@@ -270,8 +309,7 @@ const closedStatuses: readonly CaseStatus[] = ['closed', 'archived'];
 export function open311Status(status: string): 'open' | 'closed' {
   return (closedStatuses as readonly string[]).includes(status) ? 'closed' : 'open';
 }
-export const statusesFor = (status: 'open' | 'closed'): string[] =>
-  caseStatuses.filter((s) => open311Status(s) === status);
+export const statusesFor = (status: 'open' | 'closed'): string[] => caseStatuses.filter((s) => open311Status(s) === status);
 
 /**
  * Public notes per closure and status: fixed texts only. Free text on a case (reasons, replies) is

@@ -11,9 +11,7 @@ import { defaultSupervisionPolicy, supervisionPolicySchema } from './supervision
  * policy never changes cases in flight.
  */
 
-export const categories = [
-  'air', 'water', 'noise', 'solid_waste', 'soil', 'radiation', 'ecological', 'dust', 'odour', 'other',
-] as const;
+export const categories = ['air', 'water', 'noise', 'solid_waste', 'soil', 'radiation', 'ecological', 'dust', 'odour', 'other'] as const;
 export const categorySchema = z.enum(categories);
 export type Category = z.infer<typeof categorySchema>;
 
@@ -179,8 +177,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
-    out[key] =
-      isPlainObject(prev) && isPlainObject(value) && !('amount' in value) ? deepMerge(prev, value) : value;
+    out[key] = isPlainObject(prev) && isPlainObject(value) && !('amount' in value) ? deepMerge(prev, value) : value;
   }
   return out;
 }

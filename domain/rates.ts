@@ -105,7 +105,14 @@ export function rateFactsOf(events: readonly RateEvent[]): RateFact[] {
         acceptDue = e.deadlineAt;
         break;
       case 'accepted':
-        facts.push({ kind: 'acceptance', seq: e.seq, at: e.at, dueAt: acceptDue, passed: acceptDue !== undefined && e.at <= acceptDue, unitId });
+        facts.push({
+          kind: 'acceptance',
+          seq: e.seq,
+          at: e.at,
+          dueAt: acceptDue,
+          passed: acceptDue !== undefined && e.at <= acceptDue,
+          unitId,
+        });
         break;
       case 'result_submitted':
         // The deadline in force at submission: that of the last event before it that carries one.
@@ -115,15 +122,25 @@ export function rateFactsOf(events: readonly RateEvent[]): RateFact[] {
         if (!completed && reply) {
           completed = true;
           facts.push({
-            kind: 'completion', seq: e.seq, at: reply.at, dueAt: reply.dueAt,
-            passed: reply.dueAt !== undefined && reply.at <= reply.dueAt, unitId,
+            kind: 'completion',
+            seq: e.seq,
+            at: reply.at,
+            dueAt: reply.dueAt,
+            passed: reply.dueAt !== undefined && reply.at <= reply.dueAt,
+            unitId,
           });
         }
         break;
       case 'callback_answered': {
         const outcome = e.data?.outcome;
         if ((ANSWERED_OUTCOMES as readonly unknown[]).includes(outcome)) {
-          facts.push({ kind: 'satisfaction', seq: e.seq, at: e.at, passed: (SATISFIED_OUTCOMES as readonly unknown[]).includes(outcome), unitId });
+          facts.push({
+            kind: 'satisfaction',
+            seq: e.seq,
+            at: e.at,
+            passed: (SATISFIED_OUTCOMES as readonly unknown[]).includes(outcome),
+            unitId,
+          });
         }
         break;
       }

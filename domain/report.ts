@@ -85,11 +85,15 @@ export function lastCompletePeriod(kind: PeriodKind, atMs: number, utcOffsetMinu
 }
 
 export function previousPeriod(p: Period): Period {
-  return p.kind === 'monthly' ? monthPeriod(p.year, p.index - 1, p.utcOffsetMinutes) : quarterPeriod(p.year, p.index - 1, p.utcOffsetMinutes);
+  return p.kind === 'monthly'
+    ? monthPeriod(p.year, p.index - 1, p.utcOffsetMinutes)
+    : quarterPeriod(p.year, p.index - 1, p.utcOffsetMinutes);
 }
 
 export function samePeriodLastYear(p: Period): Period {
-  return p.kind === 'monthly' ? monthPeriod(p.year - 1, p.index, p.utcOffsetMinutes) : quarterPeriod(p.year - 1, p.index, p.utcOffsetMinutes);
+  return p.kind === 'monthly'
+    ? monthPeriod(p.year - 1, p.index, p.utcOffsetMinutes)
+    : quarterPeriod(p.year - 1, p.index, p.utcOffsetMinutes);
 }
 
 /** The three months of a quarter (a month is its own only month). */

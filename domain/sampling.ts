@@ -39,7 +39,8 @@ export function rngFor(seed: string): () => number {
 export function sampleSize(population: number, share: number, minPerStratum: number): number {
   if (!Number.isInteger(population) || population < 0) throw new RangeError(`population must be a whole number, got ${population}`);
   if (!(share > 0 && share <= 1)) throw new RangeError(`share must be in (0, 1], got ${share}`);
-  if (!Number.isInteger(minPerStratum) || minPerStratum < 0) throw new RangeError(`minPerStratum must be a whole number, got ${minPerStratum}`);
+  if (!Number.isInteger(minPerStratum) || minPerStratum < 0)
+    throw new RangeError(`minPerStratum must be a whole number, got ${minPerStratum}`);
   if (population === 0) return 0;
   // Round the product to 1e-9 first, so that 0.1 * 30 is 3 and not 3.0000000000000004 (which would round up to 4).
   const atShare = Math.ceil(Math.round(share * population * 1e9) / 1e9);
@@ -116,7 +117,11 @@ export interface DrawnCase {
  * A random inspector for each drawn case, from the inspectors covering its division who did not
  * handle it; null where there is none. Seeded per case by `${seed}|inspector|${caseId}`.
  */
-export function assignInspectors(cases: readonly DrawnCase[], inspectors: readonly Inspector[], seed: string): Record<string, string | null> {
+export function assignInspectors(
+  cases: readonly DrawnCase[],
+  inspectors: readonly Inspector[],
+  seed: string,
+): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const c of cases) {
     const handlers = new Set(c.handlers);

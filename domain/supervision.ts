@@ -21,7 +21,10 @@ const findingMissing = { path: ['finding'], message: 'a non-compliant review mus
 export const deskReviewSchema = deskReviewFields.refine(findingWhenNonCompliant, findingMissing);
 export type DeskReview = z.infer<typeof deskReviewSchema>;
 /** The API body: the actor comes from the token, the case from the path. */
-export const deskReviewBodySchema = deskReviewFields.omit({ actor: true, caseId: true }).strict().refine(findingWhenNonCompliant, findingMissing);
+export const deskReviewBodySchema = deskReviewFields
+  .omit({ actor: true, caseId: true })
+  .strict()
+  .refine(findingWhenNonCompliant, findingMissing);
 
 export const inspectionFindings = ['rectified', 'not_rectified', 'false_report'] as const;
 export type InspectionFinding = (typeof inspectionFindings)[number];

@@ -45,7 +45,12 @@ export function prune(state: WindowState, now: number, rule: WarningRule): Windo
 }
 
 /** Take a complaint into the window: once per case, and only while it is inside the window. */
-export function admit(state: WindowState, c: WatchedComplaint, now: number, rule: WarningRule): { state: WindowState; admission: Admission } {
+export function admit(
+  state: WindowState,
+  c: WatchedComplaint,
+  now: number,
+  rule: WarningRule,
+): { state: WindowState; admission: Admission } {
   const pruned = prune(state, now, rule);
   if (c.at <= now - windowMs(rule)) return { state: pruned, admission: 'stale' };
   if (pruned.entries.some((e) => e.caseId === c.caseId)) return { state: pruned, admission: 'duplicate' };

@@ -115,7 +115,10 @@ export function unpack(keyId: string, bytes: Uint8Array): Sealed {
 export function parseKeySpec(spec: string): Record<string, Uint8Array> {
   const keys: Record<string, Uint8Array> = {};
   const problems: string[] = [];
-  const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (!entries.length) problems.push('no key given (expected "id:base64-of-32-bytes,...")');
   for (const [i, entry] of entries.entries()) {
     const colon = entry.indexOf(':');

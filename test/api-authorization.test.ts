@@ -231,7 +231,10 @@ describe('tokens', () => {
       .setExpirationTime(opts.exp ?? now + 3600)
       .sign(opts.secret ?? key);
   const unsigned = (claims: Record<string, unknown>) =>
-    [{ alg: 'none', typ: 'JWT' }, { sub: 'clerk-1', iss: ISSUER, aud: AUDIENCE, exp: now + 3600, ...claims }]
+    [
+      { alg: 'none', typ: 'JWT' },
+      { sub: 'clerk-1', iss: ISSUER, aud: AUDIENCE, exp: now + 3600, ...claims },
+    ]
       .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
       .join('.') + '.';
 
@@ -254,7 +257,8 @@ describe('tokens', () => {
       const { path, body } = requestFor(r);
       for (const [what, token] of Object.entries(bad)) {
         const res = await api.request(r.method.toUpperCase(), path, { token, body });
-        const ok = res.status === 401 && res.body?.status === 401 && /^Bearer realm="ecoloop"/.test(res.headers.get('www-authenticate') ?? '');
+        const ok =
+          res.status === 401 && res.body?.status === 401 && /^Bearer realm="ecoloop"/.test(res.headers.get('www-authenticate') ?? '');
         if (!ok) wrong.push(`${r.method.toUpperCase()} ${r.path} with a ${what} token: ${res.status}`);
       }
     }

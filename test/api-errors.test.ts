@@ -71,7 +71,11 @@ describe('problem documents for bad input', () => {
 
   test('when the body is not JSON, then 415; when it is broken JSON, then 400; and nothing is registered', async () => {
     const before = await rowCounts(api.db.pool);
-    const asText = await api.request('POST', '/v1/complaints', { token: clerk, body: JSON.stringify(complaint), headers: { 'content-type': 'text/plain' } });
+    const asText = await api.request('POST', '/v1/complaints', {
+      token: clerk,
+      body: JSON.stringify(complaint),
+      headers: { 'content-type': 'text/plain' },
+    });
     expectProblem(asText, 415);
     const asForm = await api.request('POST', '/v1/complaints', {
       token: clerk,
@@ -160,7 +164,11 @@ describe('503 when a backing service is away', () => {
   async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-1', role: 'clerk' })}`, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-1', role: 'clerk' })}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as any, headers: res.headers };

@@ -157,7 +157,10 @@ function pathSegment(): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant('EXISTING') },
     { weight: 1, arbitrary: fc.constant('EC-2026-9999999') },
-    { weight: 1, arbitrary: fc.constantFrom('%E0%A4%A', '%', '%zz', 'EC-2026-000000%31', '..', '%2F', 'EC-2026-0000001%00', 'ec-2026-0000001') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('%E0%A4%A', '%', '%zz', 'EC-2026-000000%31', '..', '%2F', 'EC-2026-0000001%00', 'ec-2026-0000001'),
+    },
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map(encodeURIComponent) },
   );
 }
@@ -166,7 +169,20 @@ function queryString(r: RouteSpec): fc.Arbitrary<string> {
   const known = Object.keys(r.query?.shape ?? {});
   const key = fc.oneof(fc.constantFrom(...known, '__proto__', 'constructor', 'page[0]', 'x'), ascii(12));
   const value = fc.oneof(
-    fc.constantFrom('', '-1', '0', '1e9', '999999999999', 'true', 'maybe', 'handling,nonsense', '2026-13-45T00:00:00Z', '%E0%A4', '37', 'abc'),
+    fc.constantFrom(
+      '',
+      '-1',
+      '0',
+      '1e9',
+      '999999999999',
+      'true',
+      'maybe',
+      'handling,nonsense',
+      '2026-13-45T00:00:00Z',
+      '%E0%A4',
+      '37',
+      'abc',
+    ),
     ascii(30).map(encodeURIComponent),
     fc.constant('x'.repeat(600)),
   );
@@ -195,7 +211,10 @@ function body(r: RouteSpec): fc.Arbitrary<Buffer | undefined> {
     { weight: 4, arbitrary: mutated.map((s) => Buffer.from(s)) },
     { weight: 2, arbitrary: fc.json({ maxDepth: 3 }).map((s) => Buffer.from(s)) },
     { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 80 }).map((s) => Buffer.from(s)) },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', "{'a':1}", 'null', '[]', '"text"', '12', '{"__proto__":{"x":1}}').map((s) => Buffer.from(s)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('{', '{"a":', "{'a':1}", 'null', '[]', '"text"', '12', '{"__proto__":{"x":1}}').map((s) => Buffer.from(s)),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b)) },
     { weight: 1, arbitrary: fc.constant(Buffer.from(JSON.stringify({ ...valid, description: 'x'.repeat(BODY_LIMIT + 1024) }))) },
     {
@@ -269,7 +288,13 @@ function send(method: string, path: string, headers: Record<string, string>, pay
     const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          contentType: String(res.headers['content-type'] ?? ''),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -383,7 +408,8 @@ describe('fuzzing every route with malformed requests', () => {
     }
 
     // Every kind of refusal was exercised.
-    for (const status of [400, 401, 403, 404, 413, 415]) expect({ status, seen: (statuses.get(status) ?? 0) > 0 }).toEqual({ status, seen: true });
+    for (const status of [400, 401, 403, 404, 413, 415])
+      expect({ status, seen: (statuses.get(status) ?? 0) > 0 }).toEqual({ status, seen: true });
     expect(await settled()).toEqual(before);
     expect(await workflowsOnQueue()).toEqual(queueBefore);
   });

@@ -70,7 +70,10 @@ describe('API -> Temporal dev server -> worker -> PostgreSQL and back', () => {
   });
 
   test('when a decision is impossible in the current state, then the API answers 409 naming the state, and the real server records nothing', async () => {
-    const created = await api.request('POST', '/v1/complaints', { token: clerkToken, body: { ...complaint, title: 'Second', location: { lat: 37.5, lon: 118.5 } } });
+    const created = await api.request('POST', '/v1/complaints', {
+      token: clerkToken,
+      body: { ...complaint, title: 'Second', location: { lat: 37.5, lon: 118.5 } },
+    });
     const { caseId } = created.body;
     await api.eventually(`/v1/complaints/${caseId}`, clerkToken, (b) => b.status === 'pending_acceptance');
     const handle = api.client.workflow.getHandle(workflowIdFor(caseId));

@@ -140,9 +140,17 @@ describe('a complaint walked through its whole life over HTTP', () => {
     const feed = await api.request('GET', '/v1/public/cases');
     expect(feed.status).toBe(200);
     const published = feed.body.items.find((i: { caseId: string }) => i.caseId === caseId);
-    expect(published).toMatchObject({ caseId, status: 'handling', escalation: 'city', reopened: 2, divisionCode: '370112', category: 'water' });
+    expect(published).toMatchObject({
+      caseId,
+      status: 'handling',
+      escalation: 'city',
+      reopened: 2,
+      divisionCode: '370112',
+      category: 'water',
+    });
     const text = JSON.stringify(feed.body);
-    for (const secret of ['Wang Fang', '13800000000', 'Paper mill', 'Dark water', 'sampling', 'Outfall']) expect(text).not.toContain(secret);
+    for (const secret of ['Wang Fang', '13800000000', 'Paper mill', 'Dark water', 'sampling', 'Outfall'])
+      expect(text).not.toContain(secret);
   });
 
   test('when key information is missing, then the clerk supplements it and the case goes up for acceptance', async () => {
@@ -188,7 +196,22 @@ describe('a complaint walked through its whole life over HTTP', () => {
     expect(feed.body.total).toBe(1);
     const [item] = feed.body.items;
     expect(Object.keys(item).sort()).toEqual(
-      ['acceptedAt', 'caseId', 'category', 'closedAt', 'deadline', 'divisionCode', 'escalation', 'handlingUnit', 'outcome', 'receivedAt', 'reopened', 'status', 'updatedAt', 'urgency'].sort(),
+      [
+        'acceptedAt',
+        'caseId',
+        'category',
+        'closedAt',
+        'deadline',
+        'divisionCode',
+        'escalation',
+        'handlingUnit',
+        'outcome',
+        'receivedAt',
+        'reopened',
+        'status',
+        'updatedAt',
+        'urgency',
+      ].sort(),
     );
     expect(feed.headers.get('ratelimit-policy')).toMatch(/q=\d+/);
     expect((await api.request('GET', '/v1/public/cases?division=44')).body.total).toBe(0);

@@ -68,7 +68,13 @@ test('when the daily scan runs twice, then the open cases overdue past the thres
   ids.reopened = await seedCase(h.db.pool, { receivedAt: start - 100 * DAY, deadlineAt: start + 10 * DAY, reopenCount: 2 });
   ids.provincial = await seedCase(h.db.pool, { receivedAt: start - 80 * DAY, deadlineAt: start - 20 * DAY });
   await seedEvent(h.db.pool, ids.provincial, 1, 'backlog_listed', start - 5 * DAY);
-  ids.closed = await seedCase(h.db.pool, { status: 'closed', receivedAt: start - 300 * DAY, deadlineAt: start - 200 * DAY, reopenCount: 3, closedAt: start - DAY });
+  ids.closed = await seedCase(h.db.pool, {
+    status: 'closed',
+    receivedAt: start - 300 * DAY,
+    deadlineAt: start - 200 * DAY,
+    reopenCount: 3,
+    closedAt: start - DAY,
+  });
 
   const first = await sweep('scan', 'backlog-scan-test-1');
   const second = await sweep('scan', 'backlog-scan-test-2');
@@ -99,20 +105,38 @@ test('when a supervisor assigns the two leaders, then the listing has them and t
   // Refused by the workflow's update validator. Sent to another listing than the one assigned below:
   // after a rejected update the time-skipping test server now and then fails the workflow's next
   // task completion ("invalid history builder state for action"), and the next update hangs.
-  const same = await call('POST', `/v1/governance/backlog/${ids.provincial}/leaders`, supervisor, { ...leaders, territorialLeader: leaders.systemLeader });
+  const same = await call('POST', `/v1/governance/backlog/${ids.provincial}/leaders`, supervisor, {
+    ...leaders,
+    territorialLeader: leaders.systemLeader,
+  });
   expect(same.status).toBe(409);
 
   const assigned = await call('POST', `/v1/governance/backlog/${ids.overdue}/leaders`, supervisor, leaders);
   expect(assigned.status).toBe(200);
-  expect(assigned.body).toMatchObject({ status: 'assigned', systemLeader: leaders.systemLeader, territorialLeader: leaders.territorialLeader });
+  expect(assigned.body).toMatchObject({
+    status: 'assigned',
+    systemLeader: leaders.systemLeader,
+    territorialLeader: leaders.territorialLeader,
+  });
   const [row] = await listing(ids.overdue);
-  expect(row).toMatchObject({ status: 'assigned', system_leader: leaders.systemLeader, territorial_leader: leaders.territorialLeader, assigned_by: 'sup-1' });
+  expect(row).toMatchObject({
+    status: 'assigned',
+    system_leader: leaders.systemLeader,
+    territorial_leader: leaders.territorialLeader,
+    assigned_by: 'sup-1',
+  });
   expect(row.clearing_due_at.getTime() - row.assigned_at.getTime()).toBe(60 * DAY);
 
   // 50 days on: the reminder (10 days before the deadline) has gone to both leaders.
   await h.sleep(51 * DAY);
   const reminders = await eventually(
-    async () => (await h.db.pool.query(`SELECT recipient FROM outbox WHERE case_id = $1 AND event_type = 'backlog_clearing_reminder' ORDER BY recipient`, [ids.overdue])).rows,
+    async () =>
+      (
+        await h.db.pool.query(
+          `SELECT recipient FROM outbox WHERE case_id = $1 AND event_type = 'backlog_clearing_reminder' ORDER BY recipient`,
+          [ids.overdue],
+        )
+      ).rows,
     (r) => r.length === 2,
     'the clearing reminders',
   );
@@ -121,16 +145,34 @@ test('when a supervisor assigns the two leaders, then the listing has them and t
 
   // Past the deadline: overdue, told to the leaders, the supervisor and the provincial inspection.
   await h.sleep(10 * DAY);
-  await eventually(async () => (await listing(ids.overdue))[0].status, (s) => s === 'overdue', 'the listing to turn overdue');
-  const told = await h.db.pool.query(`SELECT recipient FROM outbox WHERE case_id = $1 AND event_type = 'backlog_overdue' ORDER BY recipient`, [ids.overdue]);
-  expect(told.rows.map((r) => r.recipient)).toEqual(['leader:lead-env', 'leader:lead-gov', 'provincial-inspection:370102', 'supervisor:370102']);
+  await eventually(
+    async () => (await listing(ids.overdue))[0].status,
+    (s) => s === 'overdue',
+    'the listing to turn overdue',
+  );
+  const told = await h.db.pool.query(
+    `SELECT recipient FROM outbox WHERE case_id = $1 AND event_type = 'backlog_overdue' ORDER BY recipient`,
+    [ids.overdue],
+  );
+  expect(told.rows.map((r) => r.recipient)).toEqual([
+    'leader:lead-env',
+    'leader:lead-gov',
+    'provincial-inspection:370102',
+    'supervisor:370102',
+  ]);
   // The unassigned listings reminded the supervisors to assign leaders.
-  const unassigned = await h.db.pool.query(`SELECT count(*)::int AS n FROM outbox WHERE case_id = $1 AND event_type = 'backlog_assignment_reminder'`, [ids.reopened]);
+  const unassigned = await h.db.pool.query(
+    `SELECT count(*)::int AS n FROM outbox WHERE case_id = $1 AND event_type = 'backlog_assignment_reminder'`,
+    [ids.reopened],
+  );
   expect(unassigned.rows[0].n).toBe(1);
 });
 
 test('when a listed case closes, then its listing is cleared at the next check, its workflow ends, and the year’s progress counts it', async () => {
-  await h.db.pool.query(`UPDATE cases SET status = 'closed', closed_at = $2 WHERE case_id = $1`, [ids.overdue, new Date(await h.env.currentTimeMs())]);
+  await h.db.pool.query(`UPDATE cases SET status = 'closed', closed_at = $2 WHERE case_id = $1`, [
+    ids.overdue,
+    new Date(await h.env.currentTimeMs()),
+  ]);
   const handle = h.env.client.workflow.getHandle<typeof backlogCaseWorkflow>(backlogWorkflowId(ids.overdue, year));
   const result = await handle.result();
   expect(result.status).toBe('cleared');
@@ -185,7 +227,11 @@ test('when a sweep is asked for over the API, then it answers 202 at once with a
   expect(started.status).toBe(202);
   expect(started.location).toMatch(/^\/v1\/governance\/backlog\/sweeps\/backlog-scan-manual-\d{4}-\d{2}-\d{2}$/);
   expect(started.body).toMatchObject({ kind: 'scan', links: { status: started.location } });
-  const done = await eventually(() => call('GET', started.location!, ops), (r) => r.body?.status === 'completed', 'the sweep to complete');
+  const done = await eventually(
+    () => call('GET', started.location!, ops),
+    (r) => r.body?.status === 'completed',
+    'the sweep to complete',
+  );
   expect(done.body.result).toEqual({ year: localYear(now, policy.calendar), listed: 1, relisted: 0, agedOut: 0, started: 1 });
   expect((await listing(overdue)).map((r) => r.status)).toEqual(['listed']);
 
@@ -218,7 +264,11 @@ test('when workers start, then the backlog Schedules are created once from the p
     const fourth = await ensureGovernanceSchedules(client, { policy: changed, taskQueue: h.taskQueue, prefix });
     expect(fourth.map((s) => s.outcome)).toEqual(['unchanged', 'unchanged']);
   } finally {
-    for (const id of [ids.scan, ids.yearly]) await client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of [ids.scan, ids.yearly])
+      await client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await connection.close();
   }
 });

@@ -22,7 +22,12 @@ const policy: Policy = parsePolicy({
   },
 });
 const criteria = { categories: ['dust' as const], divisions: ['3701'], keywords: ['construction'] };
-const dust = { category: 'dust' as const, divisionCode: '370102', title: 'Dust from a construction site', description: 'Trucks leave the site uncovered.' };
+const dust = {
+  category: 'dust' as const,
+  divisionCode: '370102',
+  title: 'Dust from a construction site',
+  description: 'Trucks leave the site uncovered.',
+};
 
 let h: ComplaintHarness;
 let baseUrl: string;
@@ -68,8 +73,16 @@ test('when a campaign runs, then it tags the matching open cases and the new one
   const now = await h.env.currentTimeMs();
   const period = { from: now - 10 * DAY, to: now + 20 * DAY };
   // Before the period (30 days before it): three matching complaints and one of another category.
-  for (const days of [25, 15, 5]) await seedCase(h.db.pool, { ...dust, status: 'closed', receivedAt: period.from - days * DAY, closedAt: now - DAY });
-  await seedCase(h.db.pool, { category: 'noise', divisionCode: '370102', title: 'construction noise', status: 'closed', receivedAt: period.from - 5 * DAY, closedAt: now - DAY });
+  for (const days of [25, 15, 5])
+    await seedCase(h.db.pool, { ...dust, status: 'closed', receivedAt: period.from - days * DAY, closedAt: now - DAY });
+  await seedCase(h.db.pool, {
+    category: 'noise',
+    divisionCode: '370102',
+    title: 'construction noise',
+    status: 'closed',
+    receivedAt: period.from - 5 * DAY,
+    closedAt: now - DAY,
+  });
   // In the period, already closed (counted, not tagged).
   await seedCase(h.db.pool, { ...dust, status: 'closed', receivedAt: now - 5 * DAY, closedAt: now - DAY });
 
@@ -97,8 +110,17 @@ test('when a campaign runs, then it tags the matching open cases and the new one
   });
 
   // The matching open cases are tagged; the other problem and the other city are not.
-  const first = await eventually(() => tagged(campaignId), (r) => r.length === 2, 'the open cases to be tagged');
-  expect(first).toEqual([{ case_id: caseIdOf(m1), matched_as: 'open' }, { case_id: caseIdOf(m2), matched_as: 'open' }].sort((a, b) => a.case_id.localeCompare(b.case_id)));
+  const first = await eventually(
+    () => tagged(campaignId),
+    (r) => r.length === 2,
+    'the open cases to be tagged',
+  );
+  expect(first).toEqual(
+    [
+      { case_id: caseIdOf(m1), matched_as: 'open' },
+      { case_id: caseIdOf(m2), matched_as: 'open' },
+    ].sort((a, b) => a.case_id.localeCompare(b.case_id)),
+  );
   void otherProblem;
   void otherCity;
 
@@ -115,7 +137,11 @@ test('when a campaign runs, then it tags the matching open cases and the new one
   // Paused: a new matching complaint is not tagged, however long the pause.
   await handle.signal(pauseCampaignSignal, { actor: { id: 'sup-1', role: 'supervisor' }, reason: 'flood season' });
   // A scan already under way when the pause arrived still finishes; none starts after it.
-  await eventually(() => handle.query(campaignProgressQuery), (p) => p.status === 'paused' && !p.scanning, 'the campaign to pause');
+  await eventually(
+    () => handle.query(campaignProgressQuery),
+    (p) => p.status === 'paused' && !p.scanning,
+    'the campaign to pause',
+  );
   const scansWhilePaused = (await handle.query(campaignProgressQuery)).scans;
   const m3 = await handled({ ...dust, title: 'New construction site raises dust' });
   await h.sleep(3 * DAY);
@@ -124,7 +150,11 @@ test('when a campaign runs, then it tags the matching open cases and the new one
 
   // Resumed: it catches up at once; the new case is tagged as new and tightened too.
   await handle.signal(resumeCampaignSignal, { actor: { id: 'sup-1', role: 'supervisor' } });
-  const after = await eventually(() => tagged(campaignId), (r) => r.length === 3, 'the new case to be tagged');
+  const after = await eventually(
+    () => tagged(campaignId),
+    (r) => r.length === 3,
+    'the new case to be tagged',
+  );
   expect(after).toContainEqual({ case_id: caseIdOf(m3), matched_as: 'new' });
   await h.waitForEvent(m3, 'deadline_tightened');
 
@@ -177,6 +207,10 @@ test('when campaigns are started over the API, then only a supervisor of its div
   expect((await call('GET', `/v1/governance/campaigns/${campaignId}/result`, supervisor)).status).toBe(409);
   const paused = await call('POST', `/v1/governance/campaigns/${campaignId}/pause`, supervisor, { reason: 'audit' });
   expect(paused.status).toBe(202);
-  await eventually(() => call('GET', `/v1/governance/campaigns/${campaignId}`, supervisor), (r) => r.body.status === 'paused', 'paused over the API');
+  await eventually(
+    () => call('GET', `/v1/governance/campaigns/${campaignId}`, supervisor),
+    (r) => r.body.status === 'paused',
+    'paused over the API',
+  );
   await h.env.client.workflow.getHandle(campaignWorkflowId(campaignId)).terminate('test over');
 });

@@ -16,7 +16,9 @@ test('when the history grows past the limit, then the case continues as new with
   await handle.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId: 'unit-1' }] });
   await handle.executeUpdate(escalateUpdate, { args: [{ actor: supervisor, reason: 'Media attention' }] });
   await handle.executeUpdate(requestExtensionUpdate, { args: [{ actor: unit(), amount: 10, reason: 'Lab tests' }] });
-  let view = await handle.executeUpdate(decideExtensionUpdate, { args: [{ actor: supervisor, decision: 'approved', reason: 'Tests needed' }] });
+  let view = await handle.executeUpdate(decideExtensionUpdate, {
+    args: [{ actor: supervisor, decision: 'approved', reason: 'Tests needed' }],
+  });
   const accepted = Date.parse(view.acceptedAt!);
   const before = view;
 

@@ -1,6 +1,13 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { acceptUpdate, decideExtensionUpdate, escalateUpdate, requestExtensionUpdate, statusQuery, transferUpdate } from '../workflows/contracts/complaint';
+import {
+  acceptUpdate,
+  decideExtensionUpdate,
+  escalateUpdate,
+  requestExtensionUpdate,
+  statusQuery,
+  transferUpdate,
+} from '../workflows/contracts/complaint';
 import { defaultPolicy, parsePolicy } from '../domain/policy';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit } from './support/complaint-harness';
 
@@ -77,9 +84,9 @@ describe('handling deadline, extensions and transfer', () => {
     expect(view.pendingExtension).toEqual({ amount: 20, reason: 'Needs a monitoring campaign over three weekends' });
 
     // A second request while one is pending is impossible.
-    await expect(
-      handle.executeUpdate(requestExtensionUpdate, { args: [{ actor: unit(), amount: 5, reason: 'again' }] }),
-    ).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(requestExtensionUpdate, { args: [{ actor: unit(), amount: 5, reason: 'again' }] })).rejects.toThrow(
+      WorkflowUpdateFailedError,
+    );
 
     view = await handle.executeUpdate(decideExtensionUpdate, {
       args: [{ actor: supervisor, decision: 'approved', reason: 'Monitoring data is needed to decide on penalties' }],

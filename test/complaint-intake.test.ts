@@ -1,5 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { acceptUpdate, forwardUpdate, recordCallbackUpdate, reviewUpdate, statusQuery, submitResultUpdate, supplementUpdate, INVALID_TRANSITION } from '../workflows/contracts/complaint';
+import {
+  acceptUpdate,
+  forwardUpdate,
+  recordCallbackUpdate,
+  reviewUpdate,
+  statusQuery,
+  submitResultUpdate,
+  supplementUpdate,
+  INVALID_TRANSITION,
+} from '../workflows/contracts/complaint';
 import { getReporter } from '../db/cases';
 import { testKeyRing } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
@@ -15,7 +24,9 @@ afterAll(async () => {
 async function closeResolved(handle: ComplaintHandle) {
   await h.waitForEvent(handle, 'registered_for_acceptance');
   await handle.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId: 'unit-1' }] });
-  await handle.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'Boiler shut down', reply: 'The boiler was sealed.' }] });
+  await handle.executeUpdate(submitResultUpdate, {
+    args: [{ actor: unit(), summary: 'Boiler shut down', reply: 'The boiler was sealed.' }],
+  });
   await handle.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
   return handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'satisfied' }] });
 }
@@ -102,7 +113,10 @@ describe('duplicates and recurrences', () => {
 
     // 200 m away, same category, a day later.
     await h.sleep(DAY);
-    const dup = await h.start({ location: { lat: 36.6528, lon: 117.12 }, reporter: { anonymous: false, name: 'Zhao', phone: '139', consentToShareWithUnit: false } });
+    const dup = await h.start({
+      location: { lat: 36.6528, lon: 117.12 },
+      reporter: { anonymous: false, name: 'Zhao', phone: '139', consentToShareWithUnit: false },
+    });
     const outcome = await dup.result();
     expect(outcome).toMatchObject({ closure: 'duplicate', mergedInto: primary.workflowId.replace('complaint-', '') });
 
@@ -114,11 +128,13 @@ describe('duplicates and recurrences', () => {
     await primary.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'Fixed', reply: 'Fixed.' }] });
     await primary.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
     view = await primary.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'satisfied' }] });
-    expect(eventsOf(view, 'closed')[0].notify).toEqual(expect.arrayContaining([`complainant:${primary.workflowId.replace('complaint-', '')}`, `complainant:${dupCaseId}`]));
-    const { rows } = await h.db.pool.query(
-      `SELECT event_type FROM outbox WHERE case_id = $1 AND recipient = $2 ORDER BY event_seq`,
-      [view.caseId, `complainant:${dupCaseId}`],
+    expect(eventsOf(view, 'closed')[0].notify).toEqual(
+      expect.arrayContaining([`complainant:${primary.workflowId.replace('complaint-', '')}`, `complainant:${dupCaseId}`]),
     );
+    const { rows } = await h.db.pool.query(`SELECT event_type FROM outbox WHERE case_id = $1 AND recipient = $2 ORDER BY event_seq`, [
+      view.caseId,
+      `complainant:${dupCaseId}`,
+    ]);
     expect(rows.map((r) => r.event_type)).toContain('closed');
     // Not handled twice: the duplicate never reached acceptance.
     expect(eventsOf(await dup.query(statusQuery), 'registered_for_acceptance')).toHaveLength(0);
@@ -137,7 +153,10 @@ describe('duplicates and recurrences', () => {
     expect(view.status).toBe('handling');
     expect(view.escalationLevel).toBe(1);
     expect(view.reopenCount).toBe(1);
-    expect(eventsOf(view, 'reopened')[0].data).toMatchObject({ source: 'recurrence', recurrenceCaseId: again.workflowId.replace('complaint-', '') });
+    expect(eventsOf(view, 'reopened')[0].data).toMatchObject({
+      source: 'recurrence',
+      recurrenceCaseId: again.workflowId.replace('complaint-', ''),
+    });
     expect(view.linkedCases).toContain(again.workflowId.replace('complaint-', ''));
     await h.recordHistory(first, 'recurrence-reopen');
   });

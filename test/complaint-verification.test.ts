@@ -1,6 +1,15 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { acceptUpdate, decideReviewUpdate, recordCallbackUpdate, reopenUpdate, requestReviewUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
+import {
+  acceptUpdate,
+  decideReviewUpdate,
+  recordCallbackUpdate,
+  reopenUpdate,
+  requestReviewUpdate,
+  reviewUpdate,
+  statusQuery,
+  submitResultUpdate,
+} from '../workflows/contracts/complaint';
 import type { Reporter } from '../domain/case';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit, type ComplaintHandle } from './support/complaint-harness';
 
@@ -48,7 +57,9 @@ describe('compliance review', () => {
     view = await h.waitForEvent(handle, 'deadline_warning');
     expect(eventAt(view, 'deadline_warning')).toBe(returned + 8 * DAY);
 
-    await handle.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'Measured', reply: 'Emissions measured: 12 mg/m3.' }] });
+    await handle.executeUpdate(submitResultUpdate, {
+      args: [{ actor: unit(), summary: 'Measured', reply: 'Emissions measured: 12 mg/m3.' }],
+    });
     // Without reworkDays, the policy's rework limit (15 days) applies.
     view = await handle.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'returned', reason: 'Attach the lab report' }] });
     expect(view.returns).toBe(2);
@@ -84,9 +95,7 @@ describe('callback', () => {
   test('when the complainant is dissatisfied with a reasonable demand, then the case returns to the unit with a deadline', async () => {
     const handle = await h.start();
     await toCallback(handle);
-    const missing = await handle
-      .executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'dissatisfied' }] })
-      .catch((e) => e);
+    const missing = await handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'dissatisfied' }] }).catch((e) => e);
     expect((missing.cause as ApplicationFailure).message).toMatch(/whether the demand is reasonable/);
 
     const view = await handle.executeUpdate(recordCallbackUpdate, {
@@ -144,12 +153,16 @@ describe('after closure', () => {
     await toCallback(handle);
     await handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'dissatisfied', reasonableDemand: false }] });
     await h.sleep(29 * DAY);
-    let view = await handle.executeUpdate(requestReviewUpdate, { args: [{ actor: clerk, reason: 'The complainant disputes the measurement' }] });
+    let view = await handle.executeUpdate(requestReviewUpdate, {
+      args: [{ actor: clerk, reason: 'The complainant disputes the measurement' }],
+    });
     expect(view.status).toBe('review_requested');
     const requested = eventAt(view, 'review_requested');
     expect(view.deadline).toMatchObject({ kind: 'review', dueAt: new Date(requested + 30 * DAY).toISOString() });
 
-    view = await handle.executeUpdate(decideReviewUpdate, { args: [{ actor: supervisor, decision: 'overturned', reason: 'Measurement was taken upwind' }] });
+    view = await handle.executeUpdate(decideReviewUpdate, {
+      args: [{ actor: supervisor, decision: 'overturned', reason: 'Measurement was taken upwind' }],
+    });
     expect(view.status).toBe('handling');
     expect(eventsOf(view, 'reopened')[0].data).toMatchObject({ source: 'review' });
     await h.recordHistory(handle, 'review-overturned');
@@ -161,7 +174,9 @@ describe('after closure', () => {
     await handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'satisfied' }] });
     await h.sleep(10 * DAY);
     await handle.executeUpdate(requestReviewUpdate, { args: [{ actor: clerk, reason: 'Second thoughts' }] });
-    let view = await handle.executeUpdate(decideReviewUpdate, { args: [{ actor: supervisor, decision: 'upheld', reason: 'Handled correctly' }] });
+    let view = await handle.executeUpdate(decideReviewUpdate, {
+      args: [{ actor: supervisor, decision: 'upheld', reason: 'Handled correctly' }],
+    });
     expect(view).toMatchObject({ status: 'closed', closure: 'resolved' });
 
     await h.sleep(21 * DAY);
@@ -178,7 +193,15 @@ describe('after closure', () => {
     await handle.executeUpdate(recordCallbackUpdate, { args: [{ actor: clerk, outcome: 'satisfied' }] });
     await h.sleep(90 * DAY);
     let view = await handle.executeUpdate(reopenUpdate, {
-      args: [{ actor: { id: 'insp-1', role: 'inspector' }, reason: 'Quarterly re-inspection', source: 're_inspection', escalate: false, finding: 'Filter removed' }],
+      args: [
+        {
+          actor: { id: 'insp-1', role: 'inspector' },
+          reason: 'Quarterly re-inspection',
+          source: 're_inspection',
+          escalate: false,
+          finding: 'Filter removed',
+        },
+      ],
     });
     expect(view).toMatchObject({ status: 'handling', reopenCount: 1 });
     expect(view.monitoringUntil).toBeUndefined();

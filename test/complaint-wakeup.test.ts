@@ -105,15 +105,26 @@ test('when the projection and a handler activity complete into one workflow task
   const caseId = nextCaseId();
   try {
     const i = intake({ missing: ['contact'] });
-    const input: ComplaintInput = { caseId, intake: i, receivedAt: Date.now(), owner: clerk, policy: casePolicy(defaultPolicy, i.category, i.urgency) };
+    const input: ComplaintInput = {
+      caseId,
+      intake: i,
+      receivedAt: Date.now(),
+      owner: clerk,
+      policy: casePolicy(defaultPolicy, i.category, i.urgency),
+    };
     const handle = await client.workflow.start(complaintWorkflow, { taskQueue, workflowId: workflowIdFor(caseId), args: [input] });
-    await waitUntil(async () => (await handle.query(statusQuery)).status === 'awaiting_supplement' && (await handle.query(statusQuery)).timeline.length > 0);
+    await waitUntil(
+      async () =>
+        (await handle.query(statusQuery)).status === 'awaiting_supplement' && (await handle.query(statusQuery)).timeline.length > 0,
+    );
     await waitUntil(async () => completedActivities(await handle.fetchHistory()).length >= 1); // the registration is projected
 
     // The supplement: its handler asks findRelatedCase, the main loop projects 'supplemented'. Hold both.
     projectHold.arm();
     relatedHold.arm();
-    const update = handle.executeUpdate(supplementUpdate, { args: [{ actor: clerk, reporter: { phone: '13900000000' }, note: 'phone given later' }] });
+    const update = handle.executeUpdate(supplementUpdate, {
+      args: [{ actor: clerk, reporter: { phone: '13900000000' }, note: 'phone given later' }],
+    });
     update.catch(() => undefined);
     await Promise.all([projectHold.arrived, relatedHold.arrived]);
     await workflows.stop();
@@ -128,7 +139,12 @@ test('when the projection and a handler activity complete into one workflow task
     const [first, second] = completedActivities(history).slice(before);
     expect(activityTypeOf(history, first)).toBe('projectCase');
     expect(activityTypeOf(history, second)).toBe('findRelatedCase');
-    const startedBetween = history.events!.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && Number(e.eventId) > Number(first.eventId) && Number(e.eventId) < Number(second.eventId));
+    const startedBetween = history.events!.filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED &&
+        Number(e.eventId) > Number(first.eventId) &&
+        Number(e.eventId) < Number(second.eventId),
+    );
     expect(startedBetween).toEqual([]); // the setup worked: no workflow task ran between the two completions
 
     workflows = await runWorkflowWorker(taskQueue);
@@ -145,7 +161,10 @@ test('when the projection and a handler activity complete into one workflow task
   } finally {
     clearTimeout(timer);
     // Ends a still-pending update's long poll before the connections close.
-    await client.workflow.getHandle(workflowIdFor(caseId)).terminate('test over').catch(() => undefined);
+    await client.workflow
+      .getHandle(workflowIdFor(caseId))
+      .terminate('test over')
+      .catch(() => undefined);
     await workflows.stop();
     activityWorker.shutdown();
     await activitiesRunning;
@@ -156,7 +175,10 @@ function completedActivities(history: temporal.api.history.v1.IHistory) {
   return (history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
 }
 
-function activityTypeOf(history: temporal.api.history.v1.IHistory, completed: temporal.api.history.v1.IHistoryEvent): string | null | undefined {
+function activityTypeOf(
+  history: temporal.api.history.v1.IHistory,
+  completed: temporal.api.history.v1.IHistoryEvent,
+): string | null | undefined {
   const scheduledId = completed.activityTaskCompletedEventAttributes!.scheduledEventId;
   const scheduled = history.events!.find((e) => Number(e.eventId) === Number(scheduledId));
   return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;

@@ -37,7 +37,9 @@ async function closeCase(divisionCode: string): Promise<ComplaintHandle> {
   await h.waitForEvent(handle, 'registered_for_acceptance');
   const unitId = `unit-${divisionCode}`;
   await handle.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId }] });
-  await handle.executeUpdate(submitResultUpdate, { args: [{ actor: unit(unitId), summary: 'Filter fitted', reply: 'We fitted a filter.' }] });
+  await handle.executeUpdate(submitResultUpdate, {
+    args: [{ actor: unit(unitId), summary: 'Filter fitted', reply: 'We fitted a filter.' }],
+  });
   const view = await handle.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
   expect(view).toMatchObject({ status: 'closed', closure: 'no_callback' }); // anonymous: no callback
   return handle;
@@ -108,7 +110,9 @@ describe('a day of closed cases', () => {
     if (nine <= now) nine += DAY;
     await h.sleep(nine - now);
     date = localDate(nine, CST);
-    cases = await Promise.all(['370102', '370102', '370102', '370102', '370102', '370102', '370203', '370203', '370203', '370305'].map(closeCase));
+    cases = await Promise.all(
+      ['370102', '370102', '370102', '370102', '370102', '370102', '370203', '370203', '370203', '370305'].map(closeCase),
+    );
     // The Schedule fires at 01:00 the next day.
     await h.sleep(localDayPeriod(date, CST).to + HOUR - (await h.env.currentTimeMs()));
     check = await startDeskCheck(date);
@@ -138,7 +142,9 @@ describe('a day of closed cases', () => {
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(refused.cause.message).toMatch(/assigned to another reviewer/);
 
-    const compliant = await check.executeUpdate(deskReviewUpdate, { args: [{ actor: reviewerOf(ok.reviewerId), caseId: ok.caseId, compliant: true }] });
+    const compliant = await check.executeUpdate(deskReviewUpdate, {
+      args: [{ actor: reviewerOf(ok.reviewerId), caseId: ok.caseId, compliant: true }],
+    });
     expect(compliant).toMatchObject({ result: 'compliant', returnOutcome: null });
 
     const finding = 'The reply does not say whether emissions were measured';
@@ -161,7 +167,13 @@ describe('a day of closed cases', () => {
     expect(rows).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ case_id: ok.caseId, result: 'compliant', return_outcome: null }),
-        expect.objectContaining({ case_id: bad.caseId, result: 'non_compliant', finding, return_outcome: 'reopened', rectification_due_at: new Date(caseView.deadline!.dueAt) }),
+        expect.objectContaining({
+          case_id: bad.caseId,
+          result: 'non_compliant',
+          finding,
+          return_outcome: 'reopened',
+          rectification_due_at: new Date(caseView.deadline!.dueAt),
+        }),
       ]),
     );
   });
@@ -170,7 +182,14 @@ describe('a day of closed cases', () => {
     const notDrawn = cases.find((c) => !view.items.some((i) => `complaint-${i.caseId}` === c.workflowId))!;
     const caseId = notDrawn.workflowId.replace('complaint-', '');
     const activities = createActivities(h.db.pool, { client });
-    const reopen: Reopen = { actor: reviewer, reason: 'Desk check: not compliant', source: 'spot_check', escalate: false, reworkDays: 15, finding: 'x' };
+    const reopen: Reopen = {
+      actor: reviewer,
+      reason: 'Desk check: not compliant',
+      source: 'spot_check',
+      escalate: false,
+      reworkDays: 15,
+      finding: 'x',
+    };
     const input = { caseId, updateId: `${deskCheckSeed(date)}:${caseId}`, reopen };
     const first = await activities.reopenCase(input);
     const second = await activities.reopenCase(input);
@@ -192,7 +211,9 @@ describe('a day of closed cases', () => {
     expect(outcome).toMatchObject({ id: date, population: 10, drawn: 4, compliant: 1, nonCompliant: 1, returned: 1, missed: 2 });
     const { rows } = await h.db.pool.query(`SELECT completed_at FROM desk_checks WHERE id = $1`, [date]);
     expect(rows[0].completed_at.getTime()).toBeGreaterThanOrEqual(dueAt);
-    const missed = await h.db.pool.query(`SELECT count(*)::int AS n FROM desk_check_items WHERE desk_check_id = $1 AND result = 'missed'`, [date]);
+    const missed = await h.db.pool.query(`SELECT count(*)::int AS n FROM desk_check_items WHERE desk_check_id = $1 AND result = 'missed'`, [
+      date,
+    ]);
     expect(missed.rows[0].n).toBe(2);
   });
 });

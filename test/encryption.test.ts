@@ -165,9 +165,16 @@ describe('reporters at rest', () => {
       await insertCase('EC-2026-0000001');
       await insertCase('EC-2026-0000002');
       const sealed = sealReporter(ringK1, 'EC-2026-0000001', reporter);
-      await db.pool.query(`INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3)`, ['EC-2026-0000001', sealed.keyId, sealed.data]);
+      await db.pool.query(`INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3)`, [
+        'EC-2026-0000001',
+        sealed.keyId,
+        sealed.data,
+      ]);
       // A row from before migration 002.
-      await db.pool.query(`INSERT INTO case_reporters (case_id, legacy_reporter) VALUES ($1, $2)`, ['EC-2026-0000002', JSON.stringify(reporter)]);
+      await db.pool.query(`INSERT INTO case_reporters (case_id, legacy_reporter) VALUES ($1, $2)`, [
+        'EC-2026-0000002',
+        JSON.stringify(reporter),
+      ]);
 
       expect(await resealReporters(db.pool, ringK2)).toEqual({ resealed: 2, unreadable: 0 });
       const { rows } = await db.pool.query(`SELECT case_id, key_id, legacy_reporter FROM case_reporters ORDER BY case_id`);

@@ -68,7 +68,11 @@ describe('Open311 discovery and services', () => {
   test('when a client reads discovery.json, then it names the GeoReport v2 endpoint with its url and formats', async () => {
     const res = await api.request('GET', `${BASE}/discovery.json`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ changeset: expect.stringMatching(/[+-]\d\d:\d\d$/), contact: expect.any(String), key_service: expect.any(String) });
+    expect(res.body).toMatchObject({
+      changeset: expect.stringMatching(/[+-]\d\d:\d\d$/),
+      contact: expect.any(String),
+      key_service: expect.any(String),
+    });
     expect(res.body.endpoints).toEqual([
       {
         specification: 'http://wiki.open311.org/GeoReport_v2',
@@ -84,7 +88,14 @@ describe('Open311 discovery and services', () => {
     const res = await api.request('GET', `${BASE}/services.json?jurisdiction_id=370102`);
     expect(res.status).toBe(200);
     expect(res.body.map((s: { service_code: string }) => s.service_code)).toEqual([...categories]);
-    for (const s of res.body) expect(s).toMatchObject({ service_name: expect.any(String), type: 'batch', metadata: expect.any(Boolean), keywords: expect.any(String), group: expect.any(String) });
+    for (const s of res.body)
+      expect(s).toMatchObject({
+        service_name: expect.any(String),
+        type: 'batch',
+        metadata: expect.any(Boolean),
+        keywords: expect.any(String),
+        group: expect.any(String),
+      });
     expect(res.body.find((s: { service_code: string }) => s.service_code === 'odour').metadata).toBe(true);
     expect(res.body.find((s: { service_code: string }) => s.service_code === 'soil').metadata).toBe(false);
   });
@@ -127,11 +138,18 @@ describe('Open311 requests: file, resolve the token, read back', () => {
   test('when a client files a form-encoded request, then the token resolves to a case that reads back without the reporter, is listed and has updates', async () => {
     const filed = await post(noiseRequest('36.6512', '117.1201', { account_id: 'acct-77' }));
     expect(filed.status).toBe(201);
-    expect(filed.body).toEqual([{ token: expect.stringMatching(/^[0-9a-f]{32}$/), service_notice: expect.stringContaining('15 days'), account_id: 'acct-77' }]);
+    expect(filed.body).toEqual([
+      { token: expect.stringMatching(/^[0-9a-f]{32}$/), service_notice: expect.stringContaining('15 days'), account_id: 'acct-77' },
+    ]);
     expect(filed.body[0].service_request_id).toBeUndefined();
     const { token } = filed.body[0];
 
-    const [resolved] = await api.eventually(`${BASE}/tokens/${token}.json`, '', (b) => Boolean(b[0]?.service_request_id), 'the token to resolve');
+    const [resolved] = await api.eventually(
+      `${BASE}/tokens/${token}.json`,
+      '',
+      (b) => Boolean(b[0]?.service_request_id),
+      'the token to resolve',
+    );
     expect(resolved).toEqual({ token, service_request_id: expect.stringMatching(/^EC-\d{4}-\d{7}$/) });
     const id: string = resolved.service_request_id;
 
@@ -161,7 +179,12 @@ describe('Open311 requests: file, resolve the token, read back', () => {
     // The reporter did reach the case, protected: the clerk sees them, the channel is open311.
     const asClerk = await api.request('GET', `/v1/complaints/${id}`, { token: clerkToken });
     expect(asClerk.status).toBe(200);
-    expect(asClerk.body).toMatchObject({ channel: 'open311', category: 'noise', divisionCode: '370102', owner: { id: 'open311:development', role: 'clerk' } });
+    expect(asClerk.body).toMatchObject({
+      channel: 'open311',
+      category: 'noise',
+      divisionCode: '370102',
+      owner: { id: 'open311:development', role: 'clerk' },
+    });
     expect(asClerk.body.reporter).toMatchObject({ name: 'Wang Fangfang', phone: reporter.phone, email: reporter.email, anonymous: false });
 
     const open = await api.request('GET', `${BASE}/requests.json?service_code=noise,odour&status=open`);
@@ -192,7 +215,11 @@ describe('Open311 requests: file, resolve the token, read back', () => {
     });
     expect(new Set(ours.map((u: { update_id: string }) => u.update_id)).size).toBe(3);
     const after = await api.request('GET', `${BASE}/requests/${id}.json`);
-    expect(after.body[0]).toMatchObject({ status: 'open', agency_responsible: 'unit-lixia', expected_datetime: expect.stringMatching(/\+08:00$/) });
+    expect(after.body[0]).toMatchObject({
+      status: 'open',
+      agency_responsible: 'unit-lixia',
+      expected_datetime: expect.stringMatching(/\+08:00$/),
+    });
   });
 
   test('when a client reads a request as .xml, then it gets service_requests/request with the fields and no reporter', async () => {
@@ -203,14 +230,23 @@ describe('Open311 requests: file, resolve the token, read back', () => {
     const text = await res.text();
     expect(text).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?><service_requests><request>/);
     const xml = new XMLParser({ parseTagValue: false }).parse(text);
-    expect(xml.service_requests.request).toMatchObject({ service_request_id: resolved.service_request_id, service_code: 'noise', status: 'open' });
+    expect(xml.service_requests.request).toMatchObject({
+      service_request_id: resolved.service_request_id,
+      service_code: 'noise',
+      status: 'open',
+    });
     expect(xml.service_requests.request.description).toContain('Drilling <at night> & "weekends"');
     for (const value of Object.values(reporter)) expect(text).not.toContain(value);
   });
 
   test('when the same form is posted again with the same Idempotency-Key, then the same token comes back and one case exists', async () => {
     const headers = { 'idempotency-key': `o311-${Date.now()}-retry` };
-    const form = noiseRequest('36.6001', '116.9001', { service_code: 'dust', 'attribute[dust_source]': 'road', 'attribute[noise_source]': '', 'attribute[time_of_day]': '' });
+    const form = noiseRequest('36.6001', '116.9001', {
+      service_code: 'dust',
+      'attribute[dust_source]': 'road',
+      'attribute[noise_source]': '',
+      'attribute[time_of_day]': '',
+    });
     const first = await post(form, headers);
     const second = await post(form, headers);
     expect(first.status).toBe(201);

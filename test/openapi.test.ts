@@ -94,14 +94,19 @@ describe('GET /openapi.json', () => {
       if (r.body) {
         const schema = op.requestBody?.content?.[r.requestType ?? 'application/json']?.schema;
         expect(op.requestBody.required).toBe(true);
-        expect(schema).toEqual(expect.objectContaining(schema.oneOf || schema.anyOf ? {} : { type: 'object', properties: expect.any(Object) }));
+        expect(schema).toEqual(
+          expect.objectContaining(schema.oneOf || schema.anyOf ? {} : { type: 'object', properties: expect.any(Object) }),
+        );
       } else {
         expect(op.requestBody).toBeUndefined();
       }
       expect(op.responses[String(r.response.status)].content['application/json'].schema).toEqual(expect.any(Object));
       for (const type of r.response.mediaTypes ?? []) expect(op.responses[String(r.response.status)].content[type]).toBeDefined();
       const failure = r.errorFormat
-        ? { 'application/json': { schema: { $ref: `#/components/schemas/${r.errorFormat.name}` } }, 'text/xml': { schema: { type: 'string' } } }
+        ? {
+            'application/json': { schema: { $ref: `#/components/schemas/${r.errorFormat.name}` } },
+            'text/xml': { schema: { type: 'string' } },
+          }
         : { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
       for (const [status, answer] of Object.entries<any>(op.responses)) {
         expect(answer.description).toEqual(expect.any(String));
@@ -112,7 +117,9 @@ describe('GET /openapi.json', () => {
   });
 
   test('when it is read, then every documented operation (other route tables included) is well formed and its operationId unique', () => {
-    const operations = Object.entries<any>(doc.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ path, method, op })));
+    const operations = Object.entries<any>(doc.paths).flatMap(([path, item]) =>
+      Object.entries<any>(item).map(([method, op]) => ({ path, method, op })),
+    );
     expect(operations.length).toBeGreaterThanOrEqual(routes.length);
     const ids = operations.map((o) => o.op.operationId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -123,7 +130,12 @@ describe('GET /openapi.json', () => {
       for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
         expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'path', required: true }));
       }
-      for (const p of op.parameters) expect(p).toMatchObject({ name: expect.any(String), in: expect.stringMatching(/^(path|query|header)$/), schema: expect.any(Object) });
+      for (const p of op.parameters)
+        expect(p).toMatchObject({
+          name: expect.any(String),
+          in: expect.stringMatching(/^(path|query|header)$/),
+          schema: expect.any(Object),
+        });
     }
   });
 
@@ -148,8 +160,17 @@ describe('GET /openapi.json', () => {
   });
 
   test('when it is read, then reports, warnings, the codec, Open311, health and the document itself are there', () => {
-    for (const path of ['/v1/reports', '/v1/reports/{reportId}', '/v1/warnings', '/v1/warnings/{warningId}/campaign', '/codec/decode',
-      '/open311/v2/requests.{format}', '/open311/v2/discovery.{format}', '/health', '/openapi.json']) {
+    for (const path of [
+      '/v1/reports',
+      '/v1/reports/{reportId}',
+      '/v1/warnings',
+      '/v1/warnings/{warningId}/campaign',
+      '/codec/decode',
+      '/open311/v2/requests.{format}',
+      '/open311/v2/discovery.{format}',
+      '/health',
+      '/openapi.json',
+    ]) {
       expect({ path, documented: !!doc.paths[path] }).toEqual({ path, documented: true });
     }
     const form = doc.paths['/open311/v2/requests.{format}'].post.requestBody.content['application/x-www-form-urlencoded'];
@@ -188,7 +209,9 @@ describe('GET /docs', () => {
     expect(html).toContain('id="swagger-ui"');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // no CDN: every asset is local
     const assets = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]);
-    expect(assets).toEqual(expect.arrayContaining(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'swagger-initializer.js']));
+    expect(assets).toEqual(
+      expect.arrayContaining(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'swagger-initializer.js']),
+    );
     for (const asset of assets) {
       const res = await fetch(`${base}/docs/${asset}`);
       expect({ asset, status: res.status }).toEqual({ asset, status: 200 });

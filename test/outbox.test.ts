@@ -19,18 +19,38 @@ function projection(caseId: string, events: CaseEvent[]): ProjectionInput {
   const s: CaseState = {
     caseId,
     intake: {
-      channel: 'web', category: 'odour', urgency: 'normal', divisionCode: '370211', title: 'Smell', description: 'd',
-      location: {}, reporter: { anonymous: false, name: 'N', consentToShareWithUnit: false }, missing: [],
+      channel: 'web',
+      category: 'odour',
+      urgency: 'normal',
+      divisionCode: '370211',
+      title: 'Smell',
+      description: 'd',
+      location: {},
+      reporter: { anonymous: false, name: 'N', consentToShareWithUnit: false },
+      missing: [],
     },
     policy: casePolicy(defaultPolicy, 'odour', 'normal'),
-    status: 'pending_acceptance', owner: { id: 'clerk-1', role: 'clerk' }, receivedAt: T0, escalationLevel: 0,
-    extensions: [], returns: 0, callbackAttempts: 0, linked: [], reopenCount: 0, timeline: [], projectedSeq: 0,
+    status: 'pending_acceptance',
+    owner: { id: 'clerk-1', role: 'clerk' },
+    receivedAt: T0,
+    escalationLevel: 0,
+    extensions: [],
+    returns: 0,
+    callbackAttempts: 0,
+    linked: [],
+    reopenCount: 0,
+    timeline: [],
+    projectedSeq: 0,
   };
   return { view: toView(s, T0), events, reporter: s.intake.reporter, location: {}, description: 'd' };
 }
 
 const event = (seq: number, notify: string[]): CaseEvent => ({
-  seq, type: seq === 1 ? 'registered' : 'deadline_warning', at: T0 + seq, actor: { id: 'ecoloop', role: 'system' }, notify,
+  seq,
+  type: seq === 1 ? 'registered' : 'deadline_warning',
+  at: T0 + seq,
+  actor: { id: 'ecoloop', role: 'system' },
+  notify,
 });
 
 describe('projection and the outbox', () => {
@@ -79,7 +99,11 @@ describe('the notification sender', () => {
     const delivered: Notification[] = [];
     expect(await drainOutbox(db.pool, async (n) => void delivered.push(n))).toBe(1);
     expect(delivered).toEqual([
-      expect.objectContaining({ idempotencyKey: 'EC-2026-0000103:1:supervisor:370211', recipient: 'supervisor:370211', eventType: 'registered' }),
+      expect.objectContaining({
+        idempotencyKey: 'EC-2026-0000103:1:supervisor:370211',
+        recipient: 'supervisor:370211',
+        eventType: 'registered',
+      }),
     ]);
     expect(await drainOutbox(db.pool, async (n) => void delivered.push(n))).toBe(0);
     expect(delivered).toHaveLength(1);

@@ -53,7 +53,9 @@ const complaint = (category: string, lat: number) => ({
 /** Which needles occur in `haystack` (as UTF-8 bytes, or hex-encoded as PostgreSQL prints bytea). */
 function leaked(haystack: Buffer | string): string[] {
   const bytes = Buffer.isBuffer(haystack) ? haystack : Buffer.from(haystack, 'utf8');
-  return needles.filter((n) => bytes.includes(Buffer.from(n, 'utf8')) || bytes.includes(Buffer.from(Buffer.from(n, 'utf8').toString('hex'))));
+  return needles.filter(
+    (n) => bytes.includes(Buffer.from(n, 'utf8')) || bytes.includes(Buffer.from(Buffer.from(n, 'utf8').toString('hex'))),
+  );
 }
 
 /** Every Payload in a protobuf message tree, with the path where it sits. */
@@ -135,7 +137,13 @@ describe('at rest', () => {
       // The check is not vacuous: the history carries the intake, the supplement and the projections, all sealed.
       const found = payloadsIn(history.events);
       const types = new Set((history.events ?? []).map((e) => temporal.api.enums.v1.EventType[e.eventType!]));
-      expect([...types]).toEqual(expect.arrayContaining(['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED']));
+      expect([...types]).toEqual(
+        expect.arrayContaining([
+          'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+          'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+          'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+        ]),
+      );
       // Search attributes (indexed, so never encrypted) and the SDK's own patch markers (a patch id) hold no user data.
       const userPayloads = found.filter((f) => !/searchAttributes|markerRecordedEventAttributes\.details\.patch-data/.test(f.path));
       expect(userPayloads.length).toBeGreaterThan(5);
@@ -210,7 +218,11 @@ describe('through the API', () => {
       const res = await api.request('GET', '/v1/complaints?pageSize=50', { token: tokens[who] });
       expect(res.status).toBe(200);
       expect(res.body.items.map((i: { caseId: string }) => i.caseId).sort()).toEqual([caseA, caseB, caseC].sort());
-      expect({ who, leaked: leaked(JSON.stringify(res.body)), withReporter: res.body.items.filter((i: object) => 'reporter' in i) }).toEqual({
+      expect({
+        who,
+        leaked: leaked(JSON.stringify(res.body)),
+        withReporter: res.body.items.filter((i: object) => 'reporter' in i),
+      }).toEqual({
         who,
         leaked: [],
         withReporter: [],
@@ -222,7 +234,8 @@ describe('through the API', () => {
 describe('codec endpoint', () => {
   async function startedInput(caseId: string): Promise<Payload> {
     const history = await rawHistory(caseId);
-    return history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    return history.events!.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input!
+      .payloads![0];
   }
   const headers = { 'x-namespace': 'default' };
 
@@ -263,31 +276,58 @@ describe('codec endpoint', () => {
     const body = { payloads: [toJson(await startedInput(caseA))] };
     const foreign = await api.request('POST', '/codec/decode', { token: tokens.ops, headers: { 'x-namespace': 'elsewhere' }, body });
     expect(foreign.status).toBe(403);
-    const malformed = await api.request('POST', '/codec/decode', { token: tokens.ops, headers, body: { payloads: [{ data: 'not base64!' }] } });
+    const malformed = await api.request('POST', '/codec/decode', {
+      token: tokens.ops,
+      headers,
+      body: { payloads: [{ data: 'not base64!' }] },
+    });
     expect(malformed.status).toBe(400);
     const tampered = structuredClone(body);
-    tampered.payloads[0].data = Buffer.from(Buffer.from(tampered.payloads[0].data, 'base64').map((b, i) => (i === 20 ? b ^ 1 : b))).toString('base64');
+    tampered.payloads[0].data = Buffer.from(
+      Buffer.from(tampered.payloads[0].data, 'base64').map((b, i) => (i === 20 ? b ^ 1 : b)),
+    ).toString('base64');
     const broken = await api.request('POST', '/codec/decode', { token: tokens.ops, headers, body: tampered });
     expect(broken.status).toBe(422);
   });
 
-  test("when the official temporal CLI shows the history through the codec endpoint with an ops token, then it prints the workflow input in clear", async () => {
+  test('when the official temporal CLI shows the history through the codec endpoint with an ops token, then it prints the workflow input in clear', async () => {
     const shown = await promisify(execFile)(
       process.env.TEMPORAL_CLI_PATH!,
-      ['workflow', 'show', '--workflow-id', workflowIdFor(caseA), '--address', process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS!, '--output', 'json',
-        '--codec-endpoint', `${api.baseUrl}/codec`, '--codec-auth', `Bearer ${tokens.ops}`],
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowIdFor(caseA),
+        '--address',
+        process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS!,
+        '--output',
+        'json',
+        '--codec-endpoint',
+        `${api.baseUrl}/codec`,
+        '--codec-auth',
+        `Bearer ${tokens.ops}`,
+      ],
       { timeout: 30_000 },
     );
-    const events = JSON.parse(shown.stdout).events as Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ data: string }> } } }>;
+    const events = JSON.parse(shown.stdout).events as Array<{
+      workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ data: string }> } };
+    }>;
     const input = events.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input.payloads[0];
-    expect(JSON.parse(Buffer.from(input.data, 'base64').toString('utf8'))).toMatchObject({ caseId: caseA, intake: { reporter: withoutConsent } });
+    expect(JSON.parse(Buffer.from(input.data, 'base64').toString('utf8'))).toMatchObject({
+      caseId: caseA,
+      intake: { reporter: withoutConsent },
+    });
   });
 
   test('when the Temporal UI sends its CORS preflight, then its origin is allowed with the headers it needs; another origin is not', async () => {
     const preflight = (origin: string) =>
       fetch(`${api.baseUrl}/codec/decode`, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
       });
     const ui = await preflight(UI_ORIGIN);
     expect(ui.status).toBe(204);

@@ -7,12 +7,7 @@ import { inspectionWorkflowIdFor } from '../domain/supervision';
 import { quarterOf, quarterPeriod } from '../domain/supervision-periods';
 import { getInspections, getStoredDraw, listPublishedResults } from '../db/supervision';
 import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
-import {
-  inspectionQuery,
-  reInspectionWorkflow,
-  recordFindingUpdate,
-  type InspectionView,
-} from '../workflows/re-inspection';
+import { inspectionQuery, reInspectionWorkflow, recordFindingUpdate, type InspectionView } from '../workflows/re-inspection';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';
 
@@ -44,7 +39,9 @@ async function closeCase(divisionCode: string, acceptedBy: Actor = clerk): Promi
   await h.waitForEvent(handle, 'registered_for_acceptance');
   const unitId = `unit-${divisionCode}`;
   await handle.executeUpdate(acceptUpdate, { args: [{ actor: acceptedBy, unitId }] });
-  await handle.executeUpdate(submitResultUpdate, { args: [{ actor: unit(unitId), summary: 'Site cleaned', reply: 'The site was cleaned.' }] });
+  await handle.executeUpdate(submitResultUpdate, {
+    args: [{ actor: unit(unitId), summary: 'Site cleaned', reply: 'The site was cleaned.' }],
+  });
   const view = await handle.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
   expect(view.status).toBe('closed');
   return handle;
@@ -59,7 +56,11 @@ function startReInspection(q: string, workflowId: string): Promise<WorkflowHandl
 }
 
 /** Query an inspection until `predicate` holds (its workflow may not have run its first task yet). */
-async function inspection(caseId: string, predicate: (v: InspectionView) => boolean = () => true, what = 'condition'): Promise<InspectionView> {
+async function inspection(
+  caseId: string,
+  predicate: (v: InspectionView) => boolean = () => true,
+  what = 'condition',
+): Promise<InspectionView> {
   const handle = client.workflow.getHandle(inspectionWorkflowIdFor(quarter, caseId));
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -114,7 +115,11 @@ describe('the quarterly draw', () => {
     expect(stored.population.map((x) => x.id).sort()).toEqual([...cases.keys()].sort());
     expect(stored.population.some((x) => x.id === openCaseId)).toBe(false);
     const inspections = await getInspections(h.db.pool, quarter);
-    for (const [division, closedThere] of [[A, 11], [B, 3], [C, 1]] as const) {
+    for (const [division, closedThere] of [
+      [A, 11],
+      [B, 3],
+      [C, 1],
+    ] as const) {
       const drawnThere = inspections.filter((i) => i.divisionCode === division).length;
       expect(drawnThere).toBeGreaterThanOrEqual(Math.max(1, Math.ceil(policy.share * closedThere)));
       expect(drawnThere).toBe(sampleSize(closedThere, policy.share, policy.minPerDivision));
@@ -126,12 +131,17 @@ describe('the quarterly draw', () => {
   test('when inspectors are assigned, then each covers the division, is active, and never handled the case', async () => {
     const inspections = await getInspections(h.db.pool, quarter);
     for (const i of inspections) {
-      const { rows } = await h.db.pool.query<{ actor_id: string }>(`SELECT DISTINCT actor_id FROM case_events WHERE case_id = $1`, [i.caseId]);
+      const { rows } = await h.db.pool.query<{ actor_id: string }>(`SELECT DISTINCT actor_id FROM case_events WHERE case_id = $1`, [
+        i.caseId,
+      ]);
       const handlers = rows.map((r) => r.actor_id);
       expect(handlers).not.toContain(i.inspectorId);
       expect(i.inspectorId).not.toBe('insp-gone');
       expect(i.inspectorId!.startsWith('insp-')).toBe(true);
-      const covered = await h.db.pool.query(`SELECT 1 FROM inspectors WHERE id = $1 AND $2 LIKE division_code || '%'`, [i.inspectorId, i.divisionCode]);
+      const covered = await h.db.pool.query(`SELECT 1 FROM inspectors WHERE id = $1 AND $2 LIKE division_code || '%'`, [
+        i.inspectorId,
+        i.divisionCode,
+      ]);
       expect(covered.rowCount).toBe(1);
     }
     // insp-b1 handled every case of division B: the B inspection goes to insp-b2.
@@ -174,7 +184,14 @@ describe('inspections', () => {
 
     const note = 'The dust screen was removed after the case closed';
     const view = await updates.executeUpdate(recordFindingUpdate, {
-      args: [{ actor: { id: target.inspectorId!, role: 'inspector' }, finding: 'not_rectified', note, responsiblePerson: 'Li Wei, deputy director' }],
+      args: [
+        {
+          actor: { id: target.inspectorId!, role: 'inspector' },
+          finding: 'not_rectified',
+          note,
+          responsiblePerson: 'Li Wei, deputy director',
+        },
+      ],
     });
     expect(view).toMatchObject({ published: true, reopen: { outcome: 'reopened' }, finding: { finding: 'not_rectified' } });
 
@@ -182,7 +199,10 @@ describe('inspections', () => {
     expect(after).toMatchObject({ status: 'handling', escalationLevel: before.escalationLevel + 1, reopenCount: 1 });
     const reopened = eventsOf(after, 'reopened')[0];
     expect(reopened.data).toMatchObject({ source: 're_inspection', finding: note });
-    expect(after.deadline).toMatchObject({ kind: 'rework', dueAt: new Date(Date.parse(reopened.at) + policy.rectificationDays * DAY).toISOString() });
+    expect(after.deadline).toMatchObject({
+      kind: 'rework',
+      dueAt: new Date(Date.parse(reopened.at) + policy.rectificationDays * DAY).toISOString(),
+    });
 
     const [stored] = await getInspections(h.db.pool, quarter, target.caseId);
     expect(stored).toMatchObject({
@@ -193,7 +213,9 @@ describe('inspections', () => {
       accountability: { unitId: `unit-${C}`, responsiblePerson: 'Li Wei, deputy director', finding: 'not_rectified' },
     });
     const published = await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter });
-    expect(published).toEqual([expect.objectContaining({ caseId: target.caseId, finding: 'not_rectified', caseReopened: true, unitId: `unit-${C}` })]);
+    expect(published).toEqual([
+      expect.objectContaining({ caseId: target.caseId, finding: 'not_rectified', caseReopened: true, unitId: `unit-${C}` }),
+    ]);
     expect(JSON.stringify(published)).not.toContain('Li Wei');
   });
 
@@ -238,7 +260,14 @@ describe('inspections', () => {
     view = await inspection(target.caseId, (v) => v.overdue, 'the deadline');
 
     const [stored] = await getInspections(h.db.pool, quarter, target.caseId);
-    expect(stored).toMatchObject({ status: 'overdue', overdueAt: at(dueAt), reminders: [{ n: 1, at: at(first) }, { n: 2, at: at(second) }] });
+    expect(stored).toMatchObject({
+      status: 'overdue',
+      overdueAt: at(dueAt),
+      reminders: [
+        { n: 1, at: at(first) },
+        { n: 2, at: at(second) },
+      ],
+    });
     const outbox = await h.db.pool.query(`SELECT event_type, recipient FROM outbox WHERE idempotency_key LIKE $1 ORDER BY id`, [
       `inspection:${target.id}:%`,
     ]);
@@ -251,7 +280,10 @@ describe('inspections', () => {
   });
   test('when every inspection has its finding, then the quarter ends with its findings counted', async () => {
     const [overdue, other] = await pick(A);
-    for (const [target, finding] of [[overdue, 'false_report'], [other, 'rectified']] as const) {
+    for (const [target, finding] of [
+      [overdue, 'false_report'],
+      [other, 'rectified'],
+    ] as const) {
       await client.workflow.getHandle(inspectionWorkflowIdFor(quarter, target.caseId)).executeUpdate(recordFindingUpdate, {
         args: [{ actor: { id: target.inspectorId!, role: 'inspector' }, finding, note: 'Checked on site', responsiblePerson: 'Zhao Lei' }],
       });
@@ -267,7 +299,11 @@ describe('inspections', () => {
       unassigned: [],
     });
     const [falseReport] = await getInspections(h.db.pool, quarter, overdue.caseId);
-    expect(falseReport).toMatchObject({ finding: 'false_report', published: true, accountability: { responsiblePerson: 'Zhao Lei', finding: 'false_report' } });
+    expect(falseReport).toMatchObject({
+      finding: 'false_report',
+      published: true,
+      accountability: { responsiblePerson: 'Zhao Lei', finding: 'false_report' },
+    });
     expect(await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter })).toHaveLength(4);
   });
 });

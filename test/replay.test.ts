@@ -23,25 +23,46 @@ function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
     return payload ? [(JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id] : [];
   });
 }
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.binpb')).sort();
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.binpb'))
+  .sort();
 
 test('when the stored histories of the main paths are replayed, then every one replays without a nondeterminism error', async () => {
   quietRuntime();
   // Each main path twice: recorded before the wake-up patch (cases in flight then) and after it.
-  const paths = ['acceptance-ladder', 'handling-extension', 'insufficient', 'recurrence-reopen', 'resolved-archived', 'callback-unreachable', 'review-overturned'];
+  const paths = [
+    'acceptance-ladder',
+    'handling-extension',
+    'insufficient',
+    'recurrence-reopen',
+    'resolved-archived',
+    'callback-unreachable',
+    'review-overturned',
+  ];
   expect(files).toEqual(expect.arrayContaining(paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`])));
   const histories = files.map((file) => ({
     workflowId: file.replace(/\.binpb$/, ''),
     history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))),
   }));
   for (const { workflowId, history } of histories) {
-    expect({ workflowId, patches: patchesIn(history) }).toEqual({ workflowId, patches: workflowId.endsWith(`.${PATCHED}`) ? [WAKE_ON_CHANGES_DURING_PROJECTION] : [] });
+    expect({ workflowId, patches: patchesIn(history) }).toEqual({
+      workflowId,
+      patches: workflowId.endsWith(`.${PATCHED}`) ? [WAKE_ON_CHANGES_DURING_PROJECTION] : [],
+    });
   }
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath }, replayName: 'ecoloop-replay', dataConverter: testDataConverter }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath }, replayName: 'ecoloop-replay', dataConverter: testDataConverter },
+    histories,
+  )) {
     results.push({ workflowId: result.workflowId, error: result.error });
   }
   expect(results.map((r) => r.workflowId).sort()).toEqual(histories.map((h) => h.workflowId).sort());
-  for (const r of results) expect({ workflowId: r.workflowId, error: r.error ? (r.error as Error).message : undefined }).toEqual({ workflowId: r.workflowId, error: undefined });
+  for (const r of results)
+    expect({ workflowId: r.workflowId, error: r.error ? (r.error as Error).message : undefined }).toEqual({
+      workflowId: r.workflowId,
+      error: undefined,
+    });
 });

@@ -73,10 +73,14 @@ describe('the HTML report in headless Chromium', () => {
     const { page, requests, errors } = await open(renderReportHtml(monthly));
     expect(await page.title()).toBe('EcoLoop Monthly report 2026-10');
     // The four rates, as the report computed them.
-    const rates = await page.$$eval('.rate', (els) => els.map((e) => [e.getAttribute('data-rate'), e.querySelector('.rate-value')!.textContent]));
+    const rates = await page.$$eval('.rate', (els) =>
+      els.map((e) => [e.getAttribute('data-rate'), e.querySelector('.rate-value')!.textContent]),
+    );
     expect(rates).toEqual(rateNames.map((n) => [n, `${((monthly.rates.overall[n].value ?? 0) * 100).toFixed(1)}%`]));
     // One bar per category, in the report's order, with its count.
-    const bars = await page.$$eval('#counts svg[aria-label="Complaints by category"] g.bar', (gs) => gs.map((g) => g.querySelectorAll('text')[1].textContent));
+    const bars = await page.$$eval('#counts svg[aria-label="Complaints by category"] g.bar', (gs) =>
+      gs.map((g) => g.querySelectorAll('text')[1].textContent),
+    );
     expect(bars.map((t) => t!.split(' ')[0])).toEqual(monthly.byCategory.map((c) => c.count.toLocaleString('en-US')));
     // The hotspot table lists the report's cells; the map has one bubble per cell.
     const cells = await page.$$eval('table.hotspots tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1].textContent));
@@ -97,7 +101,9 @@ describe('the HTML report in headless Chromium', () => {
     const { page, requests } = await open(renderReportHtml(quarterly));
     const labels = await page.$$eval('#trend svg[aria-label="Complaints over time"] text.axis', (ts) => ts.map((t) => t.textContent));
     expect(labels).toEqual(expect.arrayContaining(['2026-07', '2026-08', '2026-09']));
-    expect(await page.locator('#trend svg[aria-label="Complaints over time"] circle').count()).toBe(3 * (1 + Math.min(4, quarterly.byCategory.length)));
+    expect(await page.locator('#trend svg[aria-label="Complaints over time"] circle').count()).toBe(
+      3 * (1 + Math.min(4, quarterly.byCategory.length)),
+    );
     expect(requests).toEqual([]);
     await page.screenshot({ path: path.join(artifacts, 'report-quarterly.png'), fullPage: true });
     await page.close();

@@ -48,74 +48,272 @@ const callback = (at: string, outcome: string): Ev[] => [
 
 // ---- March 2026: received C1..C10 ----
 const cases: HandCase[] = [
-  { id: 'EC-2026-0000001', received: '2026-03-02 09:00', category: 'air', division: '370102', channel: 'hotline', title: 'Black smoke from boiler chimney', lat: 36.6612, lon: 117.0234,
-    events: [...reg('2026-03-02 09:00', '2026-03-17 09:00'), accept('2026-03-03 10:00', '2026-05-02 10:00', 'bureau-370102'),
-      { type: 'result_submitted', at: '2026-03-20 10:00' }, { type: 'result_approved', at: '2026-03-21 09:00' },
-      ...callback('2026-03-21 15:00', 'satisfied'), { type: 'closed', at: '2026-03-21 15:00', data: { closure: 'resolved', satisfaction: 'satisfied' } }] },
-  { id: 'EC-2026-0000002', received: '2026-03-04 11:00', category: 'air', division: '370102', channel: 'wechat', title: 'Black smoke from factory chimney', lat: 36.6645, lon: 117.0281,
+  {
+    id: 'EC-2026-0000001',
+    received: '2026-03-02 09:00',
+    category: 'air',
+    division: '370102',
+    channel: 'hotline',
+    title: 'Black smoke from boiler chimney',
+    lat: 36.6612,
+    lon: 117.0234,
+    events: [
+      ...reg('2026-03-02 09:00', '2026-03-17 09:00'),
+      accept('2026-03-03 10:00', '2026-05-02 10:00', 'bureau-370102'),
+      { type: 'result_submitted', at: '2026-03-20 10:00' },
+      { type: 'result_approved', at: '2026-03-21 09:00' },
+      ...callback('2026-03-21 15:00', 'satisfied'),
+      { type: 'closed', at: '2026-03-21 15:00', data: { closure: 'resolved', satisfaction: 'satisfied' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000002',
+    received: '2026-03-04 11:00',
+    category: 'air',
+    division: '370102',
+    channel: 'wechat',
+    title: 'Black smoke from factory chimney',
+    lat: 36.6645,
+    lon: 117.0281,
     // Accepted a day after its acceptance deadline.
-    events: [...reg('2026-03-04 11:00', '2026-03-19 11:00'), accept('2026-03-20 11:00', '2026-05-19 11:00', 'bureau-370102'),
-      { type: 'result_submitted', at: '2026-03-28 10:00' }, { type: 'result_approved', at: '2026-03-29 10:00' },
-      ...callback('2026-03-30 10:00', 'basically_satisfied'), { type: 'closed', at: '2026-03-30 10:00', data: { closure: 'resolved', satisfaction: 'basically_satisfied' } }] },
-  { id: 'EC-2026-0000003', received: '2026-03-06 22:00', category: 'noise', division: '370102', channel: 'web', title: 'Night construction noise', lat: 36.665, lon: 117.029,
-    events: [...reg('2026-03-06 22:00', '2026-03-21 22:00'), accept('2026-03-07 09:00', '2026-05-06 09:00', 'bureau-370102'),
-      { type: 'extension_requested', at: '2026-04-20 09:00', deadline: '2026-05-06 09:00' }] },
-  { id: 'EC-2026-0000004', received: '2026-03-01 08:00', category: 'water', division: '370211', channel: 'hotline', title: 'Sewage discharged into river', lat: 35.9601, lon: 120.1902,
+    events: [
+      ...reg('2026-03-04 11:00', '2026-03-19 11:00'),
+      accept('2026-03-20 11:00', '2026-05-19 11:00', 'bureau-370102'),
+      { type: 'result_submitted', at: '2026-03-28 10:00' },
+      { type: 'result_approved', at: '2026-03-29 10:00' },
+      ...callback('2026-03-30 10:00', 'basically_satisfied'),
+      { type: 'closed', at: '2026-03-30 10:00', data: { closure: 'resolved', satisfaction: 'basically_satisfied' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000003',
+    received: '2026-03-06 22:00',
+    category: 'noise',
+    division: '370102',
+    channel: 'web',
+    title: 'Night construction noise',
+    lat: 36.665,
+    lon: 117.029,
+    events: [
+      ...reg('2026-03-06 22:00', '2026-03-21 22:00'),
+      accept('2026-03-07 09:00', '2026-05-06 09:00', 'bureau-370102'),
+      { type: 'extension_requested', at: '2026-04-20 09:00', deadline: '2026-05-06 09:00' },
+    ],
+  },
+  {
+    id: 'EC-2026-0000004',
+    received: '2026-03-01 08:00',
+    category: 'water',
+    division: '370211',
+    channel: 'hotline',
+    title: 'Sewage discharged into river',
+    lat: 35.9601,
+    lon: 120.1902,
     // Transferred to the city bureau; its first reply is returned with a two-day rework deadline, and the second reply misses it.
-    events: [...reg('2026-03-01 08:00', '2026-03-16 08:00'), accept('2026-03-02 09:00', '2026-05-01 09:00', 'bureau-370211'),
+    events: [
+      ...reg('2026-03-01 08:00', '2026-03-16 08:00'),
+      accept('2026-03-02 09:00', '2026-05-01 09:00', 'bureau-370211'),
       { type: 'transferred', at: '2026-03-03 09:00', deadline: '2026-05-01 09:00', data: { from: 'bureau-370211', to: 'bureau-370200' } },
-      { type: 'result_submitted', at: '2026-03-25 10:00' }, { type: 'result_returned', at: '2026-03-26 10:00', deadline: '2026-03-28 10:00' },
-      { type: 'result_submitted', at: '2026-03-30 10:00' }, { type: 'result_approved', at: '2026-03-31 10:00' },
+      { type: 'result_submitted', at: '2026-03-25 10:00' },
+      { type: 'result_returned', at: '2026-03-26 10:00', deadline: '2026-03-28 10:00' },
+      { type: 'result_submitted', at: '2026-03-30 10:00' },
+      { type: 'result_approved', at: '2026-03-31 10:00' },
       // Called back in April: not a March figure.
-      ...callback('2026-04-01 10:00', 'dissatisfied')] },
-  { id: 'EC-2026-0000005', received: '2026-03-10 14:00', category: 'dust', division: '370211', channel: 'weibo', title: 'Dust from construction site', lat: 35.9655, lon: 120.195,
-    events: [...reg('2026-03-10 14:00', '2026-03-25 14:00'), { type: 'closed', at: '2026-03-11 09:00', data: { closure: 'forwarded', competentBody: 'Housing bureau' } }] },
-  { id: 'EC-2026-0000006', received: '2026-03-05 07:30', category: 'air', division: '370102', channel: 'gov_app', title: 'Black smoke again', lat: 36.662, lon: 117.025, mergedInto: 'EC-2026-0000001',
-    events: [{ type: 'registered', at: '2026-03-05 07:30' }, { type: 'closed', at: '2026-03-05 07:30', data: { closure: 'duplicate', linkedTo: 'EC-2026-0000001' } }] },
-  { id: 'EC-2026-0000007', received: '2026-03-12 21:00', category: 'odour', division: '370305', channel: 'hotline', title: 'Chemical odour at night', lat: 36.8105, lon: 118.3052,
+      ...callback('2026-04-01 10:00', 'dissatisfied'),
+    ],
+  },
+  {
+    id: 'EC-2026-0000005',
+    received: '2026-03-10 14:00',
+    category: 'dust',
+    division: '370211',
+    channel: 'weibo',
+    title: 'Dust from construction site',
+    lat: 35.9655,
+    lon: 120.195,
+    events: [
+      ...reg('2026-03-10 14:00', '2026-03-25 14:00'),
+      { type: 'closed', at: '2026-03-11 09:00', data: { closure: 'forwarded', competentBody: 'Housing bureau' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000006',
+    received: '2026-03-05 07:30',
+    category: 'air',
+    division: '370102',
+    channel: 'gov_app',
+    title: 'Black smoke again',
+    lat: 36.662,
+    lon: 117.025,
+    mergedInto: 'EC-2026-0000001',
+    events: [
+      { type: 'registered', at: '2026-03-05 07:30' },
+      { type: 'closed', at: '2026-03-05 07:30', data: { closure: 'duplicate', linkedTo: 'EC-2026-0000001' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000007',
+    received: '2026-03-12 21:00',
+    category: 'odour',
+    division: '370305',
+    channel: 'hotline',
+    title: 'Chemical odour at night',
+    lat: 36.8105,
+    lon: 118.3052,
     // Anonymous: no one to call back.
-    events: [...reg('2026-03-12 21:00', '2026-03-27 21:00'), accept('2026-03-13 09:00', '2026-05-12 09:00', 'bureau-370305'),
-      { type: 'result_submitted', at: '2026-03-20 09:00' }, { type: 'result_approved', at: '2026-03-21 09:00' },
-      { type: 'callback_skipped', at: '2026-03-21 09:00' }, { type: 'closed', at: '2026-03-21 09:00', data: { closure: 'no_callback' } }] },
-  { id: 'EC-2026-0000008', received: '2026-03-15 10:00', category: 'odour', division: '370305', channel: 'letter', title: 'Chemical odour from plant', lat: 36.8121, lon: 118.3077,
-    events: [...reg('2026-03-15 10:00', '2026-03-30 10:00'), accept('2026-03-16 10:00', '2026-05-15 10:00', 'bureau-370305'),
-      { type: 'result_submitted', at: '2026-03-25 10:00' }, { type: 'result_approved', at: '2026-03-26 10:00' },
-      ...callback('2026-03-27 10:00', 'dissatisfied'), { type: 'closed', at: '2026-03-27 10:00', data: { closure: 'resolved_dissatisfied', satisfaction: 'dissatisfied' } }] },
-  { id: 'EC-2026-0000009', received: '2026-03-20 23:00', category: 'noise', division: '370103', channel: 'visit', title: 'Loud music from bar',
-    events: reg('2026-03-20 23:00', '2026-04-04 23:00') },
-  { id: 'EC-2026-0000010', received: '2026-03-31 23:30', category: 'other', division: '370103', channel: 'online_question', title: 'Illegal dumping of rubbish',
-    events: reg('2026-03-31 23:30', '2026-04-15 23:30') },
+    events: [
+      ...reg('2026-03-12 21:00', '2026-03-27 21:00'),
+      accept('2026-03-13 09:00', '2026-05-12 09:00', 'bureau-370305'),
+      { type: 'result_submitted', at: '2026-03-20 09:00' },
+      { type: 'result_approved', at: '2026-03-21 09:00' },
+      { type: 'callback_skipped', at: '2026-03-21 09:00' },
+      { type: 'closed', at: '2026-03-21 09:00', data: { closure: 'no_callback' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000008',
+    received: '2026-03-15 10:00',
+    category: 'odour',
+    division: '370305',
+    channel: 'letter',
+    title: 'Chemical odour from plant',
+    lat: 36.8121,
+    lon: 118.3077,
+    events: [
+      ...reg('2026-03-15 10:00', '2026-03-30 10:00'),
+      accept('2026-03-16 10:00', '2026-05-15 10:00', 'bureau-370305'),
+      { type: 'result_submitted', at: '2026-03-25 10:00' },
+      { type: 'result_approved', at: '2026-03-26 10:00' },
+      ...callback('2026-03-27 10:00', 'dissatisfied'),
+      { type: 'closed', at: '2026-03-27 10:00', data: { closure: 'resolved_dissatisfied', satisfaction: 'dissatisfied' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000009',
+    received: '2026-03-20 23:00',
+    category: 'noise',
+    division: '370103',
+    channel: 'visit',
+    title: 'Loud music from bar',
+    events: reg('2026-03-20 23:00', '2026-04-04 23:00'),
+  },
+  {
+    id: 'EC-2026-0000010',
+    received: '2026-03-31 23:30',
+    category: 'other',
+    division: '370103',
+    channel: 'online_question',
+    title: 'Illegal dumping of rubbish',
+    events: reg('2026-03-31 23:30', '2026-04-15 23:30'),
+  },
   // ---- Just outside March ----
-  { id: 'EC-2026-0000011', received: '2026-04-01 00:10', category: 'air', division: '370102', channel: 'hotline', title: 'Black smoke at dawn', lat: 36.6612, lon: 117.0234,
-    events: reg('2026-04-01 00:10', '2026-04-16 00:10') },
-  { id: 'EC-2026-0000012', received: '2026-02-28 23:59', category: 'dust', division: '370211', channel: 'web', title: 'Dust storm from yard',
-    events: reg('2026-02-28 23:59', '2026-03-15 23:59') },
+  {
+    id: 'EC-2026-0000011',
+    received: '2026-04-01 00:10',
+    category: 'air',
+    division: '370102',
+    channel: 'hotline',
+    title: 'Black smoke at dawn',
+    lat: 36.6612,
+    lon: 117.0234,
+    events: reg('2026-04-01 00:10', '2026-04-16 00:10'),
+  },
+  {
+    id: 'EC-2026-0000012',
+    received: '2026-02-28 23:59',
+    category: 'dust',
+    division: '370211',
+    channel: 'web',
+    title: 'Dust storm from yard',
+    events: reg('2026-02-28 23:59', '2026-03-15 23:59'),
+  },
   // ---- Earlier cases whose facts fall in March ----
-  { id: 'EC-2026-0000013', received: '2026-01-05 10:00', category: 'noise', division: '370102', channel: 'hotline', title: 'Generator noise',
+  {
+    id: 'EC-2026-0000013',
+    received: '2026-01-05 10:00',
+    category: 'noise',
+    division: '370102',
+    channel: 'hotline',
+    title: 'Generator noise',
     // Handling deadline 03-07, extended by 30 days to 04-06: the reply of 03-10 is on time only thanks to the extension.
-    events: [...reg('2026-01-05 10:00', '2026-01-20 10:00'), accept('2026-01-06 10:00', '2026-03-07 10:00', 'bureau-370102'),
+    events: [
+      ...reg('2026-01-05 10:00', '2026-01-20 10:00'),
+      accept('2026-01-06 10:00', '2026-03-07 10:00', 'bureau-370102'),
       { type: 'extension_requested', at: '2026-02-20 10:00', deadline: '2026-03-07 10:00', data: { amount: 30 } },
       { type: 'extension_approved', at: '2026-02-21 10:00', deadline: '2026-04-06 10:00', data: { amount: 30 } },
-      { type: 'result_submitted', at: '2026-03-10 10:00' }, { type: 'result_approved', at: '2026-03-11 10:00' },
-      ...callback('2026-03-12 10:00', 'satisfied'), { type: 'closed', at: '2026-03-12 10:00', data: { closure: 'resolved' } }] },
-  { id: 'EC-2026-0000014', received: '2026-01-08 10:00', category: 'water', division: '370211', channel: 'wechat', title: 'Oily water in canal',
+      { type: 'result_submitted', at: '2026-03-10 10:00' },
+      { type: 'result_approved', at: '2026-03-11 10:00' },
+      ...callback('2026-03-12 10:00', 'satisfied'),
+      { type: 'closed', at: '2026-03-12 10:00', data: { closure: 'resolved' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000014',
+    received: '2026-01-08 10:00',
+    category: 'water',
+    division: '370211',
+    channel: 'wechat',
+    title: 'Oily water in canal',
     // Replied five days after its handling deadline of 03-10; one unanswered call before the answer.
-    events: [...reg('2026-01-08 10:00', '2026-01-23 10:00'), accept('2026-01-09 10:00', '2026-03-10 10:00', 'bureau-370211'),
+    events: [
+      ...reg('2026-01-08 10:00', '2026-01-23 10:00'),
+      accept('2026-01-09 10:00', '2026-03-10 10:00', 'bureau-370211'),
       { type: 'deadline_warning', at: '2026-02-26 10:00', deadline: '2026-03-10 10:00' },
-      { type: 'result_submitted', at: '2026-03-15 10:00' }, { type: 'result_approved', at: '2026-03-16 10:00' },
+      { type: 'result_submitted', at: '2026-03-15 10:00' },
+      { type: 'result_approved', at: '2026-03-16 10:00' },
       { type: 'callback_attempt_started', at: '2026-03-16 10:00', deadline: '2026-03-17 10:00' },
       { type: 'callback_unreachable', at: '2026-03-17 10:00', data: { attempt: 1 } },
-      ...callback('2026-03-17 11:00', 'basically_satisfied'), { type: 'closed', at: '2026-03-17 11:00', data: { closure: 'resolved' } }] },
-  { id: 'EC-2026-0000015', received: '2026-02-20 10:00', category: 'air', division: '370102', channel: 'web', title: 'Smoke from waste burning',
+      ...callback('2026-03-17 11:00', 'basically_satisfied'),
+      { type: 'closed', at: '2026-03-17 11:00', data: { closure: 'resolved' } },
+    ],
+  },
+  {
+    id: 'EC-2026-0000015',
+    received: '2026-02-20 10:00',
+    category: 'air',
+    division: '370102',
+    channel: 'web',
+    title: 'Smoke from waste burning',
     // Acceptance due 03-07, accepted 03-09: a late acceptance that counts in March.
-    events: [...reg('2026-02-20 10:00', '2026-03-07 10:00'), accept('2026-03-09 10:00', '2026-05-08 10:00', 'bureau-370102')] },
-  { id: 'EC-2026-0000016', received: '2026-02-10 10:00', category: 'air', division: '370305', channel: 'hotline', title: 'Flaring at refinery',
-    events: [...reg('2026-02-10 10:00', '2026-02-25 10:00'), accept('2026-02-11 10:00', '2026-04-12 10:00', 'bureau-370305')] },
-  { id: 'EC-2026-0000017', received: '2026-02-15 10:00', category: 'noise', division: '370102', channel: 'hotline', title: 'Barking dogs',
-    events: reg('2026-02-15 10:00', '2026-03-02 10:00') },
+    events: [...reg('2026-02-20 10:00', '2026-03-07 10:00'), accept('2026-03-09 10:00', '2026-05-08 10:00', 'bureau-370102')],
+  },
+  {
+    id: 'EC-2026-0000016',
+    received: '2026-02-10 10:00',
+    category: 'air',
+    division: '370305',
+    channel: 'hotline',
+    title: 'Flaring at refinery',
+    events: [...reg('2026-02-10 10:00', '2026-02-25 10:00'), accept('2026-02-11 10:00', '2026-04-12 10:00', 'bureau-370305')],
+  },
+  {
+    id: 'EC-2026-0000017',
+    received: '2026-02-15 10:00',
+    category: 'noise',
+    division: '370102',
+    channel: 'hotline',
+    title: 'Barking dogs',
+    events: reg('2026-02-15 10:00', '2026-03-02 10:00'),
+  },
   // ---- March 2025 (year on year) ----
-  { id: 'EC-2025-0000001', received: '2025-03-10 10:00', category: 'air', division: '370102', channel: 'hotline', title: 'Coal smoke', events: reg('2025-03-10 10:00', '2025-03-25 10:00') },
-  { id: 'EC-2025-0000002', received: '2025-03-20 10:00', category: 'water', division: '370211', channel: 'web', title: 'Foam on river', events: reg('2025-03-20 10:00', '2025-04-04 10:00') },
+  {
+    id: 'EC-2025-0000001',
+    received: '2025-03-10 10:00',
+    category: 'air',
+    division: '370102',
+    channel: 'hotline',
+    title: 'Coal smoke',
+    events: reg('2025-03-10 10:00', '2025-03-25 10:00'),
+  },
+  {
+    id: 'EC-2025-0000002',
+    received: '2025-03-20 10:00',
+    category: 'water',
+    division: '370211',
+    channel: 'web',
+    title: 'Foam on river',
+    events: reg('2025-03-20 10:00', '2025-04-04 10:00'),
+  },
 ];
 
 /** Desk checks: [case, unit at the check, result, reviewed at]. */
@@ -134,7 +332,18 @@ async function insertCase(pool: Pool, c: HandCase): Promise<void> {
     `INSERT INTO cases (case_id, status, category, urgency, channel, division_code, title, lat, lon, owner_id, policy_version,
        received_at, merged_into, view, last_seq)
      VALUES ($1, 'handling', $2, 'normal', $3, $4, $5, $6, $7, 'clerk-1', 'national-2026.1', $8, $9, '{}', $10)`,
-    [c.id, c.category, c.channel, c.division, c.title, c.lat ?? null, c.lon ?? null, iso(c.received), c.mergedInto ?? null, c.events.length],
+    [
+      c.id,
+      c.category,
+      c.channel,
+      c.division,
+      c.title,
+      c.lat ?? null,
+      c.lon ?? null,
+      iso(c.received),
+      c.mergedInto ?? null,
+      c.events.length,
+    ],
   );
   // One statement for the case's events, in order, as a projection batch writes them.
   const values: unknown[] = [];
@@ -143,7 +352,10 @@ async function insertCase(pool: Pool, c: HandCase): Promise<void> {
     const b = i * 6;
     return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'x', 'system', $${b + 5}, $${b + 6})`;
   });
-  await pool.query(`INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, deadline_at, data) VALUES ${rows.join(', ')}`, values);
+  await pool.query(
+    `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, deadline_at, data) VALUES ${rows.join(', ')}`,
+    values,
+  );
 }
 
 async function insertDeskChecks(pool: Pool): Promise<void> {
@@ -191,14 +403,31 @@ afterAll(async () => {
 
 describe('the rate facts', () => {
   test('when events are written to case_events, then the facts SQL derives for each case are exactly those domain/rates.ts defines', async () => {
-    const { rows } = await api.db.pool.query(`SELECT case_id, kind, seq, at, due_at, passed, unit_id FROM case_rate_facts ORDER BY case_id, seq, kind`);
+    const { rows } = await api.db.pool.query(
+      `SELECT case_id, kind, seq, at, due_at, passed, unit_id FROM case_rate_facts ORDER BY case_id, seq, kind`,
+    );
     const fromSql = rows.map((f) => ({
-      caseId: f.case_id, kind: f.kind, seq: f.seq, at: f.at.getTime(), dueAt: f.due_at?.getTime(), passed: f.passed, unitId: f.unit_id ?? undefined,
+      caseId: f.case_id,
+      kind: f.kind,
+      seq: f.seq,
+      at: f.at.getTime(),
+      dueAt: f.due_at?.getTime(),
+      passed: f.passed,
+      unitId: f.unit_id ?? undefined,
     }));
-    const fromDomain = cases.flatMap((c) =>
-      rateFactsOf(c.events.map((e, i) => ({ seq: i + 1, type: e.type, at: t(e.at), deadlineAt: e.deadline ? t(e.deadline) : undefined, data: e.data })))
-        .map((f) => ({ caseId: c.id, ...f })),
-    ).sort((a, b) => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : a.seq - b.seq));
+    const fromDomain = cases
+      .flatMap((c) =>
+        rateFactsOf(
+          c.events.map((e, i) => ({
+            seq: i + 1,
+            type: e.type,
+            at: t(e.at),
+            deadlineAt: e.deadline ? t(e.deadline) : undefined,
+            data: e.data,
+          })),
+        ).map((f) => ({ caseId: c.id, ...f })),
+      )
+      .sort((a, b) => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : a.seq - b.seq));
     expect(fromSql).toEqual(fromDomain.map((f) => ({ ...f, dueAt: f.dueAt })));
     // Acceptances (C1-C4, C7, C8, 13, 14, 15, 16 = 10), completions (C1, C2, C4, C7, C8, 13, 14 = 7), answered callbacks (C1, C2, C4, C8, 13, 14 = 6).
     expect(fromSql.filter((f) => f.kind === 'acceptance')).toHaveLength(10);
@@ -210,7 +439,12 @@ describe('the rate facts', () => {
 describe('the monthly report of a hand-built month', () => {
   test('when the report of March 2026 is built, then its period is the local month in China Standard Time', () => {
     expect(report.id).toBe('monthly-2026-03');
-    expect(report.period).toEqual({ label: '2026-03', from: '2026-02-28T16:00:00.000Z', to: '2026-03-31T16:00:00.000Z', utcOffsetMinutes: 480 });
+    expect(report.period).toEqual({
+      label: '2026-03',
+      from: '2026-02-28T16:00:00.000Z',
+      to: '2026-03-31T16:00:00.000Z',
+      utcOffsetMinutes: 480,
+    });
     expect(report.generatedAt).toBe('2026-03-31T17:00:00.000Z');
     expect(report.policyVersion).toBe(defaultPolicy.version);
   });
@@ -219,7 +453,16 @@ describe('the monthly report of a hand-built month', () => {
     // Received in March: C1..C10 (C10 at 23:30 on the 31st is in; 11 at 00:10 on 1 April and 12 on 28 February are not).
     // Located: C1..C8 = 8; merged: C6 (a duplicate of C1) = 1.
     // accepted / completed / callbacks answered / spot-checked are the rates' denominators below; warnings: one raised on 12 March.
-    expect(report.totals).toEqual({ received: 10, located: 8, merged: 1, accepted: 7, completed: 7, callbacksAnswered: 5, spotChecked: 4, warnings: 1 });
+    expect(report.totals).toEqual({
+      received: 10,
+      located: 8,
+      merged: 1,
+      accepted: 7,
+      completed: 7,
+      callbacksAnswered: 5,
+      spotChecked: 4,
+      warnings: 1,
+    });
     // air C1 C2 C6 = 3; noise C3 C9 = 2; odour C7 C8 = 2; dust C5, other C10, water C4 = 1 each (ties by name).
     expect(report.byCategory).toEqual([
       { key: 'air', name: 'air', count: 3, share: 0.3 },
@@ -244,7 +487,12 @@ describe('the monthly report of a hand-built month', () => {
     // hotline C1 C4 C7 = 3; every other channel once.
     expect(report.byChannel).toEqual([
       { key: 'hotline', name: 'hotline', count: 3, share: 0.3 },
-      ...['gov_app', 'letter', 'online_question', 'visit', 'web', 'wechat', 'weibo'].map((k) => ({ key: k, name: k, count: 1, share: 0.1 })),
+      ...['gov_app', 'letter', 'online_question', 'visit', 'web', 'wechat', 'weibo'].map((k) => ({
+        key: k,
+        name: k,
+        count: 1,
+        share: 0.1,
+      })),
     ]);
   });
 
@@ -262,8 +510,12 @@ describe('the monthly report of a hand-built month', () => {
     // "black", "smoke": C1 C2 C6; "chemical", "odour": C7 C8; "chimney": C1 C2; "construction": C3 C5.
     // Then words of one title, alphabetically, up to 15 ("from", "night", "again", "into", "the" are stopwords; "at", "of" too short).
     expect(report.conflicts.keywords).toEqual([
-      { word: 'black', count: 3 }, { word: 'smoke', count: 3 },
-      { word: 'chemical', count: 2 }, { word: 'chimney', count: 2 }, { word: 'construction', count: 2 }, { word: 'odour', count: 2 },
+      { word: 'black', count: 3 },
+      { word: 'smoke', count: 3 },
+      { word: 'chemical', count: 2 },
+      { word: 'chimney', count: 2 },
+      { word: 'construction', count: 2 },
+      { word: 'odour', count: 2 },
       ...['bar', 'boiler', 'discharged', 'dumping', 'dust', 'factory', 'illegal', 'loud', 'music'].map((word) => ({ word, count: 1 })),
     ]);
   });
@@ -273,13 +525,55 @@ describe('the monthly report of a hand-built month', () => {
     // C4 C5 in 3596/12019 (water 1, dust 1: "dust" first by name); C7 C8 in 3681/11830 (odour 2). Ties by row.
     expect(report.hotspots.cellSizeDegrees).toBe(0.01);
     expect(report.hotspots.cells).toEqual([
-      { cell: '0.01:3666:11702', label: '36.665N 117.025E', lat: 36.665, lon: 117.025, count: 4, share: 0.4, topCategory: 'air', topCategoryCount: 3, divisionCode: '370102', divisionName: 'Jinan Lixia' },
-      { cell: '0.01:3596:12019', label: '35.965N 120.195E', lat: 35.965, lon: 120.195, count: 2, share: 0.2, topCategory: 'dust', topCategoryCount: 1, divisionCode: '370211', divisionName: 'Qingdao Huangdao' },
-      { cell: '0.01:3681:11830', label: '36.815N 118.305E', lat: 36.815, lon: 118.305, count: 2, share: 0.2, topCategory: 'odour', topCategoryCount: 2, divisionCode: '370305', divisionName: 'Zibo Linzi' },
+      {
+        cell: '0.01:3666:11702',
+        label: '36.665N 117.025E',
+        lat: 36.665,
+        lon: 117.025,
+        count: 4,
+        share: 0.4,
+        topCategory: 'air',
+        topCategoryCount: 3,
+        divisionCode: '370102',
+        divisionName: 'Jinan Lixia',
+      },
+      {
+        cell: '0.01:3596:12019',
+        label: '35.965N 120.195E',
+        lat: 35.965,
+        lon: 120.195,
+        count: 2,
+        share: 0.2,
+        topCategory: 'dust',
+        topCategoryCount: 1,
+        divisionCode: '370211',
+        divisionName: 'Qingdao Huangdao',
+      },
+      {
+        cell: '0.01:3681:11830',
+        label: '36.815N 118.305E',
+        lat: 36.815,
+        lon: 118.305,
+        count: 2,
+        share: 0.2,
+        topCategory: 'odour',
+        topCategoryCount: 2,
+        divisionCode: '370305',
+        divisionName: 'Zibo Linzi',
+      },
     ]);
-    expect(report.hotspots.divisions.map((d) => [d.key, d.count])).toEqual([['370102', 4], ['370103', 2], ['370211', 2], ['370305', 2]]);
+    expect(report.hotspots.divisions.map((d) => [d.key, d.count])).toEqual([
+      ['370102', 4],
+      ['370103', 2],
+      ['370211', 2],
+      ['370305', 2],
+    ]);
     expect(report.key.areas.map((a) => a.cell)).toEqual(['0.01:3666:11702', '0.01:3596:12019', '0.01:3681:11830']);
-    expect(report.key.regions.map((g) => [g.key, g.count])).toEqual([['370100', 6], ['370200', 2], ['370300', 2]]);
+    expect(report.key.regions.map((g) => [g.key, g.count])).toEqual([
+      ['370100', 6],
+      ['370200', 2],
+      ['370300', 2],
+    ]);
   });
 
   test('when it compares periods, then month-on-month and year-on-year changes match the hand count', () => {
@@ -302,7 +596,13 @@ describe('the monthly report of a hand-built month', () => {
       { key: '370300', name: 'Zibo', count: 2, previous: 1, lastYear: 0, change: 1, yearOnYear: null },
     ]);
     // Key problems: the top five categories; rising when up by at least 20% (policy): air +50%, noise +100%.
-    expect(report.key.problems.map((p) => [p.key, p.rising])).toEqual([['air', true], ['noise', true], ['odour', false], ['dust', false], ['other', false]]);
+    expect(report.key.problems.map((p) => [p.key, p.rising])).toEqual([
+      ['air', true],
+      ['noise', true],
+      ['odour', false],
+      ['dust', false],
+      ['other', false],
+    ]);
   });
 
   test('when it computes the four rates, then each equals the count by hand, overall and per city, unit and category', () => {
@@ -340,7 +640,12 @@ describe('the monthly report of a hand-built month', () => {
       { key: 'water', name: 'water', ...set([1, 1], [0, 2], [1, 1], [1, 1]) },
     ]);
     expect(report.trend).toEqual([
-      { label: '2026-03', received: 10, byCategory: { air: 3, noise: 2, odour: 2, dust: 1, other: 1, water: 1 }, rates: report.rates.overall },
+      {
+        label: '2026-03',
+        received: 10,
+        byCategory: { air: 3, noise: 2, odour: 2, dust: 1, other: 1, water: 1 },
+        rates: report.rates.overall,
+      },
     ]);
   });
 
@@ -368,7 +673,11 @@ describe('the quarterly report', () => {
       ['2026-03', 10, { air: 3, noise: 2, odour: 2, dust: 1, other: 1, water: 1 }],
     ]);
     // January: 13 and 14 accepted on time; February: 16 on time and one compliant desk check; March as above.
-    expect(q.trend.map((p) => p.rates)).toEqual([set([2, 2], [0, 0], [0, 0], [0, 0]), set([1, 1], [0, 0], [1, 1], [0, 0]), set([5, 7], [5, 7], [3, 4], [4, 5])]);
+    expect(q.trend.map((p) => p.rates)).toEqual([
+      set([2, 2], [0, 0], [0, 0], [0, 0]),
+      set([1, 1], [0, 0], [1, 1], [0, 0]),
+      set([5, 7], [5, 7], [3, 4], [4, 5]),
+    ]);
     expect(q.rates.overall).toEqual(set([8, 10], [5, 7], [4, 5], [4, 5]));
   });
 });
@@ -427,11 +736,19 @@ describe('serving and scheduling reports', () => {
       expect(second.map((s) => s.outcome)).toEqual(['unchanged', 'unchanged']);
       const monthly = await api.client.schedule.getHandle(ids.monthly).describe();
       expect(monthly.spec.timezone).toBe('Asia/Shanghai');
-      expect(monthly.spec.calendars?.[0]).toMatchObject({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 1, end: 1, step: 1 }] });
+      expect(monthly.spec.calendars?.[0]).toMatchObject({
+        dayOfMonth: [{ start: 1, end: 1, step: 1 }],
+        hour: [{ start: 1, end: 1, step: 1 }],
+      });
       const quarterly = await api.client.schedule.getHandle(ids.quarterly).describe();
-      expect(quarterly.spec.calendars?.[0].month).toEqual(['JANUARY', 'APRIL', 'JULY', 'OCTOBER'].map((m) => ({ start: m, end: m, step: 1 })));
+      expect(quarterly.spec.calendars?.[0].month).toEqual(
+        ['JANUARY', 'APRIL', 'JULY', 'OCTOBER'].map((m) => ({ start: m, end: m, step: 1 })),
+      );
 
-      const moved = { ...policy, analysis: { ...policy.analysis, schedule: { ...policy.analysis.schedule, monthly: { dayOfMonth: 2, hour: 3, minute: 0 } } } };
+      const moved = {
+        ...policy,
+        analysis: { ...policy.analysis, schedule: { ...policy.analysis.schedule, monthly: { dayOfMonth: 2, hour: 3, minute: 0 } } },
+      };
       const third = await ensureReportSchedules(api.client, { policy: moved, taskQueue: api.taskQueue, prefix });
       expect(third.map((s) => s.outcome)).toEqual(['updated', 'unchanged']);
       expect(reportSchedules(moved, api.taskQueue, prefix)[0].spec.calendars?.[0]).toMatchObject({ dayOfMonth: 2, hour: 3 });
@@ -448,7 +765,11 @@ describe('serving and scheduling reports', () => {
       }
       expect(stored).toEqual([{ report_id: `monthly-${expected.label}` }]);
     } finally {
-      for (const id of Object.values(ids)) await api.client.schedule.getHandle(id).delete().catch(() => undefined);
+      for (const id of Object.values(ids))
+        await api.client.schedule
+          .getHandle(id)
+          .delete()
+          .catch(() => undefined);
     }
   });
 });

@@ -75,7 +75,9 @@ async function startWorker(pauseFile?: string): Promise<OwnedProcess> {
 
 test('when the worker is killed after the gateway paid and before the payment activity returned, then a new worker completes it and exactly one payment is in the gateway and in the ledger, of the policy amount', async () => {
   // A policy whose instant reward is not the default, and whose payment attempt times out quickly.
-  const policy = parsePolicy({ governance: { rewards: { instant: 350, payment: { attemptTimeoutSeconds: 3, initialIntervalSeconds: 1 } } } });
+  const policy = parsePolicy({
+    governance: { rewards: { instant: 350, payment: { attemptTimeoutSeconds: 3, initialIntervalSeconds: 1 } } },
+  });
   const rewards = policy.governance.rewards;
   const now = Date.now();
   const caseId = await seedCase(db.pool, {
@@ -83,9 +85,10 @@ test('when the worker is killed after the gateway paid and before the payment ac
     reporter: { anonymous: false, name: 'Liu Yang', phone: '13700001111', consentToShareWithUnit: false },
   });
   const payeeRef = newPayeeRef();
-  await db.pool.query(`INSERT INTO reward_payees (payee_ref, case_id, method, claim_code_hash, created_by) VALUES ($1, $2, 'reporter_contact', NULL, 'clerk-1')`, [
-    payeeRef, caseId,
-  ]);
+  await db.pool.query(
+    `INSERT INTO reward_payees (payee_ref, case_id, method, claim_code_hash, created_by) VALUES ($1, $2, 'reporter_contact', NULL, 'clerk-1')`,
+    [payeeRef, caseId],
+  );
 
   const pauseFile = path.join(tmp, 'paused');
   const first = await startWorker(pauseFile);
@@ -95,22 +98,36 @@ test('when the worker is killed after the gateway paid and before the payment ac
     args: [{ caseId, payeeRef, policy: rewards, calendar: policy.calendar, createdBy: { id: 'clerk-1', role: 'clerk' } }],
   });
   await handle.executeUpdate(recordPreliminaryCheckUpdate, { args: [{ actor: { id: 'insp-1', role: 'inspector' }, passed: true }] });
-  await handle.executeUpdate(approvePaymentUpdate, { args: [{ actor: { id: 'sup-1', role: 'supervisor' }, seq: 1, decision: 'approved' }] });
+  await handle.executeUpdate(approvePaymentUpdate, {
+    args: [{ actor: { id: 'sup-1', role: 'supervisor' }, seq: 1, decision: 'approved' }],
+  });
 
   // The gateway recorded the payment; the activity is blocked before returning. Kill the worker there.
   await eventually(async () => fs.existsSync(pauseFile), Boolean, 'the gateway to record the payment');
   const key = fs.readFileSync(pauseFile, 'utf8');
   expect((await db.pool.query(`SELECT count(*)::int AS n FROM gateway_payments`)).rows[0].n).toBe(1);
-  expect((await db.pool.query(`SELECT status FROM reward_ledger WHERE idempotency_key = $1`, [key])).rows).toEqual([{ status: 'initiated' }]);
+  expect((await db.pool.query(`SELECT status FROM reward_ledger WHERE idempotency_key = $1`, [key])).rows).toEqual([
+    { status: 'initiated' },
+  ]);
   first.child.kill('SIGKILL');
   await first.exited;
 
   await startWorker();
-  const view = await eventually(() => handle.query(rewardStatusQuery), (v) => v.payments[0]?.status === 'paid', 'the payment to complete');
+  const view = await eventually(
+    () => handle.query(rewardStatusQuery),
+    (v) => v.payments[0]?.status === 'paid',
+    'the payment to complete',
+  );
 
-  const gateway = await db.pool.query(`SELECT idempotency_key, amount::float AS amount, payee_ref, payee_account, status FROM gateway_payments`);
-  expect(gateway.rows).toEqual([{ idempotency_key: key, amount: rewards.instant, payee_ref: payeeRef, payee_account: '13700001111', status: 'paid' }]);
-  const ledger = await db.pool.query(`SELECT idempotency_key, case_id, payment_seq, kind, amount::float AS amount, status, approved_by FROM reward_ledger`);
+  const gateway = await db.pool.query(
+    `SELECT idempotency_key, amount::float AS amount, payee_ref, payee_account, status FROM gateway_payments`,
+  );
+  expect(gateway.rows).toEqual([
+    { idempotency_key: key, amount: rewards.instant, payee_ref: payeeRef, payee_account: '13700001111', status: 'paid' },
+  ]);
+  const ledger = await db.pool.query(
+    `SELECT idempotency_key, case_id, payment_seq, kind, amount::float AS amount, status, approved_by FROM reward_ledger`,
+  );
   expect(ledger.rows).toEqual([
     { idempotency_key: key, case_id: caseId, payment_seq: 1, kind: 'instant', amount: 350, status: 'paid', approved_by: 'sup-1' },
   ]);
@@ -118,6 +135,8 @@ test('when the worker is killed after the gateway paid and before the payment ac
 
   // The payment activity really ran twice: the second worker ran a retry of the same payment.
   const history = await handle.fetchHistory();
-  const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+  const attempts = history
+    .events!.filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
   expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
 });

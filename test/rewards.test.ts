@@ -28,7 +28,9 @@ afterAll(async () => {
 
 let n = 0;
 /** Register a complaint over the API and wait for its projection; returns its case number. */
-async function report(reporter: Record<string, unknown> = { anonymous: false, name: 'Zhao Lei', phone: '13600002222', consentToShareWithUnit: false }) {
+async function report(
+  reporter: Record<string, unknown> = { anonymous: false, name: 'Zhao Lei', phone: '13600002222', consentToShareWithUnit: false },
+) {
   n++;
   const created = await api.request('POST', '/v1/complaints', {
     token: clerk,
@@ -64,9 +66,12 @@ async function decodedHistory(workflowId: string): Promise<string> {
 }
 
 const count = async (table: string, caseId: string) =>
-  (await api.db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${table === 'gateway_payments' ? `idempotency_key LIKE $1 || ':%'` : 'case_id = $1'}`, [
-    table === 'gateway_payments' ? `reward-${caseId}` : caseId,
-  ])).rows[0].n;
+  (
+    await api.db.pool.query(
+      `SELECT count(*)::int AS n FROM ${table} WHERE ${table === 'gateway_payments' ? `idempotency_key LIKE $1 || ':%'` : 'case_id = $1'}`,
+      [table === 'gateway_payments' ? `reward-${caseId}` : caseId],
+    )
+  ).rows[0].n;
 
 test('when an inspector records a passed preliminary check, then the instant reward waits for a supervisor’s approval, and is paid once approved', async () => {
   const caseId = await report();
@@ -75,20 +80,31 @@ test('when an inspector records a passed preliminary check, then the instant rew
   expect(created.body).toMatchObject({ caseId, workflowId: `reward-${caseId}`, payeeMethod: 'reporter_contact' });
   expect(created.body.claimCode).toBeUndefined();
 
-  const checked = await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+  const checked = await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, {
+    token: inspector,
+    body: { passed: true },
+  });
   expect(checked.status).toBe(200);
   expect(checked.body.payments).toEqual([
     expect.objectContaining({ seq: 1, kind: 'instant', amount: defaultPolicy.governance.rewards.instant, status: 'awaiting_approval' }),
   ]);
   // Not approved: nothing paid, nothing in the ledger.
-  expect((await api.request('GET', `/v1/governance/rewards/${caseId}`, { token: clerk })).body.payments[0].status).toBe('awaiting_approval');
+  expect((await api.request('GET', `/v1/governance/rewards/${caseId}`, { token: clerk })).body.payments[0].status).toBe(
+    'awaiting_approval',
+  );
   expect(await count('gateway_payments', caseId)).toBe(0);
   expect(await count('reward_ledger', caseId)).toBe(0);
 
   // Only a supervisor approves.
-  const byInspector = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, { token: inspector, body: { decision: 'approved' } });
+  const byInspector = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, {
+    token: inspector,
+    body: { decision: 'approved' },
+  });
   expect(byInspector.status).toBe(403);
-  const approved = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, { token: supervisor, body: { decision: 'approved' } });
+  const approved = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, {
+    token: supervisor,
+    body: { decision: 'approved' },
+  });
   expect(approved.status).toBe(200);
 
   const paid = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0].status === 'paid');
@@ -96,7 +112,14 @@ test('when an inspector records a passed preliminary check, then the instant rew
   const ledger = await api.request('GET', `/v1/governance/rewards/ledger?caseId=${caseId}`, { token: analyst });
   expect(ledger.status).toBe(200);
   expect(ledger.body.items).toEqual([
-    expect.objectContaining({ caseId, seq: 1, kind: 'instant', amount: defaultPolicy.governance.rewards.instant, status: 'paid', approvedBy: 'sup-1' }),
+    expect.objectContaining({
+      caseId,
+      seq: 1,
+      kind: 'instant',
+      amount: defaultPolicy.governance.rewards.instant,
+      status: 'paid',
+      approvedBy: 'sup-1',
+    }),
   ]);
   expect(JSON.stringify(ledger.body)).not.toMatch(/13600002222|Zhao Lei|payee/);
   expect(await count('gateway_payments', caseId)).toBe(1);
@@ -139,7 +162,10 @@ test('when the policy does not require approval, then the instant reward is paid
   const caseId = await report();
   const created = await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
   expect(created.status).toBeLessThan(300);
-  const checked = await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+  const checked = await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, {
+    token: inspector,
+    body: { passed: true },
+  });
   expect(checked.status).toBeLessThan(300);
   const paid = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0]?.status === 'paid');
   expect(paid.payments[0]).toMatchObject({ amount: 120, decidedBy: 'ecoloop' });
@@ -149,10 +175,15 @@ test('when whoever made the finding tries to approve its payment, then it is ref
   const caseId = await report();
   await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
   await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: supervisor, body: { passed: true } });
-  const self = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, { token: supervisor, body: { decision: 'approved' } });
+  const self = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, {
+    token: supervisor,
+    body: { decision: 'approved' },
+  });
   expect(self.status).toBe(409);
   expect(self.body.detail).toMatch(/may not approve/);
-  expect((await api.request('GET', `/v1/governance/rewards/${caseId}`, { token: clerk })).body.payments[0].status).toBe('awaiting_approval');
+  expect((await api.request('GET', `/v1/governance/rewards/${caseId}`, { token: clerk })).body.payments[0].status).toBe(
+    'awaiting_approval',
+  );
   expect(await count('reward_ledger', caseId)).toBe(0);
 });
 
@@ -168,11 +199,17 @@ test('when a confirmed serious violation is rewarded, then the tiered reward is 
     });
     expect(confirmed.status).toBe(200);
     for (const seq of [1, 2]) {
-      const res = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/${seq}/approval`, { token: supervisor, body: { decision: 'approved' } });
+      const res = await api.request('POST', `/v1/governance/rewards/${caseId}/payments/${seq}/approval`, {
+        token: supervisor,
+        body: { decision: 'approved' },
+      });
       expect(res.status).toBe(200);
     }
     const done = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.status === 'completed');
-    const ledger = await api.db.pool.query(`SELECT amount::float AS amount FROM reward_ledger WHERE case_id = $1 AND kind = 'tiered' AND status = 'paid'`, [caseId]);
+    const ledger = await api.db.pool.query(
+      `SELECT amount::float AS amount FROM reward_ledger WHERE case_id = $1 AND kind = 'tiered' AND status = 'paid'`,
+      [caseId],
+    );
     return { view: done, ledger: ledger.rows.map((r) => r.amount) };
   }
   const capped = await tiered(parsePolicy({ governance: { rewards: { cap: 5_000 } } }));
@@ -215,7 +252,10 @@ test('when the reporter is anonymous, then the reward is paid through a claim co
   await api.request('POST', `/v1/governance/rewards/${caseId}/payments/1/approval`, { token: supervisor, body: { decision: 'approved' } });
   const paid = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.payments[0].status === 'paid');
   expect(paid.payments[0].claimable).toBe(true);
-  const { rows } = await api.db.pool.query(`SELECT payee_method, payee_account, status FROM gateway_payments WHERE idempotency_key LIKE $1`, [`reward-${caseId}:%`]);
+  const { rows } = await api.db.pool.query(
+    `SELECT payee_method, payee_account, status FROM gateway_payments WHERE idempotency_key LIKE $1`,
+    [`reward-${caseId}:%`],
+  );
   expect(rows).toEqual([{ payee_method: 'claim_code', payee_account: expect.stringMatching(/^claim:[0-9a-f]{64}$/), status: 'claimable' }]);
   expect(rows[0].payee_account).not.toContain(created.body.claimCode);
 });

@@ -25,7 +25,11 @@ beforeAll(async () => {
   h = await ApiHarness.create('schedules');
 });
 afterAll(async () => {
-  for (const id of Object.values(ids)) await h?.client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of Object.values(ids))
+    await h?.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   await h?.teardown();
 });
 
@@ -63,7 +67,10 @@ describe('creating the Schedules at start-up', () => {
     expect(desk.policies.catchupWindow).toBe(86_400_000);
     for (const next of desk.info.nextActionTimes) expect(local(next)).toMatchObject({ hour: 1, minute: 0 });
     expect(desk.action).toMatchObject({ type: 'startWorkflow', workflowType: 'deskCheckWorkflow', taskQueue: h.taskQueue });
-    expect((desk.action.args as any[])[0]).toMatchObject({ policy: { share: 0.2, minPerDivision: 1 }, policyVersion: defaultPolicy.version });
+    expect((desk.action.args as any[])[0]).toMatchObject({
+      policy: { share: 0.2, minPerDivision: 1 },
+      policyVersion: defaultPolicy.version,
+    });
 
     const quarterly = await h.client.schedule.getHandle(ids.re_inspection).describe();
     expect(quarterly.spec.timezone).toBe('Asia/Shanghai');
@@ -97,7 +104,7 @@ describe('creating the Schedules at start-up', () => {
     ]);
   });
 
-  test("when a backfill is asked for days or quarters, then its window holds exactly the runs that check them", () => {
+  test('when a backfill is asked for days or quarters, then its window holds exactly the runs that check them', () => {
     const days = backfillFor('desk_check', '2026-01-07', '2026-01-09', CST);
     expect(days.start.toISOString()).toBe('2026-01-07T16:00:00.000Z'); // 2026-01-08 00:00 China time
     expect(days.end.toISOString()).toBe('2026-01-10T16:00:00.000Z'); // runs of the 8th, 9th and 10th
@@ -116,7 +123,15 @@ describe('backfill and review through the API', () => {
     // The supervision routes under this file's Schedule ids.
     const app = express();
     app.use(express.json());
-    app.use(supervisionRoutes({ client: h.client, pool: h.db.pool, policy: () => defaultPolicy, jwtSecret: DEVELOPMENT_JWT_SECRET, schedulePrefix: prefix }));
+    app.use(
+      supervisionRoutes({
+        client: h.client,
+        pool: h.db.pool,
+        policy: () => defaultPolicy,
+        jwtSecret: DEVELOPMENT_JWT_SECRET,
+        schedulePrefix: prefix,
+      }),
+    );
     app.use(problemHandler(() => undefined));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -146,7 +161,7 @@ describe('backfill and review through the API', () => {
     }
   }
 
-  test('when a supervisor backfills a missed day, then the Schedule runs that day\'s desk check, its draw verifies, and a review closes it', async () => {
+  test("when a supervisor backfills a missed day, then the Schedule runs that day's desk check, its draw verifies, and a review closes it", async () => {
     const supervisor = await h.token({ sub: 'sup-1', role: 'supervisor', divisions: ['37'] });
     const assigned = await h.token({ sub: 'insp-1', role: 'inspector' });
     const other = await h.token({ sub: 'insp-2', role: 'inspector' });

@@ -123,7 +123,10 @@ function processesOfThisStack(): number[] {
   const ours = (pid: number) => {
     try {
       if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) return true;
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.startsWith(`${dataDir}${path.sep}`));
+      return fs
+        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .some((arg) => arg.startsWith(`${dataDir}${path.sep}`));
     } catch {
       return false; // gone already, or not ours to read
     }
@@ -264,7 +267,13 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
   test('when a clerk registers a complaint through the API, then its workflow brings it to pending_acceptance', async () => {
     const res = await api('/v1/complaints', {
       method: 'POST',
-      body: JSON.stringify({ channel: 'hotline', category: 'air', divisionCode: '370102', title: 'Smoke', description: 'Black smoke at night' }),
+      body: JSON.stringify({
+        channel: 'hotline',
+        category: 'air',
+        divisionCode: '370102',
+        title: 'Smoke',
+        description: 'Black smoke at night',
+      }),
     });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { caseId: string };
@@ -293,10 +302,14 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
     expect(run.output).toEqual(expect.arrayContaining([expect.stringMatching(/"msg":"stopped"/)]));
 
     // Every process it started is gone (helpers may take a moment to notice their parent left).
-    const left = await eventually('every child of npm start exited', async () => {
-      const pids = processesOfThisStack();
-      return pids.length === 0 ? pids : undefined;
-    }, 15_000).catch(() => processesOfThisStack());
+    const left = await eventually(
+      'every child of npm start exited',
+      async () => {
+        const pids = processesOfThisStack();
+        return pids.length === 0 ? pids : undefined;
+      },
+      15_000,
+    ).catch(() => processesOfThisStack());
     expect(left).toEqual([]);
     for (const [name, port] of Object.entries(ports)) {
       expect({ [name]: await accepts(port) }).toEqual({ [name]: false });

@@ -23,8 +23,13 @@ export function governanceSchedules(policy: Policy, taskQueue: string, prefix = 
     spec: { cronExpressions: [s.cron], timezone: s.timeZone },
     // A sweep is quick and idempotent; a run still going when the next is due makes it redundant.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, pauseOnFailure: false },
-    action: { type: 'startWorkflow', workflowType: BACKLOG_SWEEP_WORKFLOW, workflowId: scheduleId, taskQueue,
-      args: [{ kind, settings } satisfies BacklogSweepInput] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: BACKLOG_SWEEP_WORKFLOW,
+      workflowId: scheduleId,
+      taskQueue,
+      args: [{ kind, settings } satisfies BacklogSweepInput],
+    },
   });
   return [
     schedule(ids.scan, policy.governance.backlog.scanSchedule, 'scan'),

@@ -58,12 +58,7 @@ export interface NotificationSender {
   stop(): Promise<void>;
 }
 
-export function startNotificationSender(options: {
-  pool: Pool;
-  log: Logger;
-  webhookUrl?: string;
-  pollMs?: number;
-}): NotificationSender {
+export function startNotificationSender(options: { pool: Pool; log: Logger; webhookUrl?: string; pollMs?: number }): NotificationSender {
   const deliver = options.webhookUrl ? webhookDelivery(options.webhookUrl) : logDelivery(options.log);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -39,7 +39,14 @@ export function reportSchedules(policy: Policy, taskQueue: string, prefix = 'eco
     {
       scheduleId: ids.monthly,
       spec: {
-        calendars: [{ dayOfMonth: schedule.monthly.dayOfMonth, hour: schedule.monthly.hour, minute: schedule.monthly.minute, comment: 'the previous month' }],
+        calendars: [
+          {
+            dayOfMonth: schedule.monthly.dayOfMonth,
+            hour: schedule.monthly.hour,
+            minute: schedule.monthly.minute,
+            comment: 'the previous month',
+          },
+        ],
         timezone: schedule.timeZone,
       },
       policies,

@@ -9,7 +9,6 @@ import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 
 export type { EnsuredSchedule } from './schedule-sync';
 
-
 /**
  * The Temporal Schedules of supervision: the daily desk check and the quarterly re-inspection.
  * Every worker calls `ensureSupervisionSchedules` at start-up: the first creates them, the others

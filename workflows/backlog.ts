@@ -49,7 +49,13 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
 export async function backlogSweepWorkflow(input: BacklogSweepInput): Promise<BacklogSweepResult> {
   const now = Date.now();
   const year = localYear(now, input.settings.calendar);
-  const result = await activities.sweepBacklog({ sweepId: workflowInfo().workflowId, kind: input.kind, now, year, settings: input.settings });
+  const result = await activities.sweepBacklog({
+    sweepId: workflowInfo().workflowId,
+    kind: input.kind,
+    now,
+    year,
+    settings: input.settings,
+  });
   const started = await activities.startBacklogWorkflows({
     taskQueue: workflowInfo().taskQueue,
     settings: input.settings,
@@ -134,10 +140,18 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
           });
         }
         if (u.systemLeader.id === u.territorialLeader.id) {
-          throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: 'The system and territorial leaders must be two people.', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: INVALID_TRANSITION,
+            message: 'The system and territorial leaders must be two people.',
+            nonRetryable: true,
+          });
         }
         if (u.clearingDueAt && Date.parse(u.clearingDueAt) <= Date.now()) {
-          throw ApplicationFailure.create({ type: INVALID_TRANSITION, message: 'The clearing deadline must be in the future.', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: INVALID_TRANSITION,
+            message: 'The clearing deadline must be in the future.',
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -186,7 +200,12 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
       }
       case 'assignment_reminder':
         s.assignmentReminded = true;
-        await activities.recordBacklogMilestone({ caseId: s.caseId, year: s.year, at: timer.at, milestone: { kind: 'assignment_reminder' } });
+        await activities.recordBacklogMilestone({
+          caseId: s.caseId,
+          year: s.year,
+          at: timer.at,
+          milestone: { kind: 'assignment_reminder' },
+        });
         break;
       case 'clearing_reminder':
         s.reminded = true;

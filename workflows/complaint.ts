@@ -368,4 +368,3 @@ function initialState(input: ComplaintInput): CaseState {
     projectedSeq: 0,
   };
 }
-

@@ -115,7 +115,14 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
       item.finding = r.finding ?? null;
       item.reviewedBy = r.actor.id;
       item.reviewedAt = now;
-      await recordDeskReview({ deskCheckId: date, caseId: r.caseId, result: item.result, finding: r.finding, reviewedBy: r.actor.id, reviewedAt: now });
+      await recordDeskReview({
+        deskCheckId: date,
+        caseId: r.caseId,
+        result: item.result,
+        finding: r.finding,
+        reviewedBy: r.actor.id,
+        reviewedAt: now,
+      });
       if (!r.compliant) {
         const outcome = await reopenCase({
           caseId: r.caseId,

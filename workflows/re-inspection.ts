@@ -109,7 +109,16 @@ export async function reInspectionWorkflow(input: ReInspectionInput): Promise<Re
     if (d.status === 'fulfilled' && d.value.finding) findings[d.value.finding.finding]++;
     else failed++;
   }
-  return { quarter, seed, population: draw.population, drawn: draw.inspections.length, started: running.length, findings, failed, unassigned };
+  return {
+    quarter,
+    seed,
+    population: draw.population,
+    drawn: draw.inspections.length,
+    started: running.length,
+    findings,
+    failed,
+    unassigned,
+  };
 }
 
 /** Start one inspection; undefined when it already runs or ran (a re-run of the quarter). */

@@ -93,7 +93,12 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
       requestedBy: requestedBy.id,
     };
     if (!policy.approvalRequired) {
-      Object.assign(payment, { status: 'approved', decidedBy: SYSTEM.id, decidedAt: Date.now(), decisionNote: 'no approval required by the policy' });
+      Object.assign(payment, {
+        status: 'approved',
+        decidedBy: SYSTEM.id,
+        decidedAt: Date.now(),
+        decisionNote: 'no approval required by the policy',
+      });
     }
     payments.push(payment);
   }
@@ -125,7 +130,14 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
     confirmViolationUpdate,
     (u) => {
       if (u.confirmed) {
-        confirmation = { confirmed: true, severity: u.severity, penaltyAmount: u.penaltyAmount, by: u.actor.id, at: Date.now(), ...(u.note && { note: u.note }) };
+        confirmation = {
+          confirmed: true,
+          severity: u.severity,
+          penaltyAmount: u.penaltyAmount,
+          by: u.actor.id,
+          at: Date.now(),
+          ...(u.note && { note: u.note }),
+        };
         requestPayment('tiered', tieredReward(policy, u.severity, u.penaltyAmount), u.actor);
       } else {
         confirmation = { confirmed: false, by: u.actor.id, at: Date.now(), ...(u.note && { note: u.note }) };
@@ -136,7 +148,8 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
     },
     {
       validator: (_arg: unknown) => {
-        if (status !== 'awaiting_confirmation') reject(`A violation can be confirmed only after a passed preliminary check (reward is '${status}').`);
+        if (status !== 'awaiting_confirmation')
+          reject(`A violation can be confirmed only after a passed preliminary check (reward is '${status}').`);
       },
     },
   );
@@ -210,7 +223,13 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
         // The finding never came: end with what was found (an instant reward already requested stays payable).
         if (status === 'awaiting_preliminary_check') status = 'rejected';
         else {
-          confirmation = { confirmed: false, by: SYSTEM.id, at: Date.now(), expired: true, note: 'no confirmation within the decision window' };
+          confirmation = {
+            confirmed: false,
+            by: SYSTEM.id,
+            at: Date.now(),
+            expired: true,
+            note: 'no confirmation within the decision window',
+          };
           status = 'settling';
         }
         version++;

@@ -94,7 +94,11 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
         division: division.optional(),
         ...pageFields,
       }),
-      response: { status: 200, description: 'One page of listings', schema: z.object({ total: z.number().int(), items: z.array(backlogRowSchema) }) },
+      response: {
+        status: 200,
+        description: 'One page of listings',
+        schema: z.object({ total: z.number().int(), items: z.array(backlogRowSchema) }),
+      },
       problems: commonProblems,
     },
     async (deps, { query }, req, res) => {
@@ -120,7 +124,13 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'Counts by status',
-        schema: z.object({ year: z.number().int(), listed: z.number().int(), byStatus: z.record(z.string(), z.number().int()), cleared: z.number().int(), clearedShare: z.number().nullable() }),
+        schema: z.object({
+          year: z.number().int(),
+          listed: z.number().int(),
+          byStatus: z.record(z.string(), z.number().int()),
+          cleared: z.number().int(),
+          clearedShare: z.number().nullable(),
+        }),
       },
       problems: commonProblems,
     },
@@ -128,7 +138,13 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       const byStatus = await countBacklogByStatus(deps.pool, query.year, divisionScope(req.principal!, query.division) ?? ['']);
       const listed = Object.values(byStatus).reduce((a, b) => a + b, 0);
       const cleared = byStatus.cleared;
-      res.json({ year: query.year, listed, byStatus, cleared, clearedShare: listed ? Math.round((cleared / listed) * 10_000) / 10_000 : null });
+      res.json({
+        year: query.year,
+        listed,
+        byStatus,
+        cleared,
+        clearedShare: listed ? Math.round((cleared / listed) * 10_000) / 10_000 : null,
+      });
     },
   ),
   route(
@@ -220,7 +236,11 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       params: caseParams,
       query: noQuery,
       body: assignLeadersBodySchema,
-      response: { status: 200, description: 'The listing after the assignment', schema: z.object({ caseId: z.string(), year: z.number().int(), status: z.string() }) },
+      response: {
+        status: 200,
+        description: 'The listing after the assignment',
+        schema: z.object({ caseId: z.string(), year: z.number().int(), status: z.string() }),
+      },
       problems: [...commonProblems, 404, 409, 415],
     },
     async (deps, { params, body }, req, res) => {

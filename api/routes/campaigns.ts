@@ -129,7 +129,11 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
       summary: 'Campaigns, newest first',
       access: campaignReaders,
       query: z.strictObject({ ...pageFields }),
-      response: { status: 200, description: 'One page of campaigns', schema: z.object({ total: z.number().int(), items: z.array(z.object({ campaignId: z.string() })) }) },
+      response: {
+        status: 200,
+        description: 'One page of campaigns',
+        schema: z.object({ total: z.number().int(), items: z.array(z.object({ campaignId: z.string() })) }),
+      },
       problems: commonProblems,
     },
     async (deps, { query }, req, res) => {
@@ -166,7 +170,8 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
         method: 'post',
         path: `/v1/governance/campaigns/{campaignId}/${action}`,
         tag: 'campaigns',
-        summary: action === 'pause' ? 'Pause a campaign (it stops tagging and tightening)' : 'Resume a paused campaign (it catches up at once)',
+        summary:
+          action === 'pause' ? 'Pause a campaign (it stops tagging and tightening)' : 'Resume a paused campaign (it catches up at once)',
         access: ['supervisor'],
         params: campaignParams,
         query: noQuery,
@@ -230,7 +235,9 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
     async (deps, { params }, req, res) => {
       const campaign = await visibleCampaign(deps, req, params.campaignId);
       if (!campaign.result) {
-        throw conflict(`Campaign ${params.campaignId} is '${campaign.status}'; its result comes when it ends.`, { currentState: campaign.status });
+        throw conflict(`Campaign ${params.campaignId} is '${campaign.status}'; its result comes when it ends.`, {
+          currentState: campaign.status,
+        });
       }
       res.json(campaign.result);
     },

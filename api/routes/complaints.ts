@@ -38,7 +38,11 @@ export interface ComplaintRoutesDeps {
 
 // ---- Inputs ----
 
-const idempotencyKey = z.string().min(8).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const idempotencyKey = z
+  .string()
+  .min(8)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 /** A retried request with the same key returns the first one's answer and changes nothing more. */
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKey.optional() });
 
@@ -48,9 +52,17 @@ export const listQuery = z
     status: csvOf(c.caseStatuses).optional(),
     category: csvOf(categories).optional(),
     /** Division code or prefix: "37" a province, "3701" a city, "370102" a county. */
-    division: z.string().regex(/^\d{2,6}$/).optional().describe('division code or prefix (2 to 6 digits)'),
+    division: z
+      .string()
+      .regex(/^\d{2,6}$/)
+      .optional()
+      .describe('division code or prefix (2 to 6 digits)'),
     unit: z.string().min(1).max(100).optional().describe('the handling unit'),
-    overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('the running deadline has passed'),
+    overdue: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .describe('the running deadline has passed'),
     from: z.iso.datetime({ offset: true }).optional().describe('received at or after'),
     to: z.iso.datetime({ offset: true }).optional().describe('received before'),
     q: z.string().trim().min(1).max(200).optional().describe('free text in the case number, title or description'),
@@ -111,7 +123,12 @@ const caseDetailSchema = caseViewSchema.extend({
   location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
   reporter: c.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
-const casePageSchema = z.object({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int(), items: z.array(caseViewSchema) });
+const casePageSchema = z.object({
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int(),
+  items: z.array(caseViewSchema),
+});
 const registrationSchema = z.object({ caseId: z.string(), created: z.boolean(), links: z.object({ self: z.string() }) });
 
 // ---- Decisions: one endpoint per update of the complaint workflow ----
@@ -132,19 +149,110 @@ const withoutActor = (s: z.ZodObject) => s.omit({ actor: true }).strict();
 const reviewBody = z.discriminatedUnion('decision', [withoutActor(c.reviewSchema.options[0]), withoutActor(c.reviewSchema.options[1])]);
 
 export const decisions: Decision[] = [
-  { path: 'supplement', operationId: 'supplementComplaint', summary: 'Record the key information the complainant supplemented', roles: ['clerk'], body: withoutActor(c.supplementSchema), update: wf.supplementUpdate },
-  { path: 'accept', operationId: 'acceptComplaint', summary: 'Accept the case and assign it to a handling unit', roles: ['clerk'], body: withoutActor(c.acceptSchema), update: wf.acceptUpdate },
-  { path: 'forward', operationId: 'forwardComplaint', summary: 'Forward a case outside our scope to the competent body', roles: ['clerk'], body: withoutActor(c.forwardSchema), update: wf.forwardUpdate },
-  { path: 'transfer', operationId: 'transferComplaint', summary: 'Transfer the case to another handling unit', roles: ['clerk', 'supervisor'], body: withoutActor(c.transferSchema), update: wf.transferUpdate },
-  { path: 'extension-request', operationId: 'requestExtension', summary: 'Ask for more time to handle the case', roles: ['unit'], body: withoutActor(c.extensionRequestSchema), update: wf.requestExtensionUpdate },
-  { path: 'extension-decision', operationId: 'decideExtension', summary: 'Approve or deny the pending extension request', roles: ['supervisor'], body: withoutActor(c.extensionDecisionSchema), update: wf.decideExtensionUpdate },
-  { path: 'result', operationId: 'submitResult', summary: "Submit the unit's handling result and reply", roles: ['unit'], body: withoutActor(c.resultSchema), update: wf.submitResultUpdate },
-  { path: 'review', operationId: 'reviewResult', summary: "Approve the unit's result, or return it for rework", roles: ['clerk', 'supervisor'], body: reviewBody, update: wf.reviewUpdate },
-  { path: 'callback', operationId: 'recordCallback', summary: 'Record the outcome of calling the complainant back', roles: ['clerk'], body: withoutActor(c.callbackSchema), update: wf.recordCallbackUpdate },
-  { path: 'review-request', operationId: 'requestReview', summary: "Record the complainant's request for a review by the next level", roles: ['clerk'], body: withoutActor(c.reviewRequestSchema), update: wf.requestReviewUpdate },
-  { path: 'review-decision', operationId: 'decideReview', summary: 'Uphold the handling, or overturn it and reopen the case', roles: ['supervisor'], body: withoutActor(c.reviewDecisionSchema), update: wf.decideReviewUpdate },
-  { path: 'escalation', operationId: 'escalateComplaint', summary: 'Escalate the case (supervision, city, provincial)', roles: ['supervisor'], body: withoutActor(c.escalateSchema), update: wf.escalateUpdate },
-  { path: 'reopen', operationId: 'reopenComplaint', summary: 'Reopen a closed case (spot check, re-inspection, supervision)', roles: ['supervisor', 'inspector'], body: withoutActor(c.reopenSchema), update: wf.reopenUpdate },
+  {
+    path: 'supplement',
+    operationId: 'supplementComplaint',
+    summary: 'Record the key information the complainant supplemented',
+    roles: ['clerk'],
+    body: withoutActor(c.supplementSchema),
+    update: wf.supplementUpdate,
+  },
+  {
+    path: 'accept',
+    operationId: 'acceptComplaint',
+    summary: 'Accept the case and assign it to a handling unit',
+    roles: ['clerk'],
+    body: withoutActor(c.acceptSchema),
+    update: wf.acceptUpdate,
+  },
+  {
+    path: 'forward',
+    operationId: 'forwardComplaint',
+    summary: 'Forward a case outside our scope to the competent body',
+    roles: ['clerk'],
+    body: withoutActor(c.forwardSchema),
+    update: wf.forwardUpdate,
+  },
+  {
+    path: 'transfer',
+    operationId: 'transferComplaint',
+    summary: 'Transfer the case to another handling unit',
+    roles: ['clerk', 'supervisor'],
+    body: withoutActor(c.transferSchema),
+    update: wf.transferUpdate,
+  },
+  {
+    path: 'extension-request',
+    operationId: 'requestExtension',
+    summary: 'Ask for more time to handle the case',
+    roles: ['unit'],
+    body: withoutActor(c.extensionRequestSchema),
+    update: wf.requestExtensionUpdate,
+  },
+  {
+    path: 'extension-decision',
+    operationId: 'decideExtension',
+    summary: 'Approve or deny the pending extension request',
+    roles: ['supervisor'],
+    body: withoutActor(c.extensionDecisionSchema),
+    update: wf.decideExtensionUpdate,
+  },
+  {
+    path: 'result',
+    operationId: 'submitResult',
+    summary: "Submit the unit's handling result and reply",
+    roles: ['unit'],
+    body: withoutActor(c.resultSchema),
+    update: wf.submitResultUpdate,
+  },
+  {
+    path: 'review',
+    operationId: 'reviewResult',
+    summary: "Approve the unit's result, or return it for rework",
+    roles: ['clerk', 'supervisor'],
+    body: reviewBody,
+    update: wf.reviewUpdate,
+  },
+  {
+    path: 'callback',
+    operationId: 'recordCallback',
+    summary: 'Record the outcome of calling the complainant back',
+    roles: ['clerk'],
+    body: withoutActor(c.callbackSchema),
+    update: wf.recordCallbackUpdate,
+  },
+  {
+    path: 'review-request',
+    operationId: 'requestReview',
+    summary: "Record the complainant's request for a review by the next level",
+    roles: ['clerk'],
+    body: withoutActor(c.reviewRequestSchema),
+    update: wf.requestReviewUpdate,
+  },
+  {
+    path: 'review-decision',
+    operationId: 'decideReview',
+    summary: 'Uphold the handling, or overturn it and reopen the case',
+    roles: ['supervisor'],
+    body: withoutActor(c.reviewDecisionSchema),
+    update: wf.decideReviewUpdate,
+  },
+  {
+    path: 'escalation',
+    operationId: 'escalateComplaint',
+    summary: 'Escalate the case (supervision, city, provincial)',
+    roles: ['supervisor'],
+    body: withoutActor(c.escalateSchema),
+    update: wf.escalateUpdate,
+  },
+  {
+    path: 'reopen',
+    operationId: 'reopenComplaint',
+    summary: 'Reopen a closed case (spot check, re-inspection, supervision)',
+    roles: ['supervisor', 'inspector'],
+    body: withoutActor(c.reopenSchema),
+    update: wf.reopenUpdate,
+  },
 ];
 
 // ---- Handlers ----
@@ -212,7 +320,11 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       query: noQuery,
       headers: idempotencyHeaders,
       body: c.intakeSchema.strict(),
-      response: { status: 201, description: 'Registered (200 when an earlier request with the same Idempotency-Key did)', schema: registrationSchema },
+      response: {
+        status: 201,
+        description: 'Registered (200 when an earlier request with the same Idempotency-Key did)',
+        schema: registrationSchema,
+      },
       problems: [...commonProblems, 413, 415, 422],
     },
     async (deps, { headers, body }, req, res) => {
@@ -262,7 +374,8 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       path: '/v1/complaints/{caseId}',
       tag: 'complaints',
       summary: 'One case with its timeline',
-      description: "Every event with its actor, time, reason and the deadline in force. The reporter's identity only for those who may see it.",
+      description:
+        "Every event with its actor, time, reason and the deadline in force. The reporter's identity only for those who may see it.",
       access: readers,
       caseScoped: true,
       params: caseParams,

@@ -129,7 +129,9 @@ function send(res: Response, format: Format, status: number, body: unknown, xml:
     return;
   }
   const content = xml.item ? { [xml.item]: (body as unknown[]).map(xmlTree) } : xmlTree(body);
-  res.type('text/xml; charset=utf-8').send(xmlBuilder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'utf-8' }, [xml.root]: content }));
+  res
+    .type('text/xml; charset=utf-8')
+    .send(xmlBuilder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'utf-8' }, [xml.root]: content }));
 }
 
 /** The Open311 error list, for the OpenAPI document. */
@@ -182,29 +184,41 @@ const decimal = (min: number, max: number) =>
     .pipe(z.number().min(min).max(max));
 const datetime = z.iso.datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' }).transform((v) => new Date(v));
 const keyRule = '8 to 200 printable ASCII characters without spaces';
-const idempotencyKey = z.string().min(8, keyRule).max(200, keyRule).regex(/^[\x21-\x7e]+$/, keyRule);
+const idempotencyKey = z
+  .string()
+  .min(8, keyRule)
+  .max(200, keyRule)
+  .regex(/^[\x21-\x7e]+$/, keyRule);
 const csv = <T extends string>(item: z.ZodType<T, string>) =>
   z
     .string()
     .max(4000)
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).min(1).max(readLimits.maxListItems));
 
 const requestFields = {
-    jurisdiction_id: divisionCode.optional(),
-    service_code: z.string().max(100),
-    lat: decimal(-90, 90).optional(),
-    long: decimal(-180, 180).optional(),
-    address_string: text(500).optional(),
-    address_id: text(200).optional(),
-    email: z.email().max(320).optional(),
-    device_id: text(200).optional(),
-    account_id: text(200).optional(),
-    first_name: text(100).optional(),
-    last_name: text(100).optional(),
-    phone: text(50).optional(),
-    description: text(4000).optional(),
-    media_url: z.url({ protocol: /^https?$/ }).max(2000).optional(),
+  jurisdiction_id: divisionCode.optional(),
+  service_code: z.string().max(100),
+  lat: decimal(-90, 90).optional(),
+  long: decimal(-180, 180).optional(),
+  address_string: text(500).optional(),
+  address_id: text(200).optional(),
+  email: z.email().max(320).optional(),
+  device_id: text(200).optional(),
+  account_id: text(200).optional(),
+  first_name: text(100).optional(),
+  last_name: text(100).optional(),
+  phone: text(50).optional(),
+  description: text(4000).optional(),
+  media_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
 };
 type RequestForm = z.infer<z.ZodObject<typeof requestFields>>;
 
@@ -247,7 +261,8 @@ function windowOf(q: { start_date?: Date; end_date?: Date }): { from: Date; to: 
   const to = q.end_date ?? new Date();
   const from = q.start_date ?? new Date(to.getTime() - windowMs);
   if (from > to) throw badRequest('start_date: after end_date');
-  if (to.getTime() - from.getTime() > windowMs) throw badRequest(`start_date, end_date: may not span more than ${readLimits.windowDays} days`);
+  if (to.getTime() - from.getTime() > windowMs)
+    throw badRequest(`start_date, end_date: may not span more than ${readLimits.windowDays} days`);
   return { from, to };
 }
 
@@ -343,12 +358,20 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
     async (deps, { params: { format } }, req, res) => {
       const url = `${req.protocol}://${req.get('host')}${BASE}`;
       const { environment } = deps.settings;
-      send(res, format, 200, {
-        changeset: servicesChangeset,
-        contact: CONTACT,
-        key_service: KEY_SERVICE,
-        endpoints: [{ specification: SPECIFICATION_URL, url, changeset: servicesChangeset, type: environment, formats: [...open311Types] }],
-      }, { root: 'discovery' });
+      send(
+        res,
+        format,
+        200,
+        {
+          changeset: servicesChangeset,
+          contact: CONTACT,
+          key_service: KEY_SERVICE,
+          endpoints: [
+            { specification: SPECIFICATION_URL, url, changeset: servicesChangeset, type: environment, formats: [...open311Types] },
+          ],
+        },
+        { root: 'discovery' },
+      );
     },
   ),
   route(
@@ -390,19 +413,25 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
     async (_deps, { params: { code, format } }, _req, res) => {
       if (!isServiceCode(code)) throw notFound(`No service '${code.slice(0, 100)}'.`);
       const service = services[code];
-      send(res, format, 200, {
-        service_code: service.code,
-        attributes: service.attributes.map((a, i) => ({
-          variable: true,
-          code: a.code,
-          datatype: a.datatype,
-          required: a.required,
-          datatype_description: a.datatypeDescription ?? null,
-          order: i + 1,
-          description: a.description,
-          ...(a.values && { values: a.values }),
-        })),
-      }, { root: 'service_definition' });
+      send(
+        res,
+        format,
+        200,
+        {
+          service_code: service.code,
+          attributes: service.attributes.map((a, i) => ({
+            variable: true,
+            code: a.code,
+            datatype: a.datatype,
+            required: a.required,
+            datatype_description: a.datatypeDescription ?? null,
+            order: i + 1,
+            description: a.description,
+            ...(a.values && { values: a.values }),
+          })),
+        },
+        { root: 'service_definition' },
+      );
     },
   ),
   route(
@@ -412,7 +441,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       method: 'post',
       path: `${BASE}/requests.{format}`,
       summary: 'Open311 service request: file a complaint (answers a token)',
-      description: 'Form-encoded, with the client\'s api_key. With an Idempotency-Key, a retried post answers the same token.',
+      description: "Form-encoded, with the client's api_key. With an Idempotency-Key, a retried post answers the same token.",
       access: 'apiKey',
       params: formatParams,
       headers: requestHeaders,
@@ -449,15 +478,21 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       await setTokenCase(deps.pool, claimed.token, registration.caseId);
 
       const accept = casePolicy(deps.policy(), intake.category, intake.urgency).limits.accept;
-      send(res, format, registration.created ? 201 : 200, [
-        {
-          token: claimed.token,
-          service_notice:
-            `Received. Whether it is accepted is decided within ${formatDuration(accept)}. ` +
-            `GET /tokens/${claimed.token}.${format} gives its service_request_id once it is registered.`,
-          account_id: form.account_id ?? null,
-        },
-      ], REQUESTS);
+      send(
+        res,
+        format,
+        registration.created ? 201 : 200,
+        [
+          {
+            token: claimed.token,
+            service_notice:
+              `Received. Whether it is accepted is decided within ${formatDuration(accept)}. ` +
+              `GET /tokens/${claimed.token}.${format} gives its service_request_id once it is registered.`,
+            account_id: form.account_id ?? null,
+          },
+        ],
+        REQUESTS,
+      );
     },
   ),
   route(
@@ -501,7 +536,13 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
         limit: q.page_size,
         offset: (q.page - 1) * q.page_size,
       });
-      send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
+      send(
+        res,
+        format,
+        200,
+        rows.map((r) => toRequest(r, offsetOf(deps))),
+        REQUESTS,
+      );
     },
   ),
   route(
@@ -521,7 +562,13 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
         ? await findPublicCases(deps.pool, { ids: [id], divisionPrefix: divisionPrefix(q.jurisdiction_id), limit: 1, offset: 0 })
         : [];
       if (!rows.length) throw notFound(`No service request '${id.slice(0, 100)}'.`);
-      send(res, format, 200, rows.map((r) => toRequest(r, offsetOf(deps))), REQUESTS);
+      send(
+        res,
+        format,
+        200,
+        rows.map((r) => toRequest(r, offsetOf(deps))),
+        REQUESTS,
+      );
     },
   ),
   route(
@@ -548,14 +595,16 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       const updates = events.flatMap((e) => {
         const update = updateFor(e.type, e.data);
         if (!update) return [];
-        return [{
-          update_id: `${e.caseId}-${e.seq}`,
-          service_request_id: e.caseId,
-          status: update.status,
-          updated_datetime: open311DateTime(e.at.getTime(), offsetOf(deps)),
-          description: update.description,
-          media_url: null,
-        }];
+        return [
+          {
+            update_id: `${e.caseId}-${e.seq}`,
+            service_request_id: e.caseId,
+            status: update.status,
+            updated_datetime: open311DateTime(e.at.getTime(), offsetOf(deps)),
+            description: update.description,
+            media_url: null,
+          },
+        ];
       });
       send(res, format, 200, updates, { root: 'service_request_updates', item: 'request_update' });
     },

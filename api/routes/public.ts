@@ -30,7 +30,11 @@ export interface PublicRoutesDeps {
 }
 
 export const publicFeedQuery = z.strictObject({
-  division: z.string().regex(/^\d{2,6}$/).optional().describe('division code or prefix (2 to 6 digits)'),
+  division: z
+    .string()
+    .regex(/^\d{2,6}$/)
+    .optional()
+    .describe('division code or prefix (2 to 6 digits)'),
   category: csvOf(categories).optional(),
   /** Cases changed since then: a daily publication asks for the last day. */
   updatedSince: z.iso.datetime({ offset: true }).optional().describe('only cases whose status changed since then'),
@@ -57,7 +61,12 @@ export const publicCaseSchema = z.object({
 // The schema describes what the feed publishes: this fails to compile when they drift apart.
 const _keyCaseFitsSchema = (k: KeyCase): z.input<typeof publicCaseSchema> => k;
 void _keyCaseFitsSchema;
-const publicPageSchema = z.object({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int(), items: z.array(publicCaseSchema) });
+const publicPageSchema = z.object({
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  total: z.number().int(),
+  items: z.array(publicCaseSchema),
+});
 
 export const publicRouteTable: Route<PublicRoutesDeps>[] = [
   route(

@@ -36,7 +36,9 @@ const TAG = 'reports';
 // ---- Inputs ----
 
 const reportIdParams = z.strictObject({
-  reportId: z.string().regex(/^(monthly-\d{4}-(0[1-9]|1[0-2])|quarterly-\d{4}-Q[1-4])$/, 'a report id like monthly-2026-03 or quarterly-2026-Q1'),
+  reportId: z
+    .string()
+    .regex(/^(monthly-\d{4}-(0[1-9]|1[0-2])|quarterly-\d{4}-Q[1-4])$/, 'a report id like monthly-2026-03 or quarterly-2026-Q1'),
 });
 const reportFormats = ['json', 'csv', 'html'] as const;
 type ReportFormat = (typeof reportFormats)[number];

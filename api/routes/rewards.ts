@@ -141,7 +141,12 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       response: {
         status: 201,
         description: 'Opened',
-        schema: z.object({ caseId: z.string(), workflowId: z.string(), payeeMethod: z.enum(['reporter_contact', 'claim_code']), claimCode: z.string().optional() }),
+        schema: z.object({
+          caseId: z.string(),
+          workflowId: z.string(),
+          payeeMethod: z.enum(['reporter_contact', 'claim_code']),
+          claimCode: z.string().optional(),
+        }),
       },
       problems: [...commonProblems, 404, 409, 415, 422],
     },
@@ -159,7 +164,15 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       await deps.temporal.start<RewardWorkflow>(REWARD_WORKFLOW, {
         workflowId,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        args: [{ caseId: body.caseId, payeeRef, policy: policy.governance.rewards, calendar: policy.calendar, createdBy: actorOf(req.principal!) }],
+        args: [
+          {
+            caseId: body.caseId,
+            payeeRef,
+            policy: policy.governance.rewards,
+            calendar: policy.calendar,
+            createdBy: actorOf(req.principal!),
+          },
+        ],
       });
       res
         .status(201)
@@ -177,11 +190,19 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       description: 'Every reward payment, one row per idempotency key; no payee data.',
       access: ['analyst', 'supervisor'],
       query: z.strictObject({ caseId: caseIdField.optional(), ...pageFields }),
-      response: { status: 200, description: 'One page of the ledger', schema: z.object({ total: z.number().int(), items: z.array(ledgerRowSchema) }) },
+      response: {
+        status: 200,
+        description: 'One page of the ledger',
+        schema: z.object({ total: z.number().int(), items: z.array(ledgerRowSchema) }),
+      },
       problems: commonProblems,
     },
     async (deps, { query }, _req, res) => {
-      const ledger = await listLedger(deps.pool, { caseId: query.caseId, limit: query.pageSize, offset: (query.page - 1) * query.pageSize });
+      const ledger = await listLedger(deps.pool, {
+        caseId: query.caseId,
+        limit: query.pageSize,
+        offset: (query.page - 1) * query.pageSize,
+      });
       res.json({ page: query.page, pageSize: query.pageSize, ...ledger });
     },
   ),
@@ -210,7 +231,8 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       path: '/v1/governance/rewards/{caseId}/preliminary-check',
       tag: 'rewards',
       summary: 'Record the preliminary check of the report',
-      description: 'Passed: the instant reward is requested (and waits for a supervisor’s approval). Not passed: the reward ends. With an `Idempotency-Key` header a retried request is applied once.',
+      description:
+        'Passed: the instant reward is requested (and waits for a supervisor’s approval). Not passed: the reward ends. With an `Idempotency-Key` header a retried request is applied once.',
       access: findingTakers,
       params: caseParams,
       query: noQuery,
@@ -221,7 +243,16 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      res.json(await rewardDecision(deps, req, params.caseId, recordPreliminaryCheckUpdate, { ...body, actor: actorOf(req.principal!) }, key && `preliminary-check:${key}`));
+      res.json(
+        await rewardDecision(
+          deps,
+          req,
+          params.caseId,
+          recordPreliminaryCheckUpdate,
+          { ...body, actor: actorOf(req.principal!) },
+          key && `preliminary-check:${key}`,
+        ),
+      );
     },
   ),
   route(
@@ -243,7 +274,16 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      res.json(await rewardDecision(deps, req, params.caseId, confirmViolationUpdate, { ...body, actor: actorOf(req.principal!) }, key && `confirmation:${key}`));
+      res.json(
+        await rewardDecision(
+          deps,
+          req,
+          params.caseId,
+          confirmViolationUpdate,
+          { ...body, actor: actorOf(req.principal!) },
+          key && `confirmation:${key}`,
+        ),
+      );
     },
   ),
   route(
@@ -253,7 +293,8 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       path: '/v1/governance/rewards/{caseId}/payments/{seq}/approval',
       tag: 'rewards',
       summary: 'Approve or reject a reward payment',
-      description: 'Only then is it paid. Whoever made the finding that called for the payment may not approve it. With an `Idempotency-Key` header a retried request is applied once.',
+      description:
+        'Only then is it paid. Whoever made the finding that called for the payment may not approve it. With an `Idempotency-Key` header a retried request is applied once.',
       access: ['supervisor'],
       params: paymentParams,
       query: noQuery,
@@ -264,7 +305,16 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
     },
     async (deps, { params, headers, body }, req, res) => {
       const key = headers['idempotency-key'];
-      res.json(await rewardDecision(deps, req, params.caseId, approvePaymentUpdate, { ...body, seq: params.seq, actor: actorOf(req.principal!) }, key && `approval:${params.seq}:${key}`));
+      res.json(
+        await rewardDecision(
+          deps,
+          req,
+          params.caseId,
+          approvePaymentUpdate,
+          { ...body, seq: params.seq, actor: actorOf(req.principal!) },
+          key && `approval:${params.seq}:${key}`,
+        ),
+      );
     },
   ),
 ];

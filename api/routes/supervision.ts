@@ -58,7 +58,13 @@ const deskCheckParams = z.object({ id: localDateSchema.describe('the checked day
 const deskItemParams = z.object({ id: localDateSchema, caseId });
 const reInspectionParams = z.object({ id: quarterSchema.describe('the re-inspected quarter') });
 const inspectionParams = z.object({ id: quarterSchema, caseId });
-const inspectorParams = z.object({ id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces') });
+const inspectorParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+});
 
 const backfillBody = z
   .discriminatedUnion('kind', [
@@ -76,13 +82,22 @@ const inspectorBody = z.strictObject({
 const publicQuery = z.strictObject({
   ...pageFields,
   quarter: quarterSchema.optional(),
-  division: z.string().regex(/^\d{2,6}$/).optional().describe('division code or prefix (2 to 6 digits)'),
+  division: z
+    .string()
+    .regex(/^\d{2,6}$/)
+    .optional()
+    .describe('division code or prefix (2 to 6 digits)'),
 });
 
 // ---- Answers (for the OpenAPI document) ----
 
 const isoTime = z.iso.datetime({ offset: true });
-const rulesSchema = z.object({ share: z.number(), minPerDivision: z.number().int(), closures: z.array(z.string()), policyVersion: z.string() });
+const rulesSchema = z.object({
+  share: z.number(),
+  minPerDivision: z.number().int(),
+  closures: z.array(z.string()),
+  policyVersion: z.string(),
+});
 const drawHead = {
   id: z.string(),
   seed: z.string(),
@@ -121,7 +136,11 @@ const deskCheckSummarySchema = z.object({
   workflowId: z.string(),
   results: z.object({ compliant: z.number().int(), nonCompliant: z.number().int(), missed: z.number().int(), returned: z.number().int() }),
 });
-const deskCheckDetailSchema = z.object({ ...drawHead, completedAt: isoTime.nullable(), items: z.array(deskCheckItemSchema.extend({ returnDetail: z.string().nullable(), rectificationDueAt: isoTime.nullable() })) });
+const deskCheckDetailSchema = z.object({
+  ...drawHead,
+  completedAt: isoTime.nullable(),
+  items: z.array(deskCheckItemSchema.extend({ returnDetail: z.string().nullable(), rectificationDueAt: isoTime.nullable() })),
+});
 const verificationSchema = z.object({
   id: z.string(),
   seed: z.string(),
@@ -235,7 +254,8 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       path: '/v1/supervision/public/results',
       tag,
       summary: 'Published results of on-site re-inspections ("one public")',
-      description: 'No token. The quarter, case number, division, handling unit and finding of every inspection, and whether the case was reopened; no personal data.',
+      description:
+        'No token. The quarter, case number, division, handling unit and finding of every inspection, and whether the case was reopened; no personal data.',
       access: 'public',
       query: publicQuery,
       response: { status: 200, description: 'One page of results, newest first', schema: pageOf(publicResultSchema) },
@@ -280,7 +300,12 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       if (!stored) throw notFound(`No desk check ${params.id}.`);
       const state = await getDeskCheckState(deps.pool, params.id);
       const { population, ...head } = stored;
-      res.json({ ...head, population: population.length, completedAt: state?.completedAt ?? null, items: await getDeskCheckItems(deps.pool, params.id) });
+      res.json({
+        ...head,
+        population: population.length,
+        completedAt: state?.completedAt ?? null,
+        items: await getDeskCheckItems(deps.pool, params.id),
+      });
     },
   ),
   route(
@@ -308,7 +333,7 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       tag,
       summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
       description:
-        'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy\'s rectification deadline. 409 once reviewed or after the review deadline.',
+        "An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy's rectification deadline. 409 once reviewed or after the review deadline.",
       access: ['inspector', 'supervisor'],
       params: deskItemParams,
       query: noQuery,
@@ -322,7 +347,8 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       const [item] = await getDeskCheckItems(deps.pool, params.id, params.caseId);
       const state = await getDeskCheckState(deps.pool, params.id);
       if (!item || !state) throw notFound(`Case ${params.caseId} is not in the desk check ${params.id}.`);
-      if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub) throw forbidden('The case is assigned to another reviewer.');
+      if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub)
+        throw forbidden('The case is assigned to another reviewer.');
       if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
       if (item.result) throw conflict(`Case ${params.caseId} has already been reviewed (${item.result}).`);
       if (state.completedAt) throw conflict(`The desk check ${params.id} is closed: its review deadline has passed.`);
@@ -450,7 +476,8 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       try {
         await deps.client.schedule.getHandle(scheduleId).backfill(window);
       } catch (err) {
-        if (err instanceof ScheduleNotFoundError) throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
+        if (err instanceof ScheduleNotFoundError)
+          throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
         throw err;
       }
       res.status(202).json({

@@ -37,12 +37,17 @@ const TAG = 'warnings';
 const listQuery = z.strictObject({
   kind: z.enum(warningKinds).optional(),
   category: csvOf(categories).optional(),
-  division: z.string().regex(/^\d{2,6}$/).optional(),
+  division: z
+    .string()
+    .regex(/^\d{2,6}$/)
+    .optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
   ...pageFields,
 });
-const warningParams = z.strictObject({ warningId: z.string().regex(/^W-[MR]-[A-Za-z0-9-]{1,100}$/, 'a warning id like W-M-EC-2026-0000001') });
+const warningParams = z.strictObject({
+  warningId: z.string().regex(/^W-[MR]-[A-Za-z0-9-]{1,100}$/, 'a warning id like W-M-EC-2026-0000001'),
+});
 const campaignBody = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
   /** When the campaign ends. */
@@ -160,7 +165,10 @@ export const warningRouteTable: Route<WarningRoutesDeps>[] = [
       const campaignId = campaignIdFor(warningId);
       const workflowId = campaignWorkflowId(campaignId);
       if (w.campaignId) {
-        res.status(200).location(`/v1/governance/campaigns/${w.campaignId}`).json({ campaignId: w.campaignId, workflowId: campaignWorkflowId(w.campaignId), created: false });
+        res
+          .status(200)
+          .location(`/v1/governance/campaigns/${w.campaignId}`)
+          .json({ campaignId: w.campaignId, workflowId: campaignWorkflowId(w.campaignId), created: false });
         return;
       }
       const policy = deps.policy();

@@ -120,7 +120,14 @@ export async function startReceiver(): Promise<Receiver> {
  */
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['ENCRYPTION_KEYS', 'ENCRYPTION_KEY_ID', 'POLICY_FILE', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'NOTIFICATION_WEBHOOK_URL']) {
+  for (const name of [
+    'ENCRYPTION_KEYS',
+    'ENCRYPTION_KEY_ID',
+    'POLICY_FILE',
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'NOTIFICATION_WEBHOOK_URL',
+  ]) {
     delete env[name];
   }
   return { ...env, LOG_LEVEL: 'warn', ...overrides };
@@ -250,7 +257,14 @@ export interface Response {
   contentType: string;
 }
 
-export async function request(baseUrl: string, method: string, url: string, token: string, body?: unknown, key?: string): Promise<Response> {
+export async function request(
+  baseUrl: string,
+  method: string,
+  url: string,
+  token: string,
+  body?: unknown,
+  key?: string,
+): Promise<Response> {
   const res = await fetch(`${baseUrl}${url}`, {
     method,
     headers: {
@@ -326,7 +340,8 @@ export class Driver {
         res = await request(this.baseUrl, method, url, token, body, key);
         this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
         if (res.status === 500) this.unexpected.push(`${method} ${url} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
-        if (res.status >= 500 && this.serverErrors.length < 10) this.serverErrors.push(`${res.status} ${method} ${url.replace(/EC-\d{4}-\d+/, ':id')}: ${res.body?.detail}`);
+        if (res.status >= 500 && this.serverErrors.length < 10)
+          this.serverErrors.push(`${res.status} ${method} ${url.replace(/EC-\d{4}-\d+/, ':id')}: ${res.body?.detail}`);
       } catch {
         this.networkErrors++;
       }
@@ -334,7 +349,8 @@ export class Driver {
       if (res && failedBefore && res.status === alsoDone) return res;
       failedBefore = !res || res.status >= 500;
       if (res && res.status < 500) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
-      if (Date.now() > deadline) throw new Error(`${method} ${url} still failing after 4 minutes: ${res?.status} ${JSON.stringify(res?.body)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${method} ${url} still failing after 4 minutes: ${res?.status} ${JSON.stringify(res?.body)}`);
       await sleep(250);
     }
   }
@@ -360,7 +376,8 @@ export class Driver {
     this.caseIds[i] = caseId;
     this.registered++;
     for (const w of this.waiters.filter((w) => this.registered >= w.n)) w.resolve();
-    const decide = (step: string, token: string, body: unknown) => this.call('POST', `/v1/complaints/${caseId}/${step}`, token, body, key(step));
+    const decide = (step: string, token: string, body: unknown) =>
+      this.call('POST', `/v1/complaints/${caseId}/${step}`, token, body, key(step));
     // As a clerk would: accept once the intake checks have put the case up for acceptance.
     await this.waitForStatus(caseId, 'pending_acceptance');
     await decide('accept', clerk, { unitId: UNIT });
@@ -390,9 +407,11 @@ export class Driver {
     for (;;) {
       const res = await request(this.baseUrl, 'GET', `/v1/complaints/${caseId}`, this.tokens.clerk).catch(() => undefined);
       if (res) this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-      if (res && res.status >= 500 && this.serverErrors.length < 10) this.serverErrors.push(`${res.status} GET /v1/complaints/:id: ${res.body?.detail}`);
+      if (res && res.status >= 500 && this.serverErrors.length < 10)
+        this.serverErrors.push(`${res.status} GET /v1/complaints/:id: ${res.body?.detail}`);
       if (res?.status === 200 && res.body.status === status) return;
-      if (res && res.status !== 200 && res.status < 500) throw new Error(`GET ${caseId} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      if (res && res.status !== 200 && res.status < 500)
+        throw new Error(`GET ${caseId} answered ${res.status}: ${JSON.stringify(res.body)}`);
       if (Date.now() > deadline) throw new Error(`${caseId} did not reach '${status}' in 4 minutes: ${res?.status} ${res?.body?.status}`);
       await sleep(100);
     }
@@ -474,7 +493,9 @@ export async function verifyNothingLostOrDoubled(options: {
 
   // Each workflow's own record: its timeline, with the recipients of every event.
   const views = await inBatches(caseIds, 10, (id) => client.workflow.getHandle(workflowIdFor(id)).query<CaseView>(statusQuery));
-  views.forEach((v, i) => expect({ caseId: v.caseId, types: v.timeline.map((e) => e.type) }).toEqual({ caseId: caseIds[i], types: expectedTimeline(i) }));
+  views.forEach((v, i) =>
+    expect({ caseId: v.caseId, types: v.timeline.map((e) => e.type) }).toEqual({ caseId: caseIds[i], types: expectedTimeline(i) }),
+  );
 
   // Exactly one workflow per case was started on the queue (no retry started a second), and one reward per rewarded case.
   const started = await client.workflow.count(`TaskQueue = '${options.taskQueue}' AND WorkflowType = 'complaintWorkflow'`);
@@ -493,7 +514,9 @@ export async function verifyNothingLostOrDoubled(options: {
   views.forEach((v) => expect(byId.get(v.caseId)).toEqual({ case_id: v.caseId, status: 'archived', last_seq: v.timeline.length }));
 
   // The projected events are exactly each timeline: seqs 1..n, in order, same types.
-  const events = await pool.query<{ case_id: string; seq: number; type: string }>(`SELECT case_id, seq, type FROM case_events ORDER BY case_id, seq`);
+  const events = await pool.query<{ case_id: string; seq: number; type: string }>(
+    `SELECT case_id, seq, type FROM case_events ORDER BY case_id, seq`,
+  );
   const projected = new Map<string, Array<[number, string]>>();
   for (const e of events.rows) projected.set(e.case_id, [...(projected.get(e.case_id) ?? []), [e.seq, e.type]]);
   for (const v of views) expect(projected.get(v.caseId)).toEqual(v.timeline.map((e) => [e.seq, e.type]));
@@ -506,8 +529,7 @@ export async function verifyNothingLostOrDoubled(options: {
 
   // Delivered: every row marked, every key received; repeats identical and bounded.
   const deadline = Date.now() + 60_000;
-  const undelivered = async () =>
-    Number((await pool.query(`SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL`)).rows[0].n);
+  const undelivered = async () => Number((await pool.query(`SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL`)).rows[0].n);
   while ((await undelivered()) > 0 || receiver.deliveries.size < expectedKeys.length) {
     if (Date.now() > deadline) break;
     await sleep(200);
@@ -523,19 +545,33 @@ export async function verifyNothingLostOrDoubled(options: {
 
   // Payments: each reward workflow's own record, then the gateway and the ledger against it.
   expect(rewardedCaseIds.sort()).toEqual(caseIds.filter((_, i) => isRewarded(i)).sort());
-  const rewards = await inBatches(rewardedCaseIds, 10, (id) => client.workflow.getHandle(rewardWorkflowId(id)).result() as Promise<RewardView>);
+  const rewards = await inBatches(
+    rewardedCaseIds,
+    10,
+    (id) => client.workflow.getHandle(rewardWorkflowId(id)).result() as Promise<RewardView>,
+  );
   const expectedPayments = expectedRewardPayments();
   for (const r of rewards) {
-    expect({ caseId: r.caseId, status: r.status, payments: r.payments.map((p) => ({ seq: p.seq, kind: p.kind, amount: p.amount, status: p.status })) }).toEqual({
+    expect({
+      caseId: r.caseId,
+      status: r.status,
+      payments: r.payments.map((p) => ({ seq: p.seq, kind: p.kind, amount: p.amount, status: p.status })),
+    }).toEqual({
       caseId: r.caseId,
       status: 'completed',
       payments: expectedPayments.map((p) => ({ ...p, status: 'paid' })),
     });
   }
-  const paymentKeys = rewards.flatMap((r) => r.payments.map((p) => ({ key: p.idempotencyKey, amount: p.amount }))).sort((a, b) => a.key.localeCompare(b.key));
-  const gateway = await pool.query<{ idempotency_key: string; amount: string }>(`SELECT idempotency_key, amount FROM gateway_payments ORDER BY idempotency_key`);
+  const paymentKeys = rewards
+    .flatMap((r) => r.payments.map((p) => ({ key: p.idempotencyKey, amount: p.amount })))
+    .sort((a, b) => a.key.localeCompare(b.key));
+  const gateway = await pool.query<{ idempotency_key: string; amount: string }>(
+    `SELECT idempotency_key, amount FROM gateway_payments ORDER BY idempotency_key`,
+  );
   expect(gateway.rows.map((g) => ({ key: g.idempotency_key, amount: Number(g.amount) }))).toEqual(paymentKeys);
-  const ledger = await pool.query<{ idempotency_key: string; status: string }>(`SELECT idempotency_key, status FROM reward_ledger ORDER BY idempotency_key`);
+  const ledger = await pool.query<{ idempotency_key: string; status: string }>(
+    `SELECT idempotency_key, status FROM reward_ledger ORDER BY idempotency_key`,
+  );
   expect(ledger.rows).toEqual(paymentKeys.map((p) => ({ idempotency_key: p.key, status: 'paid' })));
 
   return {

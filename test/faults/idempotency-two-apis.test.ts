@@ -83,7 +83,9 @@ test('when two API processes receive the same Idempotency-Key at the same moment
   // Every request of every key, to both processes, fired together.
   const sent = Array.from({ length: KEYS }, (_, k) =>
     apis.flatMap((api) =>
-      Array.from({ length: REQUESTS_PER_API }, () => request(api.url, 'POST', '/v1/complaints', clerk, body(k), `same-moment-${taskQueue}-${k}`)),
+      Array.from({ length: REQUESTS_PER_API }, () =>
+        request(api.url, 'POST', '/v1/complaints', clerk, body(k), `same-moment-${taskQueue}-${k}`),
+      ),
     ),
   );
   const answers = await Promise.all(sent.map((requests) => Promise.all(requests)));

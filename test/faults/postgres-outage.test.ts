@@ -53,7 +53,12 @@ beforeAll(async () => {
   await migrate(pool);
   receiver = await startReceiver();
   api = await startApi({ temporalAddress: address, pool, taskQueue });
-  worker = new FaultWorker({ TEMPORAL_ADDRESS: address, DATABASE_URL: pg.url, TEMPORAL_TASK_QUEUE: taskQueue, NOTIFICATION_WEBHOOK_URL: receiver.url });
+  worker = new FaultWorker({
+    TEMPORAL_ADDRESS: address,
+    DATABASE_URL: pg.url,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    NOTIFICATION_WEBHOOK_URL: receiver.url,
+  });
   await worker.start();
 });
 
@@ -123,5 +128,7 @@ test('when PostgreSQL stops mid-run, then the API answers 503, activities retry,
   });
   expect(driver.statuses.get(503) ?? 0).toBeGreaterThan(0);
   expect(driver.unexpected).toEqual([]);
-  process.stdout.write(`postgres outage: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`);
+  process.stdout.write(
+    `postgres outage: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`,
+  );
 });

@@ -38,8 +38,7 @@ let api: InProcessApi;
 let worker: FaultWorker;
 const taskQueue = uniqueTaskQueue('fault-temporal');
 
-const startServer = () =>
-  startTemporalDevServer({ cli: process.env.TEMPORAL_CLI_PATH!, port, dbFile: path.join(dir, 'temporal.sqlite') });
+const startServer = () => startTemporalDevServer({ cli: process.env.TEMPORAL_CLI_PATH!, port, dbFile: path.join(dir, 'temporal.sqlite') });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecoloop-fault-temporal-'));
@@ -101,5 +100,7 @@ test('when the Temporal server is stopped mid-run and restarted on its database,
   });
   expect(driver.statuses.get(503) ?? 0).toBeGreaterThan(0);
   expect(driver.unexpected).toEqual([]);
-  process.stdout.write(`temporal restart: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`);
+  process.stdout.write(
+    `temporal restart: ${JSON.stringify({ ...verdict, statuses: Object.fromEntries(driver.statuses), networkErrors: driver.networkErrors, serverErrors: driver.serverErrors })}\n`,
+  );
 });

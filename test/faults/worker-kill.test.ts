@@ -75,5 +75,7 @@ test('when the worker is killed with SIGKILL mid-run and restarted, then every c
   });
   expect(worker.kills).toBe(2);
   expect(driver.unexpected).toEqual([]);
-  process.stdout.write(`worker kill: ${JSON.stringify({ ...verdict, kills: worker.kills, statuses: Object.fromEntries(driver.statuses), serverErrors: driver.serverErrors })}\n`);
+  process.stdout.write(
+    `worker kill: ${JSON.stringify({ ...verdict, kills: worker.kills, statuses: Object.fromEntries(driver.statuses), serverErrors: driver.serverErrors })}\n`,
+  );
 });

@@ -7,7 +7,16 @@ import { expressPath, type RouteSpec } from '../../api/validate';
  */
 
 /** Values tried in order for a path parameter; the first its schema accepts is used. */
-const candidates = ['EC-2026-0000001', 'backlog-scan-manual-2026-03-02', '2026-03-02', '2026-Q1', 'monthly-2026-03', 'W-M-EC-2026-0000001', 'CP-0123456789ab', '1'];
+const candidates = [
+  'EC-2026-0000001',
+  'backlog-scan-manual-2026-03-02',
+  '2026-03-02',
+  '2026-Q1',
+  'monthly-2026-03',
+  'W-M-EC-2026-0000001',
+  'CP-0123456789ab',
+  '1',
+];
 const byName: Record<string, string> = { format: 'json', code: 'noise', token: '0'.repeat(32) };
 
 /** A value of a path parameter, valid by its schema; `given` first (a case of the test's own). */

@@ -22,13 +22,29 @@ function newCase(overrides: Partial<CaseState['intake']> = {}): CaseState {
   return {
     caseId: 'EC-2026-0000001',
     intake: {
-      channel: 'web', category: 'air', urgency: 'normal', divisionCode: '370102', title: 'Smoke', description: 'Black smoke at night',
-      location: { siteId: 'site-9' }, reporter: { anonymous: false, name: 'Li', phone: '139', consentToShareWithUnit: false }, missing: [],
+      channel: 'web',
+      category: 'air',
+      urgency: 'normal',
+      divisionCode: '370102',
+      title: 'Smoke',
+      description: 'Black smoke at night',
+      location: { siteId: 'site-9' },
+      reporter: { anonymous: false, name: 'Li', phone: '139', consentToShareWithUnit: false },
+      missing: [],
       ...overrides,
     },
     policy: casePolicy(defaultPolicy, 'air', 'normal'),
-    status: 'registered', owner: clerk, receivedAt: T0, escalationLevel: 0, extensions: [],
-    returns: 0, callbackAttempts: 0, linked: [], reopenCount: 0, timeline: [], projectedSeq: 0,
+    status: 'registered',
+    owner: clerk,
+    receivedAt: T0,
+    escalationLevel: 0,
+    extensions: [],
+    returns: 0,
+    callbackAttempts: 0,
+    linked: [],
+    reopenCount: 0,
+    timeline: [],
+    projectedSeq: 0,
   };
 }
 
@@ -72,7 +88,10 @@ describe('intake', () => {
     const t = lifecycle.register(newCase(), T0);
     expect(t.events).toEqual([
       {
-        seq: 1, type: 'registered', at: T0, actor: clerk,
+        seq: 1,
+        type: 'registered',
+        at: T0,
+        actor: clerk,
         data: { channel: 'web', category: 'air', urgency: 'normal', policyVersion: 'national-2026.1' },
       },
     ]);
@@ -87,8 +106,13 @@ describe('intake', () => {
     expect(t.state.status).toBe('awaiting_supplement');
     expect(t.state.clock).toEqual({ kind: 'supplement', startedAt: T0, dueAt: T0 + 7 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events[1]).toEqual({
-      seq: 2, type: 'supplement_requested', at: T0, actor: clerk, deadlineAt: T0 + 7 * DAY,
-      data: { missing: ['location'] }, notify: ['complainant:EC-2026-0000001'],
+      seq: 2,
+      type: 'supplement_requested',
+      at: T0,
+      actor: clerk,
+      deadlineAt: T0 + 7 * DAY,
+      data: { missing: ['location'] },
+      notify: ['complainant:EC-2026-0000001'],
     });
   });
 
@@ -107,7 +131,11 @@ describe('intake', () => {
     ]);
     expect(t.state.intake.location).toEqual({ siteId: 'site-9', address: 'No. 1 Road' });
     expect(t.state.intake.reporter).toEqual({
-      anonymous: false, name: 'Li', phone: '139', email: 'li@example.cn', consentToShareWithUnit: false,
+      anonymous: false,
+      name: 'Li',
+      phone: '139',
+      email: 'li@example.cn',
+      consentToShareWithUnit: false,
     });
     expect(t.state.intake.missing).toEqual([]);
     expect(t.state.clock).toBeUndefined();
@@ -121,8 +149,13 @@ describe('intake', () => {
 
   test('when the intake check runs, then it looks for open cases of the last 30 days and closed ones of the last 90 within 500 m', () => {
     expect(lifecycle.relatedCaseSearch(newCase(), T0 + DAY)).toEqual({
-      caseId: 'EC-2026-0000001', category: 'air', divisionCode: '370102', location: { siteId: 'site-9' }, radiusMeters: 500,
-      duplicateSince: T0 + DAY - 30 * DAY, recurrenceSince: T0 + DAY - 90 * DAY,
+      caseId: 'EC-2026-0000001',
+      category: 'air',
+      divisionCode: '370102',
+      location: { siteId: 'site-9' },
+      radiusMeters: 500,
+      duplicateSince: T0 + DAY - 30 * DAY,
+      recurrenceSince: T0 + DAY - 90 * DAY,
     });
   });
 
@@ -143,8 +176,13 @@ describe('intake', () => {
     expect(dup.state.monitoringUntil).toBeUndefined();
     expect(dup.events).toEqual([
       {
-        seq: 2, type: 'closed', at: T0 + 1000, actor: SYSTEM, reason: 'duplicate of open case EC-2026-0000009',
-        data: { closure: 'duplicate', linkedTo: 'EC-2026-0000009' }, notify: ['complainant:EC-2026-0000001'],
+        seq: 2,
+        type: 'closed',
+        at: T0 + 1000,
+        actor: SYSTEM,
+        reason: 'duplicate of open case EC-2026-0000009',
+        data: { closure: 'duplicate', linkedTo: 'EC-2026-0000009' },
+        notify: ['complainant:EC-2026-0000001'],
       },
     ]);
     const rec = lifecycle.mergeInto(s, { kind: 'recurrence', caseId: 'EC-2026-0000008' }, T0 + 1000);
@@ -164,8 +202,14 @@ describe('acceptance', () => {
     expect(t.state.clock).toEqual({ kind: 'handle', startedAt: T0 + DAY, dueAt: T0 + 61 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events).toEqual([
       {
-        seq: 3, type: 'accepted', at: T0 + DAY, actor: clerk, reason: 'ours', deadlineAt: T0 + 61 * DAY,
-        data: { unitId: 'unit-a' }, notify: ['unit:unit-a', 'complainant:EC-2026-0000001'],
+        seq: 3,
+        type: 'accepted',
+        at: T0 + DAY,
+        actor: clerk,
+        reason: 'ours',
+        deadlineAt: T0 + 61 * DAY,
+        data: { unitId: 'unit-a' },
+        notify: ['unit:unit-a', 'complainant:EC-2026-0000001'],
       },
     ]);
   });
@@ -189,7 +233,11 @@ describe('acceptance', () => {
     expect(t.state.clock).toBeUndefined();
     expect(t.events).toEqual([
       {
-        seq: 3, type: 'closed', at: T0 + HOUR, actor: clerk, reason: 'not ours',
+        seq: 3,
+        type: 'closed',
+        at: T0 + HOUR,
+        actor: clerk,
+        reason: 'not ours',
         data: { closure: 'forwarded', competentBody: 'Water Bureau' },
         notify: ['competent-body:Water Bureau', 'complainant:EC-2026-0000001'],
       },
@@ -212,8 +260,14 @@ describe('handling', () => {
     expect(t.state.clock).toEqual(s.clock);
     expect(t.events).toEqual([
       {
-        seq: 4, type: 'transferred', at: T0 + 2 * DAY, actor: supervisor, reason: 'wrong district', deadlineAt: T0 + 61 * DAY,
-        data: { from: 'unit-a', to: 'unit-b' }, notify: ['unit:unit-b', 'unit:unit-a', 'owner:clerk-1', 'complainant:EC-2026-0000001'],
+        seq: 4,
+        type: 'transferred',
+        at: T0 + 2 * DAY,
+        actor: supervisor,
+        reason: 'wrong district',
+        deadlineAt: T0 + 61 * DAY,
+        data: { from: 'unit-a', to: 'unit-b' },
+        notify: ['unit:unit-b', 'unit:unit-a', 'owner:clerk-1', 'complainant:EC-2026-0000001'],
       },
     ]);
   });
@@ -234,8 +288,14 @@ describe('handling', () => {
     expect(t.state.clock!.dueAt).toBe(T0 + 61 * DAY);
     expect(t.events).toEqual([
       {
-        seq: 4, type: 'extension_requested', at: T0 + 20 * DAY, actor: unit, reason: 'lab results', deadlineAt: T0 + 61 * DAY,
-        data: { amount: 10, unit: 'days' }, notify: ['supervisor:370102', 'owner:clerk-1'],
+        seq: 4,
+        type: 'extension_requested',
+        at: T0 + 20 * DAY,
+        actor: unit,
+        reason: 'lab results',
+        deadlineAt: T0 + 61 * DAY,
+        data: { amount: 10, unit: 'days' },
+        notify: ['supervisor:370102', 'owner:clerk-1'],
       },
     ]);
     expect(s.extensions).toEqual([]);
@@ -273,12 +333,21 @@ describe('handling', () => {
     );
     expect(t.state.clock).toEqual({ kind: 'handle', startedAt: T0 + DAY, dueAt: T0 + 71 * DAY, warned: false, overdueSteps: 0 });
     expect(t.state.extensions[0]).toMatchObject({
-      decision: 'approved', decidedAt: T0 + 21 * DAY, decidedBy: supervisor, decisionReason: 'samples take time',
+      decision: 'approved',
+      decidedAt: T0 + 21 * DAY,
+      decidedBy: supervisor,
+      decisionReason: 'samples take time',
     });
     expect(t.events).toEqual([
       {
-        seq: 5, type: 'extension_approved', at: T0 + 21 * DAY, actor: supervisor, reason: 'samples take time', deadlineAt: T0 + 71 * DAY,
-        data: { amount: 10 }, notify: ['unit:unit-a', 'owner:clerk-1', 'complainant:EC-2026-0000001'],
+        seq: 5,
+        type: 'extension_approved',
+        at: T0 + 21 * DAY,
+        actor: supervisor,
+        reason: 'samples take time',
+        deadlineAt: T0 + 71 * DAY,
+        data: { amount: 10 },
+        notify: ['unit:unit-a', 'owner:clerk-1', 'complainant:EC-2026-0000001'],
       },
     ]);
     expect(asked.extensions[0].decision).toBeUndefined();
@@ -302,14 +371,19 @@ describe('handling', () => {
       lifecycle.submitResult(s, { actor: unit, summary: 'Fixed the filter', reply: 'Done' }, T0 + 10 * DAY),
     );
     expect(t.state).toMatchObject({
-      status: 'under_review', repliedAt: T0 + 10 * DAY,
+      status: 'under_review',
+      repliedAt: T0 + 10 * DAY,
       result: { summary: 'Fixed the filter', reply: 'Done', submittedAt: T0 + 10 * DAY, submittedBy: unit },
     });
     expect(t.state.clock).toBeUndefined();
     expect(t.events).toEqual([
       {
-        seq: 4, type: 'result_submitted', at: T0 + 10 * DAY, actor: unit,
-        data: { summary: 'Fixed the filter' }, notify: ['owner:clerk-1'],
+        seq: 4,
+        type: 'result_submitted',
+        at: T0 + 10 * DAY,
+        actor: unit,
+        data: { summary: 'Fixed the filter' },
+        notify: ['owner:clerk-1'],
       },
     ]);
   });
@@ -332,8 +406,13 @@ describe('review and callback', () => {
     expect(t.state).toMatchObject({ status: 'callback', callbackAttempts: 0 });
     expect(t.state.clock).toEqual({ kind: 'callback', startedAt: T0 + 11 * DAY, dueAt: T0 + 12 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events[1]).toEqual({
-      seq: 6, type: 'callback_attempt_started', at: T0 + 11 * DAY, actor: SYSTEM, deadlineAt: T0 + 12 * DAY,
-      data: { attempt: 1 }, notify: ['owner:clerk-1'],
+      seq: 6,
+      type: 'callback_attempt_started',
+      at: T0 + 11 * DAY,
+      actor: SYSTEM,
+      deadlineAt: T0 + 12 * DAY,
+      data: { attempt: 1 },
+      notify: ['owner:clerk-1'],
     });
   });
 
@@ -342,12 +421,19 @@ describe('review and callback', () => {
     const t = lifecycle.review(s, { actor: clerk, decision: 'approved' }, T0 + 11 * DAY);
     expect(types(t)).toEqual(['result_approved', 'callback_skipped', 'closed']);
     expect(t.state).toMatchObject({
-      status: 'closed', closure: 'no_callback', closedAt: T0 + 11 * DAY,
-      reviewRequestUntil: T0 + 41 * DAY, monitoringUntil: T0 + 161 * DAY,
+      status: 'closed',
+      closure: 'no_callback',
+      closedAt: T0 + 11 * DAY,
+      reviewRequestUntil: T0 + 41 * DAY,
+      monitoringUntil: T0 + 161 * DAY,
     });
     expect(t.events[2]).toEqual({
-      seq: 7, type: 'closed', at: T0 + 11 * DAY, actor: clerk,
-      data: { closure: 'no_callback', monitoringUntil: T0 + 161 * DAY }, notify: ['unit:unit-a'],
+      seq: 7,
+      type: 'closed',
+      at: T0 + 11 * DAY,
+      actor: clerk,
+      data: { closure: 'no_callback', monitoringUntil: T0 + 161 * DAY },
+      notify: ['unit:unit-a'],
     });
   });
 
@@ -358,7 +444,12 @@ describe('review and callback', () => {
     expect(t.state.clock).toEqual({ kind: 'rework', startedAt: T0 + 11 * DAY, dueAt: T0 + 16 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events).toEqual([
       {
-        seq: 5, type: 'result_returned', at: T0 + 11 * DAY, actor: clerk, reason: 'incomplete', deadlineAt: T0 + 16 * DAY,
+        seq: 5,
+        type: 'result_returned',
+        at: T0 + 11 * DAY,
+        actor: clerk,
+        reason: 'incomplete',
+        deadlineAt: T0 + 16 * DAY,
         notify: ['unit:unit-a', 'owner:clerk-1', 'supervisor:370102'],
       },
     ]);
@@ -377,8 +468,11 @@ describe('review and callback', () => {
       lifecycle.recordCallback(s, { actor: clerk, outcome: 'satisfied' }, CLOSED_AT),
     );
     expect(t.state).toMatchObject({
-      status: 'closed', closure: 'resolved', closedAt: CLOSED_AT,
-      reviewRequestUntil: CLOSED_AT + 30 * DAY, monitoringUntil: CLOSED_AT + 150 * DAY,
+      status: 'closed',
+      closure: 'resolved',
+      closedAt: CLOSED_AT,
+      reviewRequestUntil: CLOSED_AT + 30 * DAY,
+      monitoringUntil: CLOSED_AT + 150 * DAY,
     });
     expect(t.state.clock).toBeUndefined();
     expect(t.events.map((e) => [e.type, e.data])).toEqual([
@@ -438,7 +532,12 @@ describe('after closure', () => {
     expect(t.state.clock).toEqual({ kind: 'review', startedAt: at, dueAt: at + 30 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events).toEqual([
       {
-        seq: t.state.timeline.length, type: 'review_requested', at, actor: clerk, reason: 'not fixed', deadlineAt: at + 30 * DAY,
+        seq: t.state.timeline.length,
+        type: 'review_requested',
+        at,
+        actor: clerk,
+        reason: 'not fixed',
+        deadlineAt: at + 30 * DAY,
         notify: ['supervisor:370102', 'owner:clerk-1', 'unit:unit-a'],
       },
     ]);
@@ -468,10 +567,17 @@ describe('after closure', () => {
       CLOSED_AT + 2 * DAY,
     );
     expect(overturned.state).toMatchObject({
-      status: 'handling', reopenCount: 1, escalationLevel: 0, closure: undefined, monitoringUntil: undefined,
+      status: 'handling',
+      reopenCount: 1,
+      escalationLevel: 0,
+      closure: undefined,
+      monitoringUntil: undefined,
     });
     expect(overturned.events[0]).toMatchObject({
-      type: 'reopened', reason: 'still smoking', deadlineAt: CLOSED_AT + 17 * DAY, data: { source: 'review', escalationLevel: 0 },
+      type: 'reopened',
+      reason: 'still smoking',
+      deadlineAt: CLOSED_AT + 17 * DAY,
+      data: { source: 'review', escalationLevel: 0 },
     });
   });
 
@@ -491,7 +597,11 @@ describe('after closure', () => {
     );
     expect(t.state).toMatchObject({ status: 'handling', escalationLevel: 1, reopenCount: 1, returns: 1, closedAt: undefined });
     expect(t.state.clock).toEqual({
-      kind: 'rework', startedAt: CLOSED_AT + 5 * DAY, dueAt: CLOSED_AT + 15 * DAY, warned: false, overdueSteps: 0,
+      kind: 'rework',
+      startedAt: CLOSED_AT + 5 * DAY,
+      dueAt: CLOSED_AT + 15 * DAY,
+      warned: false,
+      overdueSteps: 0,
     });
     expect(t.events[0].data).toEqual({ source: 'spot_check', finding: 'filter missing', escalationLevel: 1 });
   });
@@ -554,7 +664,8 @@ describe('escalation and deadlines', () => {
     ]);
     expect(s.clock).toMatchObject({ kind: 'handle', warned: true, overdueSteps: 3 });
     expect(s.timeline.find((e) => e.type === 'escalated_city')).toMatchObject({
-      reason: 'handle deadline passed', data: { clock: 'handle', step: 2, escalationLevel: 2, from: 1 },
+      reason: 'handle deadline passed',
+      data: { clock: 'handle', step: 2, escalationLevel: 2, from: 1 },
       notify: ['city-government:370102', 'unit:unit-a', 'supervisor:370102', 'owner:clerk-1'],
     });
   });
@@ -588,8 +699,13 @@ describe('escalation and deadlines', () => {
     expect(t.state.clock).toBeUndefined();
     expect(t.events).toEqual([
       {
-        seq: 3, type: 'closed', at: T0 + 7 * DAY, actor: SYSTEM, reason: 'key information was not supplemented in time',
-        data: { closure: 'insufficient' }, notify: ['complainant:EC-2026-0000001'],
+        seq: 3,
+        type: 'closed',
+        at: T0 + 7 * DAY,
+        actor: SYSTEM,
+        reason: 'key information was not supplemented in time',
+        data: { closure: 'insufficient' },
+        notify: ['complainant:EC-2026-0000001'],
       },
     ]);
   });
@@ -601,7 +717,12 @@ describe('escalation and deadlines', () => {
     expect(t.state.clock).toEqual({ kind: 'handle', startedAt: T0 + DAY, dueAt: T0 + 31 * DAY, warned: false, overdueSteps: 0 });
     expect(t.events).toEqual([
       {
-        seq: 4, type: 'deadline_tightened', at: T0 + 10 * DAY, actor: supervisor, reason: 'campaign', deadlineAt: T0 + 31 * DAY,
+        seq: 4,
+        type: 'deadline_tightened',
+        at: T0 + 10 * DAY,
+        actor: supervisor,
+        reason: 'campaign',
+        deadlineAt: T0 + 31 * DAY,
         data: { key: 'c1:1', campaignId: 'c1', clock: 'handle', from: T0 + 61 * DAY, to: T0 + 31 * DAY },
         notify: ['unit:unit-a', 'owner:clerk-1'],
       },
@@ -614,14 +735,18 @@ describe('escalation and deadlines', () => {
 });
 
 describe('related cases', () => {
-  test('when a duplicate is linked, then its complainant gets this case\'s updates, and linking it again changes nothing', () => {
+  test("when a duplicate is linked, then its complainant gets this case's updates, and linking it again changes nothing", () => {
     const s = handling();
     const link = { caseId: 'EC-2026-0000002', anonymous: false, at: T0 + 3 * DAY };
     const t = lifecycle.linkDuplicate(s, link, T0 + 3 * DAY + 5);
     expect(t.state.linked).toEqual([{ caseId: 'EC-2026-0000002', anonymous: false, linkedAt: T0 + 3 * DAY }]);
     expect(t.events).toEqual([
       {
-        seq: 4, type: 'duplicate_linked', at: T0 + 3 * DAY + 5, actor: SYSTEM, deadlineAt: T0 + 61 * DAY,
+        seq: 4,
+        type: 'duplicate_linked',
+        at: T0 + 3 * DAY + 5,
+        actor: SYSTEM,
+        deadlineAt: T0 + 61 * DAY,
         data: { caseId: 'EC-2026-0000002' },
       },
     ]);
@@ -637,7 +762,11 @@ describe('related cases', () => {
     expect(t.state.linked).toEqual([{ caseId: 'EC-2026-0000003', anonymous: true, linkedAt: CLOSED_AT + DAY }]);
     expect(t.events).toEqual([
       {
-        seq: t.state.timeline.length, type: 'reopened', at: CLOSED_AT + DAY, actor: SYSTEM, reason: r.reason,
+        seq: t.state.timeline.length,
+        type: 'reopened',
+        at: CLOSED_AT + DAY,
+        actor: SYSTEM,
+        reason: r.reason,
         deadlineAt: CLOSED_AT + 16 * DAY,
         data: { source: 'recurrence', escalationLevel: 1, recurrenceCaseId: 'EC-2026-0000003' },
         notify: ['unit:unit-a', 'owner:clerk-1', 'supervisor:370102'],

@@ -63,6 +63,5 @@ export interface ComplaintOutcome {
   events: number;
 }
 
-
 /** The workflow's signature, for starting it by type name without importing its implementation. */
 export type ComplaintWorkflow = (input: ComplaintWorkflowInput) => Promise<ComplaintOutcome>;

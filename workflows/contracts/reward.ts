@@ -55,10 +55,20 @@ export interface RewardView {
   status: RewardStatus;
   currency: string;
   preliminaryCheck?: { passed: boolean; by: string; at: string; note?: string };
-  confirmation?: { confirmed: boolean; severity?: ViolationSeverity; penaltyAmount?: number; by: string; at: string; note?: string; expired?: boolean };
+  confirmation?: {
+    confirmed: boolean;
+    severity?: ViolationSeverity;
+    penaltyAmount?: number;
+    by: string;
+    at: string;
+    note?: string;
+    expired?: boolean;
+  };
   /** When the finding now awaited is due; after it the reward ends with what was found. */
   decisionDueAt?: string;
-  payments: Array<Omit<RewardPayment, 'requestedAt' | 'decidedAt' | 'paidAt'> & { requestedAt: string; decidedAt?: string; paidAt?: string }>;
+  payments: Array<
+    Omit<RewardPayment, 'requestedAt' | 'decidedAt' | 'paidAt'> & { requestedAt: string; decidedAt?: string; paidAt?: string }
+  >;
   totalPaid: number;
 }
 
