@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(complaintRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // tokens checked per route
   app.use(publicRoutes({ ...deps, rateLimitPerMinute: limits.publicRateLimitPerMinute }));
   app.use(governanceRoutes({ ...deps, temporalTimeoutMs: limits.temporalTimeoutMs })); // /v1/governance: rewards, backlog, campaigns
-  app.use(supervisionRoutes(deps)); // /v1/supervision: desk checks, re-inspections; published results need no token
+  app.use(supervisionRoutes({ ...deps, temporal })); // /v1/supervision: desk checks, re-inspections; published results need no token
   app.use('/v1/reports', reportRoutes(deps)); // monthly and quarterly reports (JSON, CSV, HTML), the four rates
   app.use('/v1/warnings', warningRoutes(deps)); // early warnings, and campaigns started from them
   app.use(openApiRoutes([...complaintRouteTable, ...publicRouteTable, ...governanceRouteTable, ...supervisionRouteTable]));

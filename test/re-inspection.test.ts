@@ -3,16 +3,17 @@ import { pointBetween } from '../domain/calendar';
 import type { Actor } from '../domain/case';
 import { defaultPolicy } from '../domain/policy';
 import { drawStratified, reInspectionSeed, sampleSize, verifyDraw } from '../domain/sampling';
-import { inspectionWorkflowIdFor } from '../domain/supervision';
 import { quarterOf, quarterPeriod } from '../domain/supervision-periods';
-import { getInspections, getStoredDraw, listPublishedResults } from '../db/supervision';
+import { getInspections, listPublishedResults } from '../db/re-inspections';
+import { getStoredDraw } from '../db/spot-checks';
 import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
 import {
   inspectionQuery,
-  reInspectionWorkflow,
+  inspectionWorkflowIdFor,
   recordFindingUpdate,
   type InspectionView,
-} from '../workflows/re-inspection';
+} from '../workflows/contracts/re-inspection';
+import { reInspectionWorkflow } from '../workflows/re-inspection';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';
 

@@ -1,83 +1,19 @@
+import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
+import { addDuration } from '../domain/calendar';
+import type { Reopen } from '../domain/case';
+import { deskCheckKind, type DeskCheckDraw, type DeskCheckItem } from '../domain/spot-check';
+import { deskReviewSchema } from '../domain/supervision';
 import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  defineQuery,
-  defineUpdate,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import type { createActivities } from '../activities';
-import type { DeskCheckDraw, DeskCheckItem } from '../activities/supervision';
-import { addDuration, type HolidayCalendar } from '../domain/calendar';
-import { deskCheckSeed } from '../domain/sampling';
-import { deskReviewSchema, type DeskReview } from '../domain/supervision';
-import { localDayPeriod, previousLocalDate } from '../domain/supervision-periods';
-import type { DeskCheckPolicy } from '../domain/supervision-policy';
-import { INVALID_TRANSITION } from './contracts/errors';
-
-type Activities = ReturnType<typeof createActivities>;
+  deskCheckQuery,
+  deskReviewUpdate,
+  type DeskCheckInput,
+  type DeskCheckOutcome,
+  type DeskCheckView,
+} from './contracts/desk-check';
+import { drawRulesFor, periodToCheck, refusal, refuseInvalid, returnToUnit, spotCheckActivities, type Refuse } from './spot-check';
 
 // Database work is never given up: an outage only delays it.
-const { drawDeskCheck, recordDeskReview, recordDeskReturn, completeDeskCheck } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-// Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
-// failure, so what is retried is only an unreachable server: retried until it answers.
-const { reopenCase } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/** Set by Temporal on every run a Schedule starts, backfills included: the nominal time of the run. */
-const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
-/**
- * The moment this run stands for: the Schedule's nominal time (also for a backfilled run, which
- * starts now but stands for a past moment), else the start of the workflow.
- */
-export function scheduledTime(): number {
-  const info = workflowInfo();
-  const scheduled = info.typedSearchAttributes.get(scheduledStartTimeKey);
-  return scheduled ? scheduled.getTime() : info.startTime.getTime();
-}
-
-export interface DeskCheckInput {
-  /** The local day (YYYY-MM-DD) whose closed cases are checked. Default: the day before the scheduled time. */
-  date?: string;
-  /** The desk-check section of the policy in force (the Schedule carries it; see worker/schedules.ts). */
-  policy: DeskCheckPolicy;
-  calendar: HolidayCalendar;
-  policyVersion: string;
-}
-
-export interface DeskCheckView {
-  id: string;
-  seed: string;
-  /** Cases in the sampling frame (closed that day); undefined until the draw is stored. */
-  population?: number;
-  reviewDueAt?: string;
-  completed: boolean;
-  items: DeskCheckItem[];
-}
-
-export interface DeskCheckOutcome {
-  id: string;
-  seed: string;
-  population: number;
-  drawn: number;
-  compliant: number;
-  nonCompliant: number;
-  returned: number;
-  missed: number;
-}
-
-export const deskCheckQuery = defineQuery<DeskCheckView>('deskCheck');
-/** A reviewer's result for one drawn case; a non-compliant one goes back to its unit. */
-export const deskReviewUpdate = defineUpdate<DeskCheckItem, [DeskReview]>('deskReview');
+const { drawDeskCheck, recordDeskReview, recordDeskReturn, completeDeskCheck } = spotCheckActivities('2 minutes');
 
 const REVIEWER_ROLES = new Set(['inspector', 'supervisor', 'admin']);
 
@@ -88,16 +24,13 @@ const REVIEWER_ROLES = new Set(['inspector', 'supervisor', 'admin']);
  */
 export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskCheckOutcome> {
   const { policy, calendar } = input;
-  const date = input.date ?? previousLocalDate(scheduledTime(), calendar.utcOffsetMinutes);
-  const seed = deskCheckSeed(date);
+  const date = periodToCheck(deskCheckKind, input.date, calendar);
+  const seed = deskCheckKind.seed(date);
   let draw: DeskCheckDraw | undefined;
   let closed = false;
+  const refuse: Refuse = refusal({ deskCheckId: date });
 
-  function reject(message: string): never {
-    throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ deskCheckId: date }] });
-  }
-
-  setHandler(deskCheckQuery, () => ({
+  setHandler(deskCheckQuery, (): DeskCheckView => ({
     id: date,
     seed,
     population: draw?.population,
@@ -115,55 +48,37 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
       item.finding = r.finding ?? null;
       item.reviewedBy = r.actor.id;
       item.reviewedAt = now;
-      await recordDeskReview({ deskCheckId: date, caseId: r.caseId, result: item.result, finding: r.finding, reviewedBy: r.actor.id, reviewedAt: now });
+      const { caseId, finding } = r;
+      await recordDeskReview({ deskCheckId: date, caseId, result: item.result, finding, reviewedBy: r.actor.id, reviewedAt: now });
       if (!r.compliant) {
-        const outcome = await reopenCase({
-          caseId: r.caseId,
-          updateId: `${seed}:${r.caseId}`,
-          reopen: {
-            actor: r.actor,
-            reason: `Desk check of ${date}: the handling does not comply and is returned for rectification`,
-            source: 'spot_check',
-            escalate: false,
-            reworkDays: policy.rectificationDays,
-            finding: r.finding,
-          },
-        });
+        // A desk check returns the case to its unit, without escalation.
+        const reason = `Desk check of ${date}: the handling does not comply and is returned for rectification`;
+        const reworkDays = policy.rectificationDays;
+        const reopen: Reopen = { actor: r.actor, reason, source: 'spot_check', escalate: false, reworkDays, finding };
+        const outcome = await returnToUnit(caseId, `${seed}:${caseId}`, reopen);
         item.returnOutcome = outcome.outcome;
-        await recordDeskReturn({ deskCheckId: date, caseId: r.caseId, outcome });
+        await recordDeskReturn({ deskCheckId: date, caseId, outcome });
       }
       return { ...item };
     },
     {
       validator: (r) => {
-        const parsed = deskReviewSchema.safeParse(r);
-        if (!parsed.success) reject(`Invalid review: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-        if (!draw) reject(`The desk check of ${date} is still being drawn`);
-        if (closed) reject(`The review deadline of the desk check of ${date} has passed`);
+        refuseInvalid(deskReviewSchema, r, 'review', refuse);
+        if (!draw) refuse(`The desk check of ${date} is still being drawn`);
+        if (closed) refuse(`The review deadline of the desk check of ${date} has passed`);
         const item = draw.items.find((i) => i.caseId === r.caseId);
-        if (!item) reject(`Case ${r.caseId} is not in the desk check of ${date}`);
-        if (item.result) reject(`Case ${r.caseId} has already been reviewed (${item.result})`);
-        if (!REVIEWER_ROLES.has(r.actor.role)) reject(`A ${r.actor.role} may not review a desk check`);
+        if (!item) refuse(`Case ${r.caseId} is not in the desk check of ${date}`);
+        if (item.result) refuse(`Case ${r.caseId} has already been reviewed (${item.result})`);
+        if (!REVIEWER_ROLES.has(r.actor.role)) refuse(`A ${r.actor.role} may not review a desk check`);
         if (r.actor.role === 'inspector' && item.reviewerId && item.reviewerId !== r.actor.id) {
-          reject(`Case ${r.caseId} is assigned to another reviewer`);
+          refuse(`Case ${r.caseId} is assigned to another reviewer`);
         }
       },
     },
   );
 
-  const period = localDayPeriod(date, calendar.utcOffsetMinutes);
-  draw = await drawDeskCheck({
-    id: date,
-    seed,
-    from: period.from,
-    to: period.to,
-    share: policy.share,
-    minPerDivision: policy.minPerDivision,
-    closures: policy.closures,
-    policyVersion: input.policyVersion,
-    workflowId: workflowInfo().workflowId,
-    reviewDueAt: addDuration(Date.now(), policy.reviewDeadline, calendar),
-  });
+  const rules = drawRulesFor(deskCheckKind, date, policy, input);
+  draw = await drawDeskCheck({ ...rules, reviewDueAt: addDuration(Date.now(), policy.reviewDeadline, calendar) });
 
   const items = draw.items;
   const pending = () => items.some((i) => i.result === null);

@@ -1,28 +1,20 @@
-import {
-  ApplicationFailure,
-  ParentClosePolicy,
-  allHandlersFinished,
-  condition,
-  defineQuery,
-  defineUpdate,
-  log,
-  proxyActivities,
-  setHandler,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, allHandlersFinished, condition, log, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createActivities } from '../activities';
-import type { InspectionItem, ReopenOutcome } from '../activities/supervision';
-import { addDuration, pointBetween, type HolidayCalendar } from '../domain/calendar';
-import { reInspectionSeed } from '../domain/sampling';
-import { findingSchema, inspectionWorkflowIdFor, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
-import { previousQuarter, quarterPeriod } from '../domain/supervision-periods';
-import type { ReInspectionPolicy } from '../domain/supervision-policy';
-import { INVALID_TRANSITION } from './contracts/errors';
-import { scheduledTime } from './desk-check';
-
-type Activities = ReturnType<typeof createActivities>;
+import { addDuration, pointBetween } from '../domain/calendar';
+import type { Reopen } from '../domain/case';
+import { reInspectionKind, type InspectionItem, type ReopenOutcome } from '../domain/spot-check';
+import { findingSchema, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
+import {
+  NOT_ASSIGNED,
+  inspectionQuery,
+  inspectionWorkflowIdFor,
+  recordFindingUpdate,
+  type InspectionInput,
+  type InspectionView,
+  type ReInspectionInput,
+  type ReInspectionOutcome,
+} from './contracts/re-inspection';
+import { drawRulesFor, periodToCheck, refusal, refuseInvalid, returnToUnit, spotCheckActivities, type Refuse } from './spot-check';
 
 const {
   drawReInspection,
@@ -31,42 +23,10 @@ const {
   recordInspectionOverdue,
   recordInspectionFinding,
   publishInspection,
-} = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-// Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
-// failure, so what is retried is only an unreachable server: retried until it answers.
-const { reopenCase } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} = spotCheckActivities('5 minutes');
 
 /** Inspections started at once (each start is a round trip to the server). */
 const START_BATCH = 50;
-
-export interface ReInspectionInput {
-  /** The quarter (YYYY-Qn) whose closed cases are re-inspected. Default: the quarter before the scheduled time. */
-  quarter?: string;
-  /** The re-inspection section of the policy in force (the Schedule carries it; see worker/schedules.ts). */
-  policy: ReInspectionPolicy;
-  calendar: HolidayCalendar;
-  policyVersion: string;
-}
-
-export interface ReInspectionOutcome {
-  quarter: string;
-  seed: string;
-  population: number;
-  drawn: number;
-  /** Inspections this run started and saw finish (a re-run starts only those never started). */
-  started: number;
-  findings: Record<InspectionFinding, number>;
-  /** Inspections that ended without a finding (terminated or failed). */
-  failed: number;
-  /** Drawn cases no inspector in the pool could take (none covers the division, or all handled it). */
-  unassigned: string[];
-}
 
 /**
  * The quarterly on-site re-inspection ("double random, one public"): draws at least the policy's
@@ -78,21 +38,8 @@ export interface ReInspectionOutcome {
  * well inside Temporal's history limits.
  */
 export async function reInspectionWorkflow(input: ReInspectionInput): Promise<ReInspectionOutcome> {
-  const { policy, calendar } = input;
-  const quarter = input.quarter ?? previousQuarter(scheduledTime(), calendar.utcOffsetMinutes);
-  const seed = reInspectionSeed(quarter);
-  const period = quarterPeriod(quarter, calendar.utcOffsetMinutes);
-  const draw = await drawReInspection({
-    id: quarter,
-    seed,
-    from: period.from,
-    to: period.to,
-    share: policy.share,
-    minPerDivision: policy.minPerDivision,
-    closures: policy.closures,
-    policyVersion: input.policyVersion,
-    workflowId: workflowInfo().workflowId,
-  });
+  const quarter = periodToCheck(reInspectionKind, input.quarter, input.calendar);
+  const draw = await drawReInspection(drawRulesFor(reInspectionKind, quarter, input.policy, input));
   const unassigned = draw.inspections.filter((i) => !i.inspectorId).map((i) => i.caseId);
   if (unassigned.length) log.warn('no eligible inspector for some drawn cases', { quarter, unassigned });
 
@@ -109,7 +56,8 @@ export async function reInspectionWorkflow(input: ReInspectionInput): Promise<Re
     if (d.status === 'fulfilled' && d.value.finding) findings[d.value.finding.finding]++;
     else failed++;
   }
-  return { quarter, seed, population: draw.population, drawn: draw.inspections.length, started: running.length, findings, failed, unassigned };
+  const { seed, population } = draw;
+  return { quarter, seed, population, drawn: draw.inspections.length, started: running.length, findings, failed, unassigned };
 }
 
 /** Start one inspection; undefined when it already runs or ran (a re-run of the quarter). */
@@ -142,35 +90,6 @@ async function startInspection(quarter: string, i: InspectionItem, input: ReInsp
 
 // ---- One inspection ----
 
-export interface InspectionInput {
-  inspectionId: string;
-  quarter: string;
-  caseId: string;
-  divisionCode: string;
-  unitId: string | null;
-  inspectorId: string;
-  policy: Pick<ReInspectionPolicy, 'inspectionDeadline' | 'remindAt' | 'rectificationDays' | 'escalate'>;
-  calendar: HolidayCalendar;
-}
-
-export interface InspectionView {
-  inspectionId: string;
-  caseId: string;
-  inspectorId: string;
-  startedAt: string;
-  dueAt: string;
-  /** Reminders sent, each at the moment it was due. */
-  reminders: Array<{ n: number; at: string }>;
-  overdue: boolean;
-  finding?: InspectionFindingInput & { foundAt: string };
-  reopen?: ReopenOutcome;
-  published: boolean;
-}
-
-export const inspectionQuery = defineQuery<InspectionView>('inspection');
-/** The assigned inspector's finding. Not rectified or false report: the case is reopened and someone answers for it. */
-export const recordFindingUpdate = defineUpdate<InspectionView, [InspectionFindingInput]>('recordFinding');
-
 /**
  * One on-site inspection of a closed case: a deadline from the policy, reminders to the inspector at
  * the policy's points of the period, the overdue notice at the deadline, and the finding. A case not
@@ -188,6 +107,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
   let reopen: ReopenOutcome | undefined;
   let published = false;
   const ref = { inspectionId: input.inspectionId, caseId: input.caseId, divisionCode: input.divisionCode, inspectorId: input.inspectorId };
+  const refuse: Refuse = refusal({ inspectionId: input.inspectionId });
 
   const view = (): InspectionView => ({
     inspectionId: input.inspectionId,
@@ -202,10 +122,6 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
     published,
   });
 
-  function reject(type: string, message: string): never {
-    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [{ inspectionId: input.inspectionId }] });
-  }
-
   setHandler(inspectionQuery, view);
 
   setHandler(
@@ -213,30 +129,17 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
     async (f) => {
       const foundAt = Date.now();
       finding = { ...f, foundAt };
-      await recordInspectionFinding({
-        inspectionId: input.inspectionId,
-        caseId: input.caseId,
-        unitId: input.unitId,
-        finding: f.finding,
-        note: f.note,
-        responsiblePerson: f.responsiblePerson,
-        foundBy: f.actor.id,
-        foundAt,
-      });
+      const { note, responsiblePerson } = f;
+      const { inspectionId, caseId, unitId } = input;
+      const foundBy = f.actor.id;
+      await recordInspectionFinding({ inspectionId, caseId, unitId, finding: f.finding, note, responsiblePerson, foundBy, foundAt });
       if (f.finding !== 'rectified') {
+        // An on-site finding reopens the case, escalated as the policy says.
         const what = f.finding === 'false_report' ? 'the reported handling was false' : 'the problem was not rectified';
-        reopen = await reopenCase({
-          caseId: input.caseId,
-          updateId: `re-inspection:${input.inspectionId}`,
-          reopen: {
-            actor: f.actor,
-            reason: `On-site re-inspection ${input.quarter}: ${what}`,
-            source: 're_inspection',
-            escalate: policy.escalate,
-            reworkDays: policy.rectificationDays,
-            finding: f.note,
-          },
-        });
+        const reason = `On-site re-inspection ${input.quarter}: ${what}`;
+        const { escalate, rectificationDays: reworkDays } = policy;
+        const request: Reopen = { actor: f.actor, reason, source: 're_inspection', escalate, reworkDays, finding: note };
+        reopen = await returnToUnit(caseId, `re-inspection:${inspectionId}`, request);
       }
       await publishInspection({ inspectionId: input.inspectionId, publishedAt: Date.now(), reopen });
       published = true;
@@ -244,10 +147,9 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
     },
     {
       validator: (f) => {
-        const parsed = findingSchema.safeParse(f);
-        if (!parsed.success) reject(INVALID_TRANSITION, `Invalid finding: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-        if (finding) reject(INVALID_TRANSITION, `The finding of inspection ${input.inspectionId} is already recorded (${finding.finding})`);
-        if (f.actor.id !== input.inspectorId) reject('NotAssigned', `Inspection ${input.inspectionId} is assigned to another inspector`);
+        refuseInvalid(findingSchema, f, 'finding', refuse);
+        if (finding) refuse(`The finding of inspection ${input.inspectionId} is already recorded (${finding.finding})`);
+        if (f.actor.id !== input.inspectorId) refuse(`Inspection ${input.inspectionId} is assigned to another inspector`, NOT_ASSIGNED);
       },
     },
   );

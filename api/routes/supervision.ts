@@ -1,70 +1,51 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
+import { getInspections, listPublishedResults } from '../../db/re-inspections';
+import { listInspectors, upsertInspector } from '../../db/spot-checks';
 import { actorSchema } from '../../domain/case';
 import type { Policy } from '../../domain/policy';
-import { verifyDraw } from '../../domain/sampling';
+import { backfillWindow, deskCheckKind, reInspectionKind, scheduleIds, spotCheckKindOf, type SpotCheckKindSpec } from '../../domain/spot-check';
 import { deskReviewBodySchema, findingBodySchema, inspectionFindings } from '../../domain/supervision';
-import { localDateSchema, localDayPeriod, quarterPeriod, quarterSchema } from '../../domain/supervision-periods';
-import {
-  getDeskCheckItems,
-  getDeskCheckState,
-  getInspections,
-  getStoredDraw,
-  listDeskChecks,
-  listInspectors,
-  listPublishedResults,
-  listReInspections,
-  upsertInspector,
-  type DrawKind,
-} from '../../db/supervision';
-import { backfillFor, scheduleIds } from '../../worker/schedules';
-import { deskReviewUpdate } from '../../workflows/desk-check';
-import { recordFindingUpdate } from '../../workflows/re-inspection';
-import { actorOf, coversDivision, type PrincipalRole } from '../auth';
+import { quarterSchema } from '../../domain/supervision-periods';
+import { deskReviewUpdate } from '../../workflows/contracts/desk-check';
+import { recordFindingUpdate } from '../../workflows/contracts/re-inspection';
+import { actorOf, coversDivision } from '../auth';
+import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
+import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
 import { idempotencyHeaders } from './complaints';
+import { drawHead, drawSummarySchema, drawnCaseParams, limits, pageOf, spotCheckRoutes, tag, type SpotCheckRoutesOf } from './spot-checks';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
  * with a token), the reviewers' and inspectors' results, backfills of missed runs through the
  * Schedules, the inspector pool, and the published results of re-inspections ("one public", no
- * token). One table, mounted by the router and described in the OpenAPI document.
+ * token). One table, mounted by the router and described in the OpenAPI document. What both kinds
+ * serve alike is built by api/routes/spot-checks.ts; this table adds where they differ: who checks
+ * a drawn case, and what the finding does.
  */
 
 export interface SupervisionRoutesDeps {
-  client: Client;
+  temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
   jwtSecret: string;
-  /** Prefix of the Schedule ids (worker/schedules.ts); tests use their own. */
+  /** Prefix of the Schedule ids (domain/spot-check.ts); tests use their own. */
   schedulePrefix?: string;
 }
 
 // ---- Inputs ----
 
-const pageFields = {
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
-};
-const pageQuery = z.strictObject(pageFields);
-const noQuery = z.strictObject({});
-const limits = (q: { page: number; pageSize: number }) => ({ limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
-
-const caseId = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a case number like EC-2026-0000001');
-const deskCheckParams = z.object({ id: localDateSchema.describe('the checked day') });
-const deskItemParams = z.object({ id: localDateSchema, caseId });
-const reInspectionParams = z.object({ id: quarterSchema.describe('the re-inspected quarter') });
-const inspectionParams = z.object({ id: quarterSchema, caseId });
 const inspectorParams = z.object({ id: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces') });
 
+const backfillOf = (kind: SpotCheckKindSpec) =>
+  z.strictObject({ kind: z.literal(kind.kind), from: kind.periodSchema, to: kind.periodSchema });
 const backfillBody = z
-  .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('desk_check'), from: localDateSchema, to: localDateSchema }),
-    z.strictObject({ kind: z.literal('re_inspection'), from: quarterSchema, to: quarterSchema }),
-  ])
+  .discriminatedUnion('kind', [backfillOf(deskCheckKind), backfillOf(reInspectionKind)])
   .refine((b) => b.from <= b.to, { path: ['to'], message: "must not be before 'from'" });
 
 const inspectorBody = z.strictObject({
@@ -81,22 +62,7 @@ const publicQuery = z.strictObject({
 
 // ---- Answers (for the OpenAPI document) ----
 
-const isoTime = z.iso.datetime({ offset: true });
-const rulesSchema = z.object({ share: z.number(), minPerDivision: z.number().int(), closures: z.array(z.string()), policyVersion: z.string() });
-const drawHead = {
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  closures: z.array(z.string()),
-  policyVersion: z.string(),
-  periodFrom: isoTime,
-  periodTo: isoTime,
-  population: z.number().int().describe('cases in the sampling frame'),
-  drawn: z.array(z.string()).describe('the sample, sorted'),
-  workflowId: z.string(),
-  createdAt: isoTime,
-};
+const reopenOutcomes = z.enum(['reopened', 'not_reopenable']);
 const deskCheckItemSchema = z.object({
   caseId: z.string(),
   divisionCode: z.string(),
@@ -106,51 +72,14 @@ const deskCheckItemSchema = z.object({
   finding: z.string().nullable(),
   reviewedBy: z.string().nullable(),
   reviewedAt: z.union([isoTime, z.number()]).nullable(),
-  returnOutcome: z.enum(['reopened', 'not_reopenable']).nullable(),
+  returnOutcome: reopenOutcomes.nullable(),
 });
-const deskCheckSummarySchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  policyVersion: z.string(),
-  population: z.number().int(),
-  drawn: z.number().int(),
-  reviewDueAt: isoTime,
+const deskCheckDetailSchema = z.object({
+  ...drawHead,
   completedAt: isoTime.nullable(),
-  workflowId: z.string(),
-  results: z.object({ compliant: z.number().int(), nonCompliant: z.number().int(), missed: z.number().int(), returned: z.number().int() }),
+  items: z.array(deskCheckItemSchema.extend({ returnDetail: z.string().nullable(), rectificationDueAt: isoTime.nullable() })),
 });
-const deskCheckDetailSchema = z.object({ ...drawHead, completedAt: isoTime.nullable(), items: z.array(deskCheckItemSchema.extend({ returnDetail: z.string().nullable(), rectificationDueAt: isoTime.nullable() })) });
-const verificationSchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  rules: rulesSchema,
-  period: z.object({ from: isoTime, to: isoTime }),
-  population: z.number().int(),
-  stored: z.array(z.string()),
-  recomputed: z.array(z.string()),
-  matches: z.boolean().describe('the draw re-run from its seed over its sampling frame gives the stored sample'),
-  orderIndependent: z.boolean().describe('the same draw over the frame in reverse order gives the same sample'),
-});
-const reInspectionSummarySchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  policyVersion: z.string(),
-  population: z.number().int(),
-  drawn: z.number().int(),
-  createdAt: isoTime,
-  workflowId: z.string(),
-  findings: z.object({
-    rectified: z.number().int(),
-    notRectified: z.number().int(),
-    falseReport: z.number().int(),
-    overdue: z.number().int(),
-    unassigned: z.number().int(),
-  }),
-});
+const reminders = z.array(z.object({ n: z.number().int(), at: isoTime }));
 const inspectionSchema = z.object({
   id: z.string(),
   reInspectionId: z.string(),
@@ -162,7 +91,7 @@ const inspectionSchema = z.object({
   workflowId: z.string().nullable(),
   startedAt: isoTime.nullable(),
   dueAt: isoTime.nullable(),
-  reminders: z.array(z.object({ n: z.number().int(), at: isoTime })),
+  reminders,
   overdueAt: isoTime.nullable(),
   finding: z.enum(inspectionFindings).nullable(),
   note: z.string().nullable(),
@@ -180,10 +109,10 @@ const inspectionViewSchema = z.object({
   inspectorId: z.string(),
   startedAt: isoTime,
   dueAt: isoTime,
-  reminders: z.array(z.object({ n: z.number().int(), at: isoTime })),
+  reminders,
   overdue: z.boolean(),
   finding: z.object({ actor: actorSchema, finding: z.enum(inspectionFindings), note: z.string().optional(), foundAt: isoTime }).optional(),
-  reopen: z.object({ outcome: z.enum(['reopened', 'not_reopenable']), detail: z.string().optional() }).optional(),
+  reopen: z.object({ outcome: reopenOutcomes, detail: z.string().optional() }).optional(),
   published: z.boolean(),
 });
 const publicResultSchema = z.object({
@@ -204,28 +133,50 @@ const backfillAcceptedSchema = z.object({
   to: z.string(),
   window: z.object({ start: isoTime, end: isoTime }),
 });
-const pageOf = (item: z.ZodType) => z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(item) });
+
+// ---- Where the kinds differ ----
+
+const deskChecks: SpotCheckRoutesOf = {
+  kind: deskCheckKind,
+  name: 'DeskCheck',
+  path: 'desk-checks',
+  periodDescription: 'the checked day',
+  summaries: {
+    list: 'Daily desk checks, newest first, with their results',
+    get: "One day's desk check: its seed, rules and drawn cases with their reviews",
+  },
+  summarySchema: drawSummarySchema(
+    { reviewDueAt: isoTime, completedAt: isoTime.nullable() },
+    { key: 'results', counts: ['compliant', 'nonCompliant', 'missed', 'returned'] },
+  ),
+  detailSchema: deskCheckDetailSchema,
+  details: async (pool, id) => {
+    const state = await getDeskCheckState(pool, id);
+    return { completedAt: state?.completedAt ?? null, items: await getDeskCheckItems(pool, id) };
+  },
+};
+
+const reInspections: SpotCheckRoutesOf = {
+  kind: reInspectionKind,
+  name: 'ReInspection',
+  path: 're-inspections',
+  periodDescription: 'the re-inspected quarter',
+  summaries: {
+    list: 'Quarterly on-site re-inspections, newest first, with their findings',
+    get: "One quarter's re-inspection: its seed, rules and inspections",
+  },
+  summarySchema: drawSummarySchema(
+    { createdAt: isoTime },
+    { key: 'findings', counts: ['rectified', 'notRectified', 'falseReport', 'overdue', 'unassigned'] },
+  ),
+  detailSchema: reInspectionDetailSchema,
+  details: async (pool, id) => ({ inspections: await getInspections(pool, id) }),
+};
+
+/** The Idempotency-Key as the update id: a retried request is applied once. */
+const updateIdOf = (prefix: string, key: string | undefined) => key && `${prefix}:${key}`;
 
 // ---- The table ----
-
-const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst', 'ops', 'admin'];
-const commonProblems = [400, 401, 403, 503] as const;
-const tag = 'supervision';
-
-async function verify(deps: SupervisionRoutesDeps, kind: DrawKind, id: string) {
-  const stored = await getStoredDraw(deps.pool, kind, id);
-  if (!stored) throw notFound(`No ${kind === 'desk_check' ? 'desk check' : 're-inspection'} ${id}.`);
-  const check = verifyDraw(stored);
-  return {
-    id,
-    seed: stored.seed,
-    rules: { share: stored.share, minPerDivision: stored.minPerDivision, closures: stored.closures, policyVersion: stored.policyVersion },
-    period: { from: stored.periodFrom, to: stored.periodTo },
-    population: stored.population.length,
-    stored: stored.drawn,
-    ...check,
-  };
-}
 
 export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
   route(
@@ -246,60 +197,7 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       res.json({ page: q.page, pageSize: q.pageSize, items });
     },
   ),
-  route(
-    {
-      operationId: 'listDeskChecks',
-      method: 'get',
-      path: '/v1/supervision/desk-checks',
-      tag,
-      summary: 'Daily desk checks, newest first, with their results',
-      access: readers,
-      query: pageQuery,
-      response: { status: 200, description: 'One page of desk checks', schema: pageOf(deskCheckSummarySchema) },
-      problems: commonProblems,
-    },
-    async (deps, { query: q }, _req, res) => {
-      res.json({ page: q.page, pageSize: q.pageSize, items: await listDeskChecks(deps.pool, limits(q)) });
-    },
-  ),
-  route(
-    {
-      operationId: 'getDeskCheck',
-      method: 'get',
-      path: '/v1/supervision/desk-checks/{id}',
-      tag,
-      summary: "One day's desk check: its seed, rules and drawn cases with their reviews",
-      access: readers,
-      params: deskCheckParams,
-      query: noQuery,
-      response: { status: 200, description: 'The desk check', schema: deskCheckDetailSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      const stored = await getStoredDraw(deps.pool, 'desk_check', params.id);
-      if (!stored) throw notFound(`No desk check ${params.id}.`);
-      const state = await getDeskCheckState(deps.pool, params.id);
-      const { population, ...head } = stored;
-      res.json({ ...head, population: population.length, completedAt: state?.completedAt ?? null, items: await getDeskCheckItems(deps.pool, params.id) });
-    },
-  ),
-  route(
-    {
-      operationId: 'verifyDeskCheck',
-      method: 'get',
-      path: '/v1/supervision/desk-checks/{id}/verify',
-      tag,
-      summary: 'Re-run a desk-check draw from its seed and compare it with the stored sample',
-      access: readers,
-      params: deskCheckParams,
-      query: noQuery,
-      response: { status: 200, description: 'The comparison', schema: verificationSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      res.json(await verify(deps, 'desk_check', params.id));
-    },
-  ),
+  ...spotCheckRoutes<SupervisionRoutesDeps>(deskChecks),
   route(
     {
       operationId: 'reviewDeskCheckItem',
@@ -310,7 +208,7 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       description:
         'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy\'s rectification deadline. 409 once reviewed or after the review deadline.',
       access: ['inspector', 'supervisor'],
-      params: deskItemParams,
+      params: drawnCaseParams(deskCheckKind),
       query: noQuery,
       headers: idempotencyHeaders,
       body: deskReviewBodySchema,
@@ -326,72 +224,19 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
       if (item.result) throw conflict(`Case ${params.caseId} has already been reviewed (${item.result}).`);
       if (state.completedAt) throw conflict(`The desk check ${params.id} is closed: its review deadline has passed.`);
-      const key = headers['idempotency-key'];
+      const review = { ...body, caseId: params.caseId, actor: actorOf(p) };
+      const updateId = updateIdOf('desk-review', headers['idempotency-key']);
       try {
-        const result = await deps.client.workflow.getHandle(state.workflowId).executeUpdate(deskReviewUpdate, {
-          args: [{ ...body, caseId: params.caseId, actor: actorOf(p) }],
-          ...(key && { updateId: `desk-review:${key}` }),
-        });
-        res.json(result);
+        // The check's workflow ends at its review deadline: gone, it is closed (409), not unknown.
+        const handle = deps.temporal.handle(state.workflowId);
+        res.json(await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, { args: [review], ...(updateId && { updateId }) })));
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${params.id} is closed.`);
         throw err;
       }
     },
   ),
-  route(
-    {
-      operationId: 'listReInspections',
-      method: 'get',
-      path: '/v1/supervision/re-inspections',
-      tag,
-      summary: 'Quarterly on-site re-inspections, newest first, with their findings',
-      access: readers,
-      query: pageQuery,
-      response: { status: 200, description: 'One page of re-inspections', schema: pageOf(reInspectionSummarySchema) },
-      problems: commonProblems,
-    },
-    async (deps, { query: q }, _req, res) => {
-      res.json({ page: q.page, pageSize: q.pageSize, items: await listReInspections(deps.pool, limits(q)) });
-    },
-  ),
-  route(
-    {
-      operationId: 'getReInspection',
-      method: 'get',
-      path: '/v1/supervision/re-inspections/{id}',
-      tag,
-      summary: "One quarter's re-inspection: its seed, rules and inspections",
-      access: readers,
-      params: reInspectionParams,
-      query: noQuery,
-      response: { status: 200, description: 'The re-inspection', schema: reInspectionDetailSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      const stored = await getStoredDraw(deps.pool, 're_inspection', params.id);
-      if (!stored) throw notFound(`No re-inspection ${params.id}.`);
-      const { population, ...head } = stored;
-      res.json({ ...head, population: population.length, inspections: await getInspections(deps.pool, params.id) });
-    },
-  ),
-  route(
-    {
-      operationId: 'verifyReInspection',
-      method: 'get',
-      path: '/v1/supervision/re-inspections/{id}/verify',
-      tag,
-      summary: 'Re-run a re-inspection draw from its seed and compare it with the stored sample',
-      access: readers,
-      params: reInspectionParams,
-      query: noQuery,
-      response: { status: 200, description: 'The comparison', schema: verificationSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      res.json(await verify(deps, 're_inspection', params.id));
-    },
-  ),
+  ...spotCheckRoutes<SupervisionRoutesDeps>(reInspections),
   route(
     {
       operationId: 'recordInspectionFinding',
@@ -402,7 +247,7 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       description:
         'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. Every result is published.',
       access: ['inspector'],
-      params: inspectionParams,
+      params: drawnCaseParams(reInspectionKind),
       query: noQuery,
       headers: idempotencyHeaders,
       body: findingBodySchema,
@@ -416,12 +261,10 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       if (inspection.inspectorId !== p.sub) throw forbidden('Only the assigned inspector records the finding.');
       if (inspection.finding) throw conflict(`The finding is already recorded (${inspection.finding}).`);
       if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
-      const key = headers['idempotency-key'];
-      const view = await deps.client.workflow.getHandle(inspection.workflowId).executeUpdate(recordFindingUpdate, {
-        args: [{ ...body, actor: actorOf(p) }],
-        ...(key && { updateId: `finding:${key}` }),
-      });
-      res.json(view);
+      const handle = deps.temporal.handle(inspection.workflowId);
+      const updateId = updateIdOf('finding', headers['idempotency-key']);
+      const finding = { ...body, actor: actorOf(p) };
+      res.json(await deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, { args: [finding], ...(updateId && { updateId }) })));
     },
   ),
   route(
@@ -441,14 +284,13 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
     },
     async (deps, { body: b }, _req, res) => {
       const offset = deps.policy().calendar.utcOffsetMinutes;
-      const lastEnds = b.kind === 'desk_check' ? localDayPeriod(b.to, offset).to : quarterPeriod(b.to, offset).to;
-      if (lastEnds > Date.now()) {
+      if (spotCheckKindOf[b.kind].periodOf(b.to, offset).to > Date.now()) {
         throw new HttpProblem(422, 'Unprocessable Content', `${b.to} has not ended yet: only past periods can be backfilled.`);
       }
       const scheduleId = scheduleIds(deps.schedulePrefix)[b.kind];
-      const window = backfillFor(b.kind, b.from, b.to, offset);
+      const window = backfillWindow(b.kind, b.from, b.to, offset);
       try {
-        await deps.client.schedule.getHandle(scheduleId).backfill(window);
+        await deps.temporal.call((c) => c.schedule.getHandle(scheduleId).backfill({ ...window, overlap: ScheduleOverlapPolicy.ALLOW_ALL }));
       } catch (err) {
         if (err instanceof ScheduleNotFoundError) throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
         throw err;
