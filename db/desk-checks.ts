@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { dateIso, iso } from '../domain/instant';
 import type { DeskCheckItem, DeskReturnRecord, DeskReviewRecord } from '../domain/spot-check';
+import { drawnCaseOf } from './spot-checks';
 import { inTransaction } from './transaction';
 
 /**
@@ -31,9 +32,7 @@ export async function getDeskCheckItems(pool: Pool, id: string, caseId?: string)
     [id, caseId ?? null],
   );
   return rows.map((r) => ({
-    caseId: r.case_id,
-    divisionCode: r.division_code,
-    unitId: r.unit_id,
+    ...drawnCaseOf(r),
     reviewerId: r.reviewer_id,
     result: r.result,
     finding: r.finding,

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { dateIso, iso } from '../domain/instant';
 import type { FindingRecord, InspectionItem, InspectionRef, InspectionStart, PublicationRecord } from '../domain/spot-check';
 import { enqueueOutbox } from './outbox';
+import { drawnCaseOf } from './spot-checks';
 import { inTransaction } from './transaction';
 
 /**
@@ -43,9 +44,7 @@ export async function getInspections(pool: Pool, reInspectionId: string, caseId?
   return rows.map((r) => ({
     id: r.id,
     reInspectionId: r.re_inspection_id,
-    caseId: r.case_id,
-    divisionCode: r.division_code,
-    unitId: r.unit_id,
+    ...drawnCaseOf(r),
     inspectorId: r.inspector_id,
     status: r.status,
     workflowId: r.workflow_id,

@@ -27,6 +27,11 @@ interface DrawStore {
   tally: { key: string; counts: Record<string, string> };
 }
 
+/** Counts of drawn cases by the value of one of their columns: answer key to SQL condition. */
+function countsOf(column: string, values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, `i.${column} = '${value}'`]));
+}
+
 const stores: Record<SpotCheckKind, DrawStore> = {
   desk_check: {
     table: 'desk_checks',
@@ -38,10 +43,8 @@ const stores: Record<SpotCheckKind, DrawStore> = {
     tally: {
       key: 'results',
       counts: {
-        compliant: `i.result = 'compliant'`,
-        nonCompliant: `i.result = 'non_compliant'`,
-        missed: `i.result = 'missed'`,
-        returned: `i.return_outcome = 'reopened'`,
+        ...countsOf('result', { compliant: 'compliant', nonCompliant: 'non_compliant', missed: 'missed' }),
+        ...countsOf('return_outcome', { returned: 'reopened' }),
       },
     },
   },
@@ -57,11 +60,8 @@ const stores: Record<SpotCheckKind, DrawStore> = {
     tally: {
       key: 'findings',
       counts: {
-        rectified: `i.finding = 'rectified'`,
-        notRectified: `i.finding = 'not_rectified'`,
-        falseReport: `i.finding = 'false_report'`,
-        overdue: `i.status = 'overdue'`,
-        unassigned: `i.status = 'unassigned'`,
+        ...countsOf('finding', { rectified: 'rectified', notRectified: 'not_rectified', falseReport: 'false_report' }),
+        ...countsOf('status', { overdue: 'overdue', unassigned: 'unassigned' }),
       },
     },
   },
@@ -90,6 +90,11 @@ export async function readHandlers(db: Db, caseIds: string[]): Promise<Map<strin
 }
 
 // ---- The draw ----
+
+/** What every drawn case records, in both kinds' item tables: the case, its division and its handling unit. */
+export function drawnCaseOf(r: { case_id: string; division_code: string; unit_id: string | null }) {
+  return { caseId: r.case_id, divisionCode: r.division_code, unitId: r.unit_id };
+}
 
 export interface NewDraw {
   rules: DrawRules;

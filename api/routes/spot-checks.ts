@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Pool } from 'pg';
-import type { PrincipalRole } from '../auth';
+import type { Principal, PrincipalRole } from '../auth';
 import { getStoredDraw, listDraws, type StoredDraw } from '../../db/spot-checks';
 import { verifyDraw } from '../../domain/sampling';
 import type { SpotCheckKindSpec } from '../../domain/spot-check';
 import { caseIdField, commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { notFound } from '../problem';
-import { route, type Route } from '../validate';
+import { route, type Route, type RouteSpec } from '../validate';
+import { idempotencyHeaders } from './complaints';
 
 /**
  * The routes desk checks and re-inspections share, built once from a description of the kind:
@@ -71,8 +72,35 @@ const verificationSchema = z.object({
   orderIndependent: z.boolean().describe('the same draw over the frame in reverse order gives the same sample'),
 });
 
+/** A checker's decision about one drawn case (a review, a finding), as its route receives it. */
+export interface DecisionInput<B> {
+  /** The period of the draw. */
+  id: string;
+  caseId: string;
+  body: B;
+  principal: Principal;
+  /** From the Idempotency-Key: the same key applies the decision once. */
+  updateId?: string;
+}
+
+/** Where the kinds differ most: who decides about a drawn case, and what the decision does. */
+export interface DecisionRoute<D> {
+  operationId: string;
+  /** Below `{id}`: the drawn case and the decision, e.g. `items/{caseId}/review`. */
+  path: string;
+  summary: string;
+  description: string;
+  access: readonly PrincipalRole[];
+  body: z.ZodType;
+  response: { description: string; schema: z.ZodType };
+  /** Prefixes the Idempotency-Key in the update id. */
+  updatePrefix: string;
+  /** Check that the caller may decide, apply the decision through the check's workflow, and answer with the result. */
+  decide(deps: D, input: DecisionInput<unknown>): Promise<unknown>;
+}
+
 /** How the routes of one kind read and describe it. */
-export interface SpotCheckRoutesOf {
+export interface SpotCheckRoutesOf<D> {
   kind: SpotCheckKindSpec;
   /** In operation ids: `list${name}s`, `get${name}`, `verify${name}`. */
   name: string;
@@ -85,16 +113,17 @@ export interface SpotCheckRoutesOf {
   detailSchema: z.ZodType;
   /** What one draw's answer adds to its stored head: what its checkers found. */
   details(pool: Pool, id: string): Promise<Record<string, unknown>>;
+  decision: DecisionRoute<D>;
 }
 
-async function storedDraw(pool: Pool, of: SpotCheckRoutesOf, id: string): Promise<StoredDraw> {
+async function storedDraw(pool: Pool, of: SpotCheckRoutesOf<unknown>, id: string): Promise<StoredDraw> {
   const stored = await getStoredDraw(pool, of.kind.kind, id);
   if (!stored) throw notFound(`No ${of.kind.name} ${id}.`);
   return stored;
 }
 
-/** The listing, one draw, and its verification, for one kind. */
-export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf): Route<D>[] {
+/** The listing, one draw, its verification, and the decision about a drawn case, for one kind. */
+export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf<D>): Route<D>[] {
   const base = `/v1/supervision/${of.path}`;
   const params = z.object({ id: of.kind.periodSchema.describe(of.periodDescription) });
   const many = `${of.kind.name}s`;
@@ -160,5 +189,32 @@ export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf)
         });
       },
     ),
+    decisionRoute(of),
   ];
+}
+
+/** The route of a checker's decision: the drawn case is in the path, the Idempotency-Key makes the update id. */
+function decisionRoute<D>(of: SpotCheckRoutesOf<D>): Route<D> {
+  const d = of.decision;
+  const spec: RouteSpec = {
+    operationId: d.operationId,
+    method: 'post',
+    path: `/v1/supervision/${of.path}/{id}/${d.path}`,
+    tag,
+    summary: d.summary,
+    description: d.description,
+    access: d.access,
+    params: drawnCaseParams(of.kind),
+    query: noQuery,
+    headers: idempotencyHeaders,
+    body: d.body,
+    response: { status: 200, ...d.response },
+    problems: [...commonProblems, 404, 409, 415, 422],
+  };
+  return route<D, RouteSpec>(spec, async (deps, { params, headers, body }, req, res) => {
+    const { id, caseId } = params as { id: string; caseId: string };
+    const key = (headers as { 'idempotency-key'?: string })['idempotency-key'];
+    const updateId = key && `${d.updatePrefix}:${key}`;
+    res.json(await d.decide(deps, { id, caseId, body, principal: req.principal!, updateId }));
+  });
 }

@@ -17,8 +17,7 @@ import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
-import { idempotencyHeaders } from './complaints';
-import { drawHead, drawSummarySchema, drawnCaseParams, limits, pageOf, spotCheckRoutes, tag, type SpotCheckRoutesOf } from './spot-checks';
+import { drawHead, drawSummarySchema, limits, pageOf, spotCheckRoutes, tag, type DecisionInput, type SpotCheckRoutesOf } from './spot-checks';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
@@ -136,7 +135,40 @@ const backfillAcceptedSchema = z.object({
 
 // ---- Where the kinds differ ----
 
-const deskChecks: SpotCheckRoutesOf = {
+/** A reviewer's result for a drawn case; a non-compliant one goes back to its unit. */
+async function reviewDeskCheckItem(deps: SupervisionRoutesDeps, d: DecisionInput<z.output<typeof deskReviewBodySchema>>) {
+  const p = d.principal;
+  const [item] = await getDeskCheckItems(deps.pool, d.id, d.caseId);
+  const state = await getDeskCheckState(deps.pool, d.id);
+  if (!item || !state) throw notFound(`Case ${d.caseId} is not in the desk check ${d.id}.`);
+  if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub) throw forbidden('The case is assigned to another reviewer.');
+  if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
+  if (item.result) throw conflict(`Case ${d.caseId} has already been reviewed (${item.result}).`);
+  if (state.completedAt) throw conflict(`The desk check ${d.id} is closed: its review deadline has passed.`);
+  const review = { ...d.body, caseId: d.caseId, actor: actorOf(p) };
+  const handle = deps.temporal.handle(state.workflowId);
+  try {
+    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, { args: [review], ...(d.updateId && { updateId: d.updateId }) }));
+  } catch (err) {
+    // The check's workflow ends at its review deadline: gone, the check is closed (409), not unknown.
+    if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${d.id} is closed.`);
+    throw err;
+  }
+}
+
+/** The assigned inspector's finding; not rectified or a false report reopens the case. */
+async function recordInspectionFinding(deps: SupervisionRoutesDeps, d: DecisionInput<z.output<typeof findingBodySchema>>) {
+  const [inspection] = await getInspections(deps.pool, d.id, d.caseId);
+  if (!inspection) throw notFound(`Case ${d.caseId} is not in the re-inspection ${d.id}.`);
+  if (inspection.inspectorId !== d.principal.sub) throw forbidden('Only the assigned inspector records the finding.');
+  if (inspection.finding) throw conflict(`The finding is already recorded (${inspection.finding}).`);
+  if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
+  const finding = { ...d.body, actor: actorOf(d.principal) };
+  const handle = deps.temporal.handle(inspection.workflowId);
+  return deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, { args: [finding], ...(d.updateId && { updateId: d.updateId }) }));
+}
+
+const deskChecks: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
   kind: deskCheckKind,
   name: 'DeskCheck',
   path: 'desk-checks',
@@ -154,9 +186,21 @@ const deskChecks: SpotCheckRoutesOf = {
     const state = await getDeskCheckState(pool, id);
     return { completedAt: state?.completedAt ?? null, items: await getDeskCheckItems(pool, id) };
   },
+  decision: {
+    operationId: 'reviewDeskCheckItem',
+    path: 'items/{caseId}/review',
+    summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
+    description:
+      'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy\'s rectification deadline. 409 once reviewed or after the review deadline.',
+    access: ['inspector', 'supervisor'],
+    body: deskReviewBodySchema,
+    response: { description: 'The reviewed item', schema: deskCheckItemSchema },
+    updatePrefix: 'desk-review',
+    decide: reviewDeskCheckItem,
+  },
 };
 
-const reInspections: SpotCheckRoutesOf = {
+const reInspections: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
   kind: reInspectionKind,
   name: 'ReInspection',
   path: 're-inspections',
@@ -171,10 +215,19 @@ const reInspections: SpotCheckRoutesOf = {
   ),
   detailSchema: reInspectionDetailSchema,
   details: async (pool, id) => ({ inspections: await getInspections(pool, id) }),
+  decision: {
+    operationId: 'recordInspectionFinding',
+    path: 'inspections/{caseId}/finding',
+    summary: "The assigned inspector's finding; not rectified or a false report reopens the case",
+    description:
+      'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. Every result is published.',
+    access: ['inspector'],
+    body: findingBodySchema,
+    response: { description: 'The inspection after the finding', schema: inspectionViewSchema },
+    updatePrefix: 'finding',
+    decide: recordInspectionFinding,
+  },
 };
-
-/** The Idempotency-Key as the update id: a retried request is applied once. */
-const updateIdOf = (prefix: string, key: string | undefined) => key && `${prefix}:${key}`;
 
 // ---- The table ----
 
@@ -198,75 +251,7 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
     },
   ),
   ...spotCheckRoutes<SupervisionRoutesDeps>(deskChecks),
-  route(
-    {
-      operationId: 'reviewDeskCheckItem',
-      method: 'post',
-      path: '/v1/supervision/desk-checks/{id}/items/{caseId}/review',
-      tag,
-      summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
-      description:
-        'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy\'s rectification deadline. 409 once reviewed or after the review deadline.',
-      access: ['inspector', 'supervisor'],
-      params: drawnCaseParams(deskCheckKind),
-      query: noQuery,
-      headers: idempotencyHeaders,
-      body: deskReviewBodySchema,
-      response: { status: 200, description: 'The reviewed item', schema: deskCheckItemSchema },
-      problems: [...commonProblems, 404, 409, 415, 422],
-    },
-    async (deps, { params, headers, body }, req, res) => {
-      const p = req.principal!;
-      const [item] = await getDeskCheckItems(deps.pool, params.id, params.caseId);
-      const state = await getDeskCheckState(deps.pool, params.id);
-      if (!item || !state) throw notFound(`Case ${params.caseId} is not in the desk check ${params.id}.`);
-      if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub) throw forbidden('The case is assigned to another reviewer.');
-      if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
-      if (item.result) throw conflict(`Case ${params.caseId} has already been reviewed (${item.result}).`);
-      if (state.completedAt) throw conflict(`The desk check ${params.id} is closed: its review deadline has passed.`);
-      const review = { ...body, caseId: params.caseId, actor: actorOf(p) };
-      const updateId = updateIdOf('desk-review', headers['idempotency-key']);
-      try {
-        // The check's workflow ends at its review deadline: gone, it is closed (409), not unknown.
-        const handle = deps.temporal.handle(state.workflowId);
-        res.json(await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, { args: [review], ...(updateId && { updateId }) })));
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${params.id} is closed.`);
-        throw err;
-      }
-    },
-  ),
   ...spotCheckRoutes<SupervisionRoutesDeps>(reInspections),
-  route(
-    {
-      operationId: 'recordInspectionFinding',
-      method: 'post',
-      path: '/v1/supervision/re-inspections/{id}/inspections/{caseId}/finding',
-      tag,
-      summary: "The assigned inspector's finding; not rectified or a false report reopens the case",
-      description:
-        'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. Every result is published.',
-      access: ['inspector'],
-      params: drawnCaseParams(reInspectionKind),
-      query: noQuery,
-      headers: idempotencyHeaders,
-      body: findingBodySchema,
-      response: { status: 200, description: 'The inspection after the finding', schema: inspectionViewSchema },
-      problems: [...commonProblems, 404, 409, 415, 422],
-    },
-    async (deps, { params, headers, body }, req, res) => {
-      const p = req.principal!;
-      const [inspection] = await getInspections(deps.pool, params.id, params.caseId);
-      if (!inspection) throw notFound(`Case ${params.caseId} is not in the re-inspection ${params.id}.`);
-      if (inspection.inspectorId !== p.sub) throw forbidden('Only the assigned inspector records the finding.');
-      if (inspection.finding) throw conflict(`The finding is already recorded (${inspection.finding}).`);
-      if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
-      const handle = deps.temporal.handle(inspection.workflowId);
-      const updateId = updateIdOf('finding', headers['idempotency-key']);
-      const finding = { ...body, actor: actorOf(p) };
-      res.json(await deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, { args: [finding], ...(updateId && { updateId }) })));
-    },
-  ),
   route(
     {
       operationId: 'backfillSupervision',
