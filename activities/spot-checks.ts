@@ -55,13 +55,15 @@ async function draw<D>(
 async function storedDeskCheck(pool: Pool, id: string): Promise<DeskCheckDraw | undefined> {
   const head = await readDrawHead(pool, 'desk_check', id);
   if (!head) return undefined;
-  return { id, seed: head.seed, population: head.population, reviewDueAt: head.dueAt!, items: await deskChecks.readDeskCheckItems(pool, id) };
+  const items = await deskChecks.readDeskCheckItems(pool, id);
+  return { id, seed: head.seed, population: head.population, reviewDueAt: head.dueAt!, items };
 }
 
 async function storedReInspection(pool: Pool, id: string): Promise<ReInspectionDraw | undefined> {
   const head = await readDrawHead(pool, 're_inspection', id);
   if (!head) return undefined;
-  return { id, seed: head.seed, population: head.population, inspections: await reInspections.readInspectionItems(pool, id) };
+  const inspections = await reInspections.readInspectionItems(pool, id);
+  return { id, seed: head.seed, population: head.population, inspections };
 }
 
 /**

@@ -83,7 +83,9 @@ export async function recordDeskReturn(pool: Pool, r: DeskReturnRecord): Promise
 /** Close a desk check: reviews not in by the deadline are recorded as missed. */
 export async function completeDeskCheck(pool: Pool, r: { deskCheckId: string; completedAt: number }): Promise<{ missed: number }> {
   return inTransaction(pool, async (c) => {
-    const missed = await c.query(`UPDATE desk_check_items SET result = 'missed' WHERE desk_check_id = $1 AND result IS NULL`, [r.deskCheckId]);
+    const missed = await c.query(`UPDATE desk_check_items SET result = 'missed' WHERE desk_check_id = $1 AND result IS NULL`, [
+      r.deskCheckId,
+    ]);
     await c.query(`UPDATE desk_checks SET completed_at = COALESCE(completed_at, $2) WHERE id = $1`, [r.deskCheckId, iso(r.completedAt)]);
     return { missed: missed.rowCount ?? 0 };
   });

@@ -124,7 +124,10 @@ export async function recordInspectionReminder(pool: Pool, r: InspectionRef & { 
 /** The inspection deadline passed without a finding: the inspector and the division's supervisor are told. */
 export async function recordInspectionOverdue(pool: Pool, r: InspectionRef & { at: number }): Promise<void> {
   await inTransaction(pool, async (c) => {
-    await c.query(`UPDATE inspections SET status = 'overdue', overdue_at = $2 WHERE id = $1 AND status <> 'done'`, [r.inspectionId, iso(r.at)]);
+    await c.query(`UPDATE inspections SET status = 'overdue', overdue_at = $2 WHERE id = $1 AND status <> 'done'`, [
+      r.inspectionId,
+      iso(r.at),
+    ]);
     await notify(c, {
       key: `inspection:${r.inspectionId}:overdue`,
       caseId: r.caseId,

@@ -232,7 +232,8 @@ export async function listInspectors(pool: Pool) {
 export async function upsertInspector(pool: Pool, i: { id: string; name?: string; divisionCode: string; active: boolean }) {
   await pool.query(
     `INSERT INTO inspectors (id, name, division_code, active) VALUES ($1,$2,$3,$4)
-     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, division_code = EXCLUDED.division_code, active = EXCLUDED.active, updated_at = now()`,
+     ON CONFLICT (id) DO UPDATE
+       SET name = EXCLUDED.name, division_code = EXCLUDED.division_code, active = EXCLUDED.active, updated_at = now()`,
     [i.id, i.name ?? null, i.divisionCode, i.active],
   );
 }

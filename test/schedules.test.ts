@@ -119,7 +119,8 @@ describe('backfill and review through the API', () => {
     const app = express();
     app.use(express.json());
     const temporal = new TemporalGateway(h.client, 10_000, h.taskQueue);
-    app.use(supervisionRoutes({ temporal, pool: h.db.pool, policy: () => defaultPolicy, jwtSecret: DEVELOPMENT_JWT_SECRET, schedulePrefix: prefix }));
+    const deps = { temporal, pool: h.db.pool, policy: () => defaultPolicy, jwtSecret: DEVELOPMENT_JWT_SECRET, schedulePrefix: prefix };
+    app.use(supervisionRoutes(deps));
     app.use(problemHandler(() => undefined));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -59,7 +59,12 @@ export const drawHead = {
   createdAt: isoTime,
 };
 
-const rulesSchema = z.object({ share: z.number(), minPerDivision: z.number().int(), closures: z.array(z.string()), policyVersion: z.string() });
+const rulesSchema = z.object({
+  share: z.number(),
+  minPerDivision: z.number().int(),
+  closures: z.array(z.string()),
+  policyVersion: z.string(),
+});
 const verificationSchema = z.object({
   id: z.string(),
   seed: z.string(),

@@ -7,7 +7,14 @@ import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
 import { actorSchema } from '../../domain/case';
 import type { Policy } from '../../domain/policy';
-import { backfillWindow, deskCheckKind, reInspectionKind, scheduleIds, spotCheckKindOf, type SpotCheckKindSpec } from '../../domain/spot-check';
+import {
+  backfillWindow,
+  deskCheckKind,
+  reInspectionKind,
+  scheduleIds,
+  spotCheckKindOf,
+  type SpotCheckKindSpec,
+} from '../../domain/spot-check';
 import { deskReviewBodySchema, findingBodySchema, inspectionFindings } from '../../domain/supervision';
 import { quarterSchema } from '../../domain/supervision-periods';
 import { deskReviewUpdate } from '../../workflows/contracts/desk-check';
@@ -17,7 +24,16 @@ import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
-import { drawHead, drawSummarySchema, limits, pageOf, spotCheckRoutes, tag, type DecisionInput, type SpotCheckRoutesOf } from './spot-checks';
+import {
+  drawHead,
+  drawSummarySchema,
+  limits,
+  pageOf,
+  spotCheckRoutes,
+  tag,
+  type DecisionInput,
+  type SpotCheckRoutesOf,
+} from './spot-checks';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
@@ -148,7 +164,8 @@ async function reviewDeskCheckItem(deps: SupervisionRoutesDeps, d: DecisionInput
   const review = { ...d.body, caseId: d.caseId, actor: actorOf(p) };
   const handle = deps.temporal.handle(state.workflowId);
   try {
-    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, { args: [review], ...(d.updateId && { updateId: d.updateId }) }));
+    const options = { args: [review] as [typeof review], ...(d.updateId && { updateId: d.updateId }) };
+    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
   } catch (err) {
     // The check's workflow ends at its review deadline: gone, the check is closed (409), not unknown.
     if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${d.id} is closed.`);
@@ -165,7 +182,8 @@ async function recordInspectionFinding(deps: SupervisionRoutesDeps, d: DecisionI
   if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
   const finding = { ...d.body, actor: actorOf(d.principal) };
   const handle = deps.temporal.handle(inspection.workflowId);
-  return deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, { args: [finding], ...(d.updateId && { updateId: d.updateId }) }));
+  const options = { args: [finding] as [typeof finding], ...(d.updateId && { updateId: d.updateId }) };
+  return deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, options));
 }
 
 const deskChecks: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
@@ -191,7 +209,9 @@ const deskChecks: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
     path: 'items/{caseId}/review',
     summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
     description:
-      'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy\'s rectification deadline. 409 once reviewed or after the review deadline.',
+      'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. ' +
+      "A non-compliant case is reopened (source `spot_check`) with the policy's rectification deadline. " +
+      '409 once reviewed or after the review deadline.',
     access: ['inspector', 'supervisor'],
     body: deskReviewBodySchema,
     response: { description: 'The reviewed item', schema: deskCheckItemSchema },
@@ -220,7 +240,9 @@ const reInspections: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
     path: 'inspections/{caseId}/finding',
     summary: "The assigned inspector's finding; not rectified or a false report reopens the case",
     description:
-      'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. Every result is published.',
+      'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: ' +
+      'the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. ' +
+      'Every result is published.',
     access: ['inspector'],
     body: findingBodySchema,
     response: { description: 'The inspection after the finding', schema: inspectionViewSchema },
@@ -239,7 +261,9 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       path: '/v1/supervision/public/results',
       tag,
       summary: 'Published results of on-site re-inspections ("one public")',
-      description: 'No token. The quarter, case number, division, handling unit and finding of every inspection, and whether the case was reopened; no personal data.',
+      description:
+        'No token. The quarter, case number, division, handling unit and finding of every inspection, ' +
+        'and whether the case was reopened; no personal data.',
       access: 'public',
       query: publicQuery,
       response: { status: 200, description: 'One page of results, newest first', schema: pageOf(publicResultSchema) },
@@ -260,7 +284,9 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       tag,
       summary: 'Run missed desk checks (days) or re-inspections (quarters) through their Schedule',
       description:
-        "Asks the Schedule to take the runs it would have taken for the periods `from`..`to` (inclusive); each run checks its period from the run's scheduled time. Only periods that have ended (422 otherwise). A period already drawn keeps its stored draw.",
+        'Asks the Schedule to take the runs it would have taken for the periods `from`..`to` (inclusive); ' +
+        "each run checks its period from the run's scheduled time. Only periods that have ended (422 otherwise). " +
+        'A period already drawn keeps its stored draw.',
       access: ['supervisor', 'admin'],
       query: noQuery,
       body: backfillBody,
@@ -277,7 +303,9 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       try {
         await deps.temporal.call((c) => c.schedule.getHandle(scheduleId).backfill({ ...window, overlap: ScheduleOverlapPolicy.ALLOW_ALL }));
       } catch (err) {
-        if (err instanceof ScheduleNotFoundError) throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
+        if (err instanceof ScheduleNotFoundError) {
+          throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
+        }
         throw err;
       }
       res.status(202).json({
