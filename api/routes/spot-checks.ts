@@ -17,14 +17,14 @@ import { idempotencyHeaders } from './complaints';
 
 export const tag = 'supervision';
 /** Who reads draws and their results. */
-export const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst', 'ops', 'admin'];
+const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst', 'ops', 'admin'];
 
-export const pageQuery = z.strictObject(pageFields);
+const pageQuery = z.strictObject(pageFields);
 export const limits = (q: { page: number; pageSize: number }) => ({ limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
 export const pageOf = (item: z.ZodType) => z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(item) });
 
 /** `{id}/…/{caseId}` in the path: one drawn case of a period's draw. */
-export const drawnCaseParams = (kind: SpotCheckKindSpec) => z.object({ id: kind.periodSchema, caseId: caseIdField });
+const drawnCaseParams = (kind: SpotCheckKindSpec) => z.object({ id: kind.periodSchema, caseId: caseIdField });
 
 const drawFields = {
   id: z.string(),
