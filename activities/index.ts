@@ -8,7 +8,7 @@ import { governanceActivities } from './governance';
 import { findRelatedCase, type RelatedCaseQuery } from './intake';
 import type { PaymentGateway } from './payments';
 import { projectCase, type ProjectionInput } from './projection';
-import { supervisionActivities } from './supervision';
+import { spotCheckActivities } from './spot-checks';
 import { feedWarningWatchers } from './warning-intake';
 
 /**
@@ -52,7 +52,7 @@ export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
     },
     findRelatedCase: (query: RelatedCaseQuery) => findRelatedCase(pool, query),
     ...governanceActivities(pool, deps),
-    ...supervisionActivities(pool, deps.client),
+    ...spotCheckActivities(pool, deps.client),
     ...analysisActivities(pool, deps),
   };
 }

@@ -39,13 +39,18 @@ export const supervisionScheduleSchema = z.object({
 });
 export type SupervisionSchedule = z.infer<typeof supervisionScheduleSchema>;
 
-export const deskCheckPolicySchema = z.object({
-  /** Share of each division's cases closed the day before that is drawn (rounded up). */
+/** The draw of either kind: the same rules over a day's (desk check) or a quarter's (re-inspection) closed cases. */
+const drawPolicyFields = {
+  /** Share of each division's cases closed in the period that is drawn (rounded up). */
   share,
   /** At least this many per division that closed any case (capped at the number closed). */
   minPerDivision: z.number().int().min(0),
   /** Which closures are sampled. */
   closures: z.array(z.enum(checkableClosures)).min(1),
+};
+
+export const deskCheckPolicySchema = z.object({
+  ...drawPolicyFields,
   /** The reviewer's deadline, from the draw. Reviews not in by then are recorded as missed. */
   reviewDeadline: durationSchema,
   /** A non-compliant reply goes back to the unit with this rework deadline (calendar days). */
@@ -55,11 +60,7 @@ export const deskCheckPolicySchema = z.object({
 export type DeskCheckPolicy = z.infer<typeof deskCheckPolicySchema>;
 
 export const reInspectionPolicySchema = z.object({
-  /** Share of each division's cases closed in the previous quarter that is drawn (rounded up). */
-  share,
-  /** At least this many per division that closed any case (capped at the number closed). */
-  minPerDivision: z.number().int().min(0),
-  closures: z.array(z.enum(checkableClosures)).min(1),
+  ...drawPolicyFields,
   /** The inspector's deadline, from the start of the inspection. */
   inspectionDeadline: durationSchema,
   /** Reminders to the inspector at these fractions of the inspection period. */

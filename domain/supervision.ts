@@ -46,16 +46,3 @@ export const findingSchema = findingFields.refine(accountableWhenFailed, account
 export type InspectionFindingInput = z.infer<typeof findingSchema>;
 /** The API body: the actor comes from the token. */
 export const findingBodySchema = findingFields.omit({ actor: true }).strict().refine(accountableWhenFailed, accountabilityMissing);
-
-export function deskCheckWorkflowIdFor(date: string): string {
-  return `desk-check-${date}`;
-}
-
-export function reInspectionWorkflowIdFor(quarter: string): string {
-  return `re-inspection-${quarter}`;
-}
-
-/** One inspection's workflow: unique per quarter and case, so a re-run quarter never inspects a case twice. */
-export function inspectionWorkflowIdFor(quarter: string, caseId: string): string {
-  return `inspection-${quarter}-${caseId}`;
-}

@@ -4,9 +4,10 @@ import type { Actor, Reopen } from '../domain/case';
 import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
 import { deskCheckSeed, drawStratified, verifyDraw } from '../domain/sampling';
 import { localDate, localDayPeriod } from '../domain/supervision-periods';
-import { getStoredDraw } from '../db/supervision';
+import { getStoredDraw } from '../db/spot-checks';
 import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
-import { deskCheckQuery, deskCheckWorkflow, deskReviewUpdate, type DeskCheckView } from '../workflows/desk-check';
+import { deskCheckQuery, deskReviewUpdate, type DeskCheckView } from '../workflows/contracts/desk-check';
+import { deskCheckWorkflow } from '../workflows/spot-check';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';
 

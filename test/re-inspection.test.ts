@@ -3,11 +3,12 @@ import { pointBetween } from '../domain/calendar';
 import type { Actor } from '../domain/case';
 import { defaultPolicy } from '../domain/policy';
 import { drawStratified, reInspectionSeed, sampleSize, verifyDraw } from '../domain/sampling';
-import { inspectionWorkflowIdFor } from '../domain/supervision';
 import { quarterOf, quarterPeriod } from '../domain/supervision-periods';
-import { getInspections, getStoredDraw, listPublishedResults } from '../db/supervision';
+import { getInspections, listPublishedResults } from '../db/re-inspections';
+import { getStoredDraw } from '../db/spot-checks';
 import { acceptUpdate, reviewUpdate, statusQuery, submitResultUpdate } from '../workflows/contracts/complaint';
-import { inspectionQuery, reInspectionWorkflow, recordFindingUpdate, type InspectionView } from '../workflows/re-inspection';
+import { inspectionQuery, inspectionWorkflowIdFor, recordFindingUpdate, type InspectionView } from '../workflows/contracts/re-inspection';
+import { reInspectionWorkflow } from '../workflows/spot-check';
 import { ComplaintHarness, DAY, HOUR, clerk, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 import { testDataConverter } from './support/temporal';
 
@@ -257,7 +258,7 @@ describe('inspections', () => {
     await h.sleep(dueAt - HOUR - (await h.env.currentTimeMs()));
     expect((await inspection(target.caseId)).overdue).toBe(false);
     await h.sleep(2 * HOUR);
-    view = await inspection(target.caseId, (v) => v.overdue, 'the deadline');
+    await inspection(target.caseId, (v) => v.overdue, 'the deadline');
 
     const [stored] = await getInspections(h.db.pool, quarter, target.caseId);
     expect(stored).toMatchObject({

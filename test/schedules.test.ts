@@ -7,7 +7,9 @@ import { problemHandler } from '../api/problem';
 import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
 import { localDate } from '../domain/supervision-periods';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
-import { backfillFor, ensureSupervisionSchedules, scheduleIds } from '../worker/schedules';
+import { TemporalGateway } from '../api/temporal-gateway';
+import { backfillWindow, scheduleIds } from '../domain/spot-check';
+import { ensureSupervisionSchedules } from '../worker/schedules';
 import { ApiHarness } from './support/api-harness';
 
 /**
@@ -105,10 +107,10 @@ describe('creating the Schedules at start-up', () => {
   });
 
   test('when a backfill is asked for days or quarters, then its window holds exactly the runs that check them', () => {
-    const days = backfillFor('desk_check', '2026-01-07', '2026-01-09', CST);
+    const days = backfillWindow('desk_check', '2026-01-07', '2026-01-09', CST);
     expect(days.start.toISOString()).toBe('2026-01-07T16:00:00.000Z'); // 2026-01-08 00:00 China time
     expect(days.end.toISOString()).toBe('2026-01-10T16:00:00.000Z'); // runs of the 8th, 9th and 10th
-    const quarters = backfillFor('re_inspection', '2025-Q4', '2026-Q1', CST);
+    const quarters = backfillWindow('re_inspection', '2025-Q4', '2026-Q1', CST);
     expect(quarters.start.toISOString()).toBe('2025-12-31T16:00:00.000Z'); // the run of 1 January checks 2025-Q4
     expect(quarters.end.toISOString()).toBe('2026-06-30T16:00:00.000Z'); // and the run of 1 April 2026-Q1
   });
@@ -123,15 +125,9 @@ describe('backfill and review through the API', () => {
     // The supervision routes under this file's Schedule ids.
     const app = express();
     app.use(express.json());
-    app.use(
-      supervisionRoutes({
-        client: h.client,
-        pool: h.db.pool,
-        policy: () => defaultPolicy,
-        jwtSecret: DEVELOPMENT_JWT_SECRET,
-        schedulePrefix: prefix,
-      }),
-    );
+    const temporal = new TemporalGateway(h.client, 10_000, h.taskQueue);
+    const deps = { temporal, pool: h.db.pool, policy: () => defaultPolicy, jwtSecret: DEVELOPMENT_JWT_SECRET, schedulePrefix: prefix };
+    app.use(supervisionRoutes(deps));
     app.use(problemHandler(() => undefined));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -1,10 +1,10 @@
-import { ScheduleOverlapPolicy, type Backfill, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { durationMs } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
-import { localDayPeriod, nextDate, nextQuarter, quarterPeriod } from '../domain/supervision-periods';
+import { scheduleIds, type SpotCheckKind } from '../domain/spot-check';
 import type { SupervisionSchedule } from '../domain/supervision-policy';
-import { deskCheckWorkflow } from '../workflows/desk-check';
-import { reInspectionWorkflow } from '../workflows/re-inspection';
+import { DESK_CHECK_WORKFLOW, type DeskCheckInput } from '../workflows/contracts/desk-check';
+import { RE_INSPECTION_WORKFLOW, type ReInspectionInput } from '../workflows/contracts/re-inspection';
 import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
 
 export type { EnsuredSchedule } from './schedule-sync';
@@ -14,14 +14,9 @@ export type { EnsuredSchedule } from './schedule-sync';
  * Every worker calls `ensureSupervisionSchedules` at start-up: the first creates them, the others
  * find them in place; when the policy (cron, time zone, catch-up window, or the rules the runs carry
  * as their argument) changed, the Schedule is updated, keeping its paused state. The spec's
- * fingerprint is kept in the Schedule's note, which is how a change is seen.
+ * fingerprint is kept in the Schedule's note, which is how a change is seen. Their ids and the
+ * backfill window of a range of periods are in domain/spot-check.ts (the API backfills through them).
  */
-
-export type SupervisionKind = 'desk_check' | 're_inspection';
-
-export function scheduleIds(prefix = 'ecoloop'): Record<SupervisionKind, string> {
-  return { desk_check: `${prefix}-desk-check`, re_inspection: `${prefix}-re-inspection` };
-}
 
 function scheduleFor(id: string, schedule: SupervisionSchedule, policy: Policy) {
   return {
@@ -40,28 +35,15 @@ function scheduleFor(id: string, schedule: SupervisionSchedule, policy: Policy) 
 export function supervisionSchedules(policy: Policy, taskQueue: string, prefix = 'ecoloop'): ScheduleOptions[] {
   const ids = scheduleIds(prefix);
   const common = { calendar: policy.calendar, policyVersion: policy.version };
-  return [
-    {
-      ...scheduleFor(ids.desk_check, policy.supervision.deskCheck.schedule, policy),
-      action: {
-        type: 'startWorkflow',
-        workflowType: deskCheckWorkflow,
-        workflowId: ids.desk_check,
-        taskQueue,
-        args: [{ policy: policy.supervision.deskCheck, ...common }],
-      },
-    },
-    {
-      ...scheduleFor(ids.re_inspection, policy.supervision.reInspection.schedule, policy),
-      action: {
-        type: 'startWorkflow',
-        workflowType: reInspectionWorkflow,
-        workflowId: ids.re_inspection,
-        taskQueue,
-        args: [{ policy: policy.supervision.reInspection, ...common }],
-      },
-    },
+  const { deskCheck, reInspection } = policy.supervision;
+  const runs: Array<[SpotCheckKind, string, DeskCheckInput | ReInspectionInput, SupervisionSchedule]> = [
+    ['desk_check', DESK_CHECK_WORKFLOW, { policy: deskCheck, ...common }, deskCheck.schedule],
+    ['re_inspection', RE_INSPECTION_WORKFLOW, { policy: reInspection, ...common }, reInspection.schedule],
   ];
+  return runs.map(([kind, workflowType, input, schedule]) => ({
+    ...scheduleFor(ids[kind], schedule, policy),
+    action: { type: 'startWorkflow', workflowType, workflowId: ids[kind], taskQueue, args: [input] },
+  }));
 }
 
 /** Create the Schedules, or bring them up to the policy. Safe to call from any number of workers at once. */
@@ -70,18 +52,4 @@ export function ensureSupervisionSchedules(
   options: { policy: Policy; taskQueue: string; prefix?: string },
 ): Promise<EnsuredSchedule[]> {
   return syncSchedules(client, supervisionSchedules(options.policy, options.taskQueue, options.prefix), 'worker/schedules.ts');
-}
-
-/**
- * The backfill that re-runs the checks of the days `from`..`to` (YYYY-MM-DD) or the quarters
- * `from`..`to` (YYYY-Qn), inclusive: the day (quarter) after each is when its scheduled run falls,
- * and that run checks the one before. Assumes the policy's cron fires once a day (once a quarter).
- */
-export function backfillFor(kind: SupervisionKind, from: string, to: string, utcOffsetMinutes: number): Backfill {
-  const [start, end] =
-    kind === 'desk_check'
-      ? [localDayPeriod(nextDate(from), utcOffsetMinutes).from, localDayPeriod(nextDate(to), utcOffsetMinutes).to]
-      : [quarterPeriod(nextQuarter(from), utcOffsetMinutes).from, quarterPeriod(nextQuarter(to), utcOffsetMinutes).to];
-  if (end <= start) throw new RangeError(`${from} is after ${to}`);
-  return { start: new Date(start), end: new Date(end), overlap: ScheduleOverlapPolicy.ALLOW_ALL };
 }

@@ -1,7 +1,6 @@
 // Every workflow the worker registers.
 export { complaintWorkflow } from './complaint';
-export { deskCheckWorkflow } from './desk-check';
-export { reInspectionWorkflow, inspectionWorkflow } from './re-inspection';
+export { deskCheckWorkflow, reInspectionWorkflow, inspectionWorkflow } from './spot-check';
 export { rewardWorkflow } from './reward';
 export { backlogSweepWorkflow, backlogCaseWorkflow } from './backlog';
 export { campaignWorkflow } from './campaign';

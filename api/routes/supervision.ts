@@ -1,63 +1,60 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
+import { getInspections, listPublishedResults } from '../../db/re-inspections';
+import { listInspectors, upsertInspector } from '../../db/spot-checks';
 import { actorSchema } from '../../domain/case';
 import type { Policy } from '../../domain/policy';
-import { verifyDraw } from '../../domain/sampling';
-import { deskReviewBodySchema, findingBodySchema, inspectionFindings } from '../../domain/supervision';
-import { localDateSchema, localDayPeriod, quarterPeriod, quarterSchema } from '../../domain/supervision-periods';
 import {
-  getDeskCheckItems,
-  getDeskCheckState,
-  getInspections,
-  getStoredDraw,
-  listDeskChecks,
-  listInspectors,
-  listPublishedResults,
-  listReInspections,
-  upsertInspector,
-  type DrawKind,
-} from '../../db/supervision';
-import { backfillFor, scheduleIds } from '../../worker/schedules';
-import { deskReviewUpdate } from '../../workflows/desk-check';
-import { recordFindingUpdate } from '../../workflows/re-inspection';
-import { actorOf, coversDivision, type PrincipalRole } from '../auth';
+  backfillWindow,
+  deskCheckKind,
+  reInspectionKind,
+  scheduleIds,
+  spotCheckKindOf,
+  type SpotCheckKindSpec,
+} from '../../domain/spot-check';
+import { deskReviewBodySchema, findingBodySchema, inspectionFindings } from '../../domain/supervision';
+import { quarterSchema } from '../../domain/supervision-periods';
+import { deskReviewUpdate } from '../../workflows/contracts/desk-check';
+import { recordFindingUpdate } from '../../workflows/contracts/re-inspection';
+import { actorOf, coversDivision } from '../auth';
+import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
+import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
-import { idempotencyHeaders } from './complaints';
+import {
+  drawHead,
+  drawSummarySchema,
+  limits,
+  pageOf,
+  spotCheckRoutes,
+  tag,
+  type DecisionInput,
+  type SpotCheckRoutesOf,
+} from './spot-checks';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
  * with a token), the reviewers' and inspectors' results, backfills of missed runs through the
  * Schedules, the inspector pool, and the published results of re-inspections ("one public", no
- * token). One table, mounted by the router and described in the OpenAPI document.
+ * token). One table, mounted by the router and described in the OpenAPI document. What both kinds
+ * serve alike is built by api/routes/spot-checks.ts; this table adds where they differ: who checks
+ * a drawn case, and what the finding does.
  */
 
 export interface SupervisionRoutesDeps {
-  client: Client;
+  temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
   jwtSecret: string;
-  /** Prefix of the Schedule ids (worker/schedules.ts); tests use their own. */
+  /** Prefix of the Schedule ids (domain/spot-check.ts); tests use their own. */
   schedulePrefix?: string;
 }
 
 // ---- Inputs ----
 
-const pageFields = {
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
-};
-const pageQuery = z.strictObject(pageFields);
-const noQuery = z.strictObject({});
-const limits = (q: { page: number; pageSize: number }) => ({ limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
-
-const caseId = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a case number like EC-2026-0000001');
-const deskCheckParams = z.object({ id: localDateSchema.describe('the checked day') });
-const deskItemParams = z.object({ id: localDateSchema, caseId });
-const reInspectionParams = z.object({ id: quarterSchema.describe('the re-inspected quarter') });
-const inspectionParams = z.object({ id: quarterSchema, caseId });
 const inspectorParams = z.object({
   id: z
     .string()
@@ -66,11 +63,10 @@ const inspectorParams = z.object({
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
 });
 
+const backfillOf = (kind: SpotCheckKindSpec) =>
+  z.strictObject({ kind: z.literal(kind.kind), from: kind.periodSchema, to: kind.periodSchema });
 const backfillBody = z
-  .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('desk_check'), from: localDateSchema, to: localDateSchema }),
-    z.strictObject({ kind: z.literal('re_inspection'), from: quarterSchema, to: quarterSchema }),
-  ])
+  .discriminatedUnion('kind', [backfillOf(deskCheckKind), backfillOf(reInspectionKind)])
   .refine((b) => b.from <= b.to, { path: ['to'], message: "must not be before 'from'" });
 
 const inspectorBody = z.strictObject({
@@ -91,27 +87,7 @@ const publicQuery = z.strictObject({
 
 // ---- Answers (for the OpenAPI document) ----
 
-const isoTime = z.iso.datetime({ offset: true });
-const rulesSchema = z.object({
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  closures: z.array(z.string()),
-  policyVersion: z.string(),
-});
-const drawHead = {
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  closures: z.array(z.string()),
-  policyVersion: z.string(),
-  periodFrom: isoTime,
-  periodTo: isoTime,
-  population: z.number().int().describe('cases in the sampling frame'),
-  drawn: z.array(z.string()).describe('the sample, sorted'),
-  workflowId: z.string(),
-  createdAt: isoTime,
-};
+const reopenOutcomes = z.enum(['reopened', 'not_reopenable']);
 const deskCheckItemSchema = z.object({
   caseId: z.string(),
   divisionCode: z.string(),
@@ -121,55 +97,14 @@ const deskCheckItemSchema = z.object({
   finding: z.string().nullable(),
   reviewedBy: z.string().nullable(),
   reviewedAt: z.union([isoTime, z.number()]).nullable(),
-  returnOutcome: z.enum(['reopened', 'not_reopenable']).nullable(),
-});
-const deskCheckSummarySchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  policyVersion: z.string(),
-  population: z.number().int(),
-  drawn: z.number().int(),
-  reviewDueAt: isoTime,
-  completedAt: isoTime.nullable(),
-  workflowId: z.string(),
-  results: z.object({ compliant: z.number().int(), nonCompliant: z.number().int(), missed: z.number().int(), returned: z.number().int() }),
+  returnOutcome: reopenOutcomes.nullable(),
 });
 const deskCheckDetailSchema = z.object({
   ...drawHead,
   completedAt: isoTime.nullable(),
   items: z.array(deskCheckItemSchema.extend({ returnDetail: z.string().nullable(), rectificationDueAt: isoTime.nullable() })),
 });
-const verificationSchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  rules: rulesSchema,
-  period: z.object({ from: isoTime, to: isoTime }),
-  population: z.number().int(),
-  stored: z.array(z.string()),
-  recomputed: z.array(z.string()),
-  matches: z.boolean().describe('the draw re-run from its seed over its sampling frame gives the stored sample'),
-  orderIndependent: z.boolean().describe('the same draw over the frame in reverse order gives the same sample'),
-});
-const reInspectionSummarySchema = z.object({
-  id: z.string(),
-  seed: z.string(),
-  share: z.number(),
-  minPerDivision: z.number().int(),
-  policyVersion: z.string(),
-  population: z.number().int(),
-  drawn: z.number().int(),
-  createdAt: isoTime,
-  workflowId: z.string(),
-  findings: z.object({
-    rectified: z.number().int(),
-    notRectified: z.number().int(),
-    falseReport: z.number().int(),
-    overdue: z.number().int(),
-    unassigned: z.number().int(),
-  }),
-});
+const reminders = z.array(z.object({ n: z.number().int(), at: isoTime }));
 const inspectionSchema = z.object({
   id: z.string(),
   reInspectionId: z.string(),
@@ -181,7 +116,7 @@ const inspectionSchema = z.object({
   workflowId: z.string().nullable(),
   startedAt: isoTime.nullable(),
   dueAt: isoTime.nullable(),
-  reminders: z.array(z.object({ n: z.number().int(), at: isoTime })),
+  reminders,
   overdueAt: isoTime.nullable(),
   finding: z.enum(inspectionFindings).nullable(),
   note: z.string().nullable(),
@@ -199,10 +134,10 @@ const inspectionViewSchema = z.object({
   inspectorId: z.string(),
   startedAt: isoTime,
   dueAt: isoTime,
-  reminders: z.array(z.object({ n: z.number().int(), at: isoTime })),
+  reminders,
   overdue: z.boolean(),
   finding: z.object({ actor: actorSchema, finding: z.enum(inspectionFindings), note: z.string().optional(), foundAt: isoTime }).optional(),
-  reopen: z.object({ outcome: z.enum(['reopened', 'not_reopenable']), detail: z.string().optional() }).optional(),
+  reopen: z.object({ outcome: reopenOutcomes, detail: z.string().optional() }).optional(),
   published: z.boolean(),
 });
 const publicResultSchema = z.object({
@@ -223,28 +158,110 @@ const backfillAcceptedSchema = z.object({
   to: z.string(),
   window: z.object({ start: isoTime, end: isoTime }),
 });
-const pageOf = (item: z.ZodType) => z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(item) });
+
+// ---- Where the kinds differ ----
+
+/** A reviewer's result for a drawn case; a non-compliant one goes back to its unit. */
+async function reviewDeskCheckItem(deps: SupervisionRoutesDeps, d: DecisionInput<z.output<typeof deskReviewBodySchema>>) {
+  const p = d.principal;
+  const [item] = await getDeskCheckItems(deps.pool, d.id, d.caseId);
+  const state = await getDeskCheckState(deps.pool, d.id);
+  if (!item || !state) throw notFound(`Case ${d.caseId} is not in the desk check ${d.id}.`);
+  if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub) throw forbidden('The case is assigned to another reviewer.');
+  if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
+  if (item.result) throw conflict(`Case ${d.caseId} has already been reviewed (${item.result}).`);
+  if (state.completedAt) throw conflict(`The desk check ${d.id} is closed: its review deadline has passed.`);
+  const review = { ...d.body, caseId: d.caseId, actor: actorOf(p) };
+  const handle = deps.temporal.handle(state.workflowId);
+  try {
+    const options = { args: [review] as [typeof review], ...(d.updateId && { updateId: d.updateId }) };
+    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
+  } catch (err) {
+    // The check's workflow ends at its review deadline: gone, the check is closed (409), not unknown.
+    if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${d.id} is closed.`);
+    throw err;
+  }
+}
+
+/** The assigned inspector's finding; not rectified or a false report reopens the case. */
+async function recordInspectionFinding(deps: SupervisionRoutesDeps, d: DecisionInput<z.output<typeof findingBodySchema>>) {
+  const [inspection] = await getInspections(deps.pool, d.id, d.caseId);
+  if (!inspection) throw notFound(`Case ${d.caseId} is not in the re-inspection ${d.id}.`);
+  if (inspection.inspectorId !== d.principal.sub) throw forbidden('Only the assigned inspector records the finding.');
+  if (inspection.finding) throw conflict(`The finding is already recorded (${inspection.finding}).`);
+  if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
+  const finding = { ...d.body, actor: actorOf(d.principal) };
+  const handle = deps.temporal.handle(inspection.workflowId);
+  const options = { args: [finding] as [typeof finding], ...(d.updateId && { updateId: d.updateId }) };
+  return deps.temporal.call(() => handle.executeUpdate(recordFindingUpdate, options));
+}
+
+const deskChecks: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
+  kind: deskCheckKind,
+  name: 'DeskCheck',
+  path: 'desk-checks',
+  periodDescription: 'the checked day',
+  summaries: {
+    list: 'Daily desk checks, newest first, with their results',
+    get: "One day's desk check: its seed, rules and drawn cases with their reviews",
+  },
+  summarySchema: drawSummarySchema(
+    { reviewDueAt: isoTime, completedAt: isoTime.nullable() },
+    { key: 'results', counts: ['compliant', 'nonCompliant', 'missed', 'returned'] },
+  ),
+  detailSchema: deskCheckDetailSchema,
+  details: async (pool, id) => {
+    const state = await getDeskCheckState(pool, id);
+    return { completedAt: state?.completedAt ?? null, items: await getDeskCheckItems(pool, id) };
+  },
+  decision: {
+    operationId: 'reviewDeskCheckItem',
+    path: 'items/{caseId}/review',
+    summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
+    description:
+      'An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. ' +
+      "A non-compliant case is reopened (source `spot_check`) with the policy's rectification deadline. " +
+      '409 once reviewed or after the review deadline.',
+    access: ['inspector', 'supervisor'],
+    body: deskReviewBodySchema,
+    response: { description: 'The reviewed item', schema: deskCheckItemSchema },
+    updatePrefix: 'desk-review',
+    decide: reviewDeskCheckItem,
+  },
+};
+
+const reInspections: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
+  kind: reInspectionKind,
+  name: 'ReInspection',
+  path: 're-inspections',
+  periodDescription: 'the re-inspected quarter',
+  summaries: {
+    list: 'Quarterly on-site re-inspections, newest first, with their findings',
+    get: "One quarter's re-inspection: its seed, rules and inspections",
+  },
+  summarySchema: drawSummarySchema(
+    { createdAt: isoTime },
+    { key: 'findings', counts: ['rectified', 'notRectified', 'falseReport', 'overdue', 'unassigned'] },
+  ),
+  detailSchema: reInspectionDetailSchema,
+  details: async (pool, id) => ({ inspections: await getInspections(pool, id) }),
+  decision: {
+    operationId: 'recordInspectionFinding',
+    path: 'inspections/{caseId}/finding',
+    summary: "The assigned inspector's finding; not rectified or a false report reopens the case",
+    description:
+      'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: ' +
+      'the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. ' +
+      'Every result is published.',
+    access: ['inspector'],
+    body: findingBodySchema,
+    response: { description: 'The inspection after the finding', schema: inspectionViewSchema },
+    updatePrefix: 'finding',
+    decide: recordInspectionFinding,
+  },
+};
 
 // ---- The table ----
-
-const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst', 'ops', 'admin'];
-const commonProblems = [400, 401, 403, 503] as const;
-const tag = 'supervision';
-
-async function verify(deps: SupervisionRoutesDeps, kind: DrawKind, id: string) {
-  const stored = await getStoredDraw(deps.pool, kind, id);
-  if (!stored) throw notFound(`No ${kind === 'desk_check' ? 'desk check' : 're-inspection'} ${id}.`);
-  const check = verifyDraw(stored);
-  return {
-    id,
-    seed: stored.seed,
-    rules: { share: stored.share, minPerDivision: stored.minPerDivision, closures: stored.closures, policyVersion: stored.policyVersion },
-    period: { from: stored.periodFrom, to: stored.periodTo },
-    population: stored.population.length,
-    stored: stored.drawn,
-    ...check,
-  };
-}
 
 export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
   route(
@@ -255,7 +272,8 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       tag,
       summary: 'Published results of on-site re-inspections ("one public")',
       description:
-        'No token. The quarter, case number, division, handling unit and finding of every inspection, and whether the case was reopened; no personal data.',
+        'No token. The quarter, case number, division, handling unit and finding of every inspection, ' +
+        'and whether the case was reopened; no personal data.',
       access: 'public',
       query: publicQuery,
       response: { status: 200, description: 'One page of results, newest first', schema: pageOf(publicResultSchema) },
@@ -266,190 +284,8 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       res.json({ page: q.page, pageSize: q.pageSize, items });
     },
   ),
-  route(
-    {
-      operationId: 'listDeskChecks',
-      method: 'get',
-      path: '/v1/supervision/desk-checks',
-      tag,
-      summary: 'Daily desk checks, newest first, with their results',
-      access: readers,
-      query: pageQuery,
-      response: { status: 200, description: 'One page of desk checks', schema: pageOf(deskCheckSummarySchema) },
-      problems: commonProblems,
-    },
-    async (deps, { query: q }, _req, res) => {
-      res.json({ page: q.page, pageSize: q.pageSize, items: await listDeskChecks(deps.pool, limits(q)) });
-    },
-  ),
-  route(
-    {
-      operationId: 'getDeskCheck',
-      method: 'get',
-      path: '/v1/supervision/desk-checks/{id}',
-      tag,
-      summary: "One day's desk check: its seed, rules and drawn cases with their reviews",
-      access: readers,
-      params: deskCheckParams,
-      query: noQuery,
-      response: { status: 200, description: 'The desk check', schema: deskCheckDetailSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      const stored = await getStoredDraw(deps.pool, 'desk_check', params.id);
-      if (!stored) throw notFound(`No desk check ${params.id}.`);
-      const state = await getDeskCheckState(deps.pool, params.id);
-      const { population, ...head } = stored;
-      res.json({
-        ...head,
-        population: population.length,
-        completedAt: state?.completedAt ?? null,
-        items: await getDeskCheckItems(deps.pool, params.id),
-      });
-    },
-  ),
-  route(
-    {
-      operationId: 'verifyDeskCheck',
-      method: 'get',
-      path: '/v1/supervision/desk-checks/{id}/verify',
-      tag,
-      summary: 'Re-run a desk-check draw from its seed and compare it with the stored sample',
-      access: readers,
-      params: deskCheckParams,
-      query: noQuery,
-      response: { status: 200, description: 'The comparison', schema: verificationSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      res.json(await verify(deps, 'desk_check', params.id));
-    },
-  ),
-  route(
-    {
-      operationId: 'reviewDeskCheckItem',
-      method: 'post',
-      path: '/v1/supervision/desk-checks/{id}/items/{caseId}/review',
-      tag,
-      summary: 'Record the review of a drawn case; a non-compliant one is returned to its unit',
-      description:
-        "An inspector reviews the cases assigned to it (or unassigned ones); a supervisor those in its divisions. A non-compliant case is reopened (source `spot_check`) with the policy's rectification deadline. 409 once reviewed or after the review deadline.",
-      access: ['inspector', 'supervisor'],
-      params: deskItemParams,
-      query: noQuery,
-      headers: idempotencyHeaders,
-      body: deskReviewBodySchema,
-      response: { status: 200, description: 'The reviewed item', schema: deskCheckItemSchema },
-      problems: [...commonProblems, 404, 409, 415, 422],
-    },
-    async (deps, { params, headers, body }, req, res) => {
-      const p = req.principal!;
-      const [item] = await getDeskCheckItems(deps.pool, params.id, params.caseId);
-      const state = await getDeskCheckState(deps.pool, params.id);
-      if (!item || !state) throw notFound(`Case ${params.caseId} is not in the desk check ${params.id}.`);
-      if (p.role === 'inspector' && item.reviewerId && item.reviewerId !== p.sub)
-        throw forbidden('The case is assigned to another reviewer.');
-      if (p.role === 'supervisor' && !coversDivision(p, item.divisionCode)) throw forbidden('The case is outside your divisions.');
-      if (item.result) throw conflict(`Case ${params.caseId} has already been reviewed (${item.result}).`);
-      if (state.completedAt) throw conflict(`The desk check ${params.id} is closed: its review deadline has passed.`);
-      const key = headers['idempotency-key'];
-      try {
-        const result = await deps.client.workflow.getHandle(state.workflowId).executeUpdate(deskReviewUpdate, {
-          args: [{ ...body, caseId: params.caseId, actor: actorOf(p) }],
-          ...(key && { updateId: `desk-review:${key}` }),
-        });
-        res.json(result);
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${params.id} is closed.`);
-        throw err;
-      }
-    },
-  ),
-  route(
-    {
-      operationId: 'listReInspections',
-      method: 'get',
-      path: '/v1/supervision/re-inspections',
-      tag,
-      summary: 'Quarterly on-site re-inspections, newest first, with their findings',
-      access: readers,
-      query: pageQuery,
-      response: { status: 200, description: 'One page of re-inspections', schema: pageOf(reInspectionSummarySchema) },
-      problems: commonProblems,
-    },
-    async (deps, { query: q }, _req, res) => {
-      res.json({ page: q.page, pageSize: q.pageSize, items: await listReInspections(deps.pool, limits(q)) });
-    },
-  ),
-  route(
-    {
-      operationId: 'getReInspection',
-      method: 'get',
-      path: '/v1/supervision/re-inspections/{id}',
-      tag,
-      summary: "One quarter's re-inspection: its seed, rules and inspections",
-      access: readers,
-      params: reInspectionParams,
-      query: noQuery,
-      response: { status: 200, description: 'The re-inspection', schema: reInspectionDetailSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      const stored = await getStoredDraw(deps.pool, 're_inspection', params.id);
-      if (!stored) throw notFound(`No re-inspection ${params.id}.`);
-      const { population, ...head } = stored;
-      res.json({ ...head, population: population.length, inspections: await getInspections(deps.pool, params.id) });
-    },
-  ),
-  route(
-    {
-      operationId: 'verifyReInspection',
-      method: 'get',
-      path: '/v1/supervision/re-inspections/{id}/verify',
-      tag,
-      summary: 'Re-run a re-inspection draw from its seed and compare it with the stored sample',
-      access: readers,
-      params: reInspectionParams,
-      query: noQuery,
-      response: { status: 200, description: 'The comparison', schema: verificationSchema },
-      problems: [...commonProblems, 404],
-    },
-    async (deps, { params }, _req, res) => {
-      res.json(await verify(deps, 're_inspection', params.id));
-    },
-  ),
-  route(
-    {
-      operationId: 'recordInspectionFinding',
-      method: 'post',
-      path: '/v1/supervision/re-inspections/{id}/inspections/{caseId}/finding',
-      tag,
-      summary: "The assigned inspector's finding; not rectified or a false report reopens the case",
-      description:
-        'Only the assigned inspector (403 otherwise). `not_rectified` or `false_report` needs a note and the responsible person: the case is reopened (source `re_inspection`, escalated per policy) and an accountability record is written. Every result is published.',
-      access: ['inspector'],
-      params: inspectionParams,
-      query: noQuery,
-      headers: idempotencyHeaders,
-      body: findingBodySchema,
-      response: { status: 200, description: 'The inspection after the finding', schema: inspectionViewSchema },
-      problems: [...commonProblems, 404, 409, 415, 422],
-    },
-    async (deps, { params, headers, body }, req, res) => {
-      const p = req.principal!;
-      const [inspection] = await getInspections(deps.pool, params.id, params.caseId);
-      if (!inspection) throw notFound(`Case ${params.caseId} is not in the re-inspection ${params.id}.`);
-      if (inspection.inspectorId !== p.sub) throw forbidden('Only the assigned inspector records the finding.');
-      if (inspection.finding) throw conflict(`The finding is already recorded (${inspection.finding}).`);
-      if (!inspection.workflowId) throw conflict('The inspection has not started yet.');
-      const key = headers['idempotency-key'];
-      const view = await deps.client.workflow.getHandle(inspection.workflowId).executeUpdate(recordFindingUpdate, {
-        args: [{ ...body, actor: actorOf(p) }],
-        ...(key && { updateId: `finding:${key}` }),
-      });
-      res.json(view);
-    },
-  ),
+  ...spotCheckRoutes<SupervisionRoutesDeps>(deskChecks),
+  ...spotCheckRoutes<SupervisionRoutesDeps>(reInspections),
   route(
     {
       operationId: 'backfillSupervision',
@@ -458,7 +294,9 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       tag,
       summary: 'Run missed desk checks (days) or re-inspections (quarters) through their Schedule',
       description:
-        "Asks the Schedule to take the runs it would have taken for the periods `from`..`to` (inclusive); each run checks its period from the run's scheduled time. Only periods that have ended (422 otherwise). A period already drawn keeps its stored draw.",
+        'Asks the Schedule to take the runs it would have taken for the periods `from`..`to` (inclusive); ' +
+        "each run checks its period from the run's scheduled time. Only periods that have ended (422 otherwise). " +
+        'A period already drawn keeps its stored draw.',
       access: ['supervisor', 'admin'],
       query: noQuery,
       body: backfillBody,
@@ -467,17 +305,17 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
     },
     async (deps, { body: b }, _req, res) => {
       const offset = deps.policy().calendar.utcOffsetMinutes;
-      const lastEnds = b.kind === 'desk_check' ? localDayPeriod(b.to, offset).to : quarterPeriod(b.to, offset).to;
-      if (lastEnds > Date.now()) {
+      if (spotCheckKindOf[b.kind].periodOf(b.to, offset).to > Date.now()) {
         throw new HttpProblem(422, 'Unprocessable Content', `${b.to} has not ended yet: only past periods can be backfilled.`);
       }
       const scheduleId = scheduleIds(deps.schedulePrefix)[b.kind];
-      const window = backfillFor(b.kind, b.from, b.to, offset);
+      const window = backfillWindow(b.kind, b.from, b.to, offset);
       try {
-        await deps.client.schedule.getHandle(scheduleId).backfill(window);
+        await deps.temporal.call((c) => c.schedule.getHandle(scheduleId).backfill({ ...window, overlap: ScheduleOverlapPolicy.ALLOW_ALL }));
       } catch (err) {
-        if (err instanceof ScheduleNotFoundError)
+        if (err instanceof ScheduleNotFoundError) {
           throw notFound(`The Schedule ${scheduleId} does not exist: a worker creates it at start-up.`);
+        }
         throw err;
       }
       res.status(202).json({
