@@ -23,5 +23,27 @@ export const pageFields = {
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 };
 
+/** The page a listing asks for (`pageFields`). */
+export interface PageQuery {
+  page: number;
+  pageSize: number;
+}
+
+/** The rows of a page, for a repository: `limit` and `offset`. */
+export function pageWindow(q: PageQuery): { limit: number; offset: number } {
+  return { limit: q.pageSize, offset: (q.page - 1) * q.pageSize };
+}
+
+/** A page's answer: where it is, its items, and the total when the listing counts it. */
+export function pageAnswer<T>(q: PageQuery, items: T[], total?: number) {
+  return { page: q.page, pageSize: q.pageSize, ...(total !== undefined && { total }), items };
+}
+
+/** The schema of a page's answer (`pageAnswer`); `counted`: it carries the total. */
+export function pageSchema(item: z.ZodType, counted = true) {
+  const base = { page: z.number().int(), pageSize: z.number().int(), items: z.array(item) };
+  return counted ? z.object({ ...base, total: z.number().int() }) : z.object(base);
+}
+
 /** Problem statuses every authenticated route may answer (500 aside). */
 export const commonProblems = [400, 401, 403, 503] as const;

@@ -9,7 +9,7 @@ import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
 import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
-import { caseParams, commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';
 import { divisionScope } from '../scope';
@@ -123,12 +123,7 @@ const caseDetailSchema = caseViewSchema.extend({
   location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
   reporter: c.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
-const casePageSchema = z.object({
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-  items: z.array(caseViewSchema),
-});
+const casePageSchema = pageSchema(caseViewSchema);
 const registrationSchema = z.object({ caseId: z.string(), created: z.boolean(), links: z.object({ self: z.string() }) });
 
 // ---- Decisions: one endpoint per update of the complaint workflow ----
@@ -361,10 +356,9 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
         receivedFrom: q.from,
         receivedTo: q.to,
         q: q.q,
-        limit: q.pageSize,
-        offset: (q.page - 1) * q.pageSize,
+        ...pageWindow(q),
       });
-      res.json({ page: q.page, pageSize: q.pageSize, total: result.total, items: result.items });
+      res.json(pageAnswer(q, result.items, result.total));
     },
   ),
   route(

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import * as c from '../../domain/case';
 import { categories, categorySchema, urgencySchema } from '../../domain/policy';
 import { listKeyCases, type KeyCase } from '../../db/public-feed';
-import { isoTime } from '../fields';
+import { isoTime, pageAnswer, pageSchema, pageWindow } from '../fields';
 import { tooManyRequests } from '../problem';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
 
@@ -61,12 +61,7 @@ export const publicCaseSchema = z.object({
 // The schema describes what the feed publishes: this fails to compile when they drift apart.
 const _keyCaseFitsSchema = (k: KeyCase): z.input<typeof publicCaseSchema> => k;
 void _keyCaseFitsSchema;
-const publicPageSchema = z.object({
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  total: z.number().int(),
-  items: z.array(publicCaseSchema),
-});
+const publicPageSchema = pageSchema(publicCaseSchema);
 
 export const publicRouteTable: Route<PublicRoutesDeps>[] = [
   route(
@@ -88,10 +83,9 @@ export const publicRouteTable: Route<PublicRoutesDeps>[] = [
         division: query.division,
         categories: query.category,
         updatedSince: query.updatedSince,
-        limit: query.pageSize,
-        offset: (query.page - 1) * query.pageSize,
+        ...pageWindow(query),
       });
-      res.set('Cache-Control', 'public, max-age=60').json({ page: query.page, pageSize: query.pageSize, ...result });
+      res.set('Cache-Control', 'public, max-age=60').json(pageAnswer(query, result.items, result.total));
     },
   ),
 ];

@@ -8,7 +8,7 @@ import { rateNames } from '../../domain/rates';
 import { parsePeriod, periodKinds, reportIdFor } from '../../domain/report';
 import { REPORT_WORKFLOW, reportWorkflowIdFor, type GeneratedReport, type ReportWorkflow } from '../../workflows/contracts/monthly-report';
 import type { PrincipalRole } from '../auth';
-import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, notFound } from '../problem';
 import { renderReportCsv } from '../report-csv';
 import { renderReportHtml } from '../report-html';
@@ -133,21 +133,17 @@ export const reportRouteTable: Route<ReportRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'A page of reports',
-        schema: z.object({ page: z.number(), pageSize: z.number(), total: z.number(), items: z.array(reportSummarySchema) }),
+        schema: pageSchema(reportSummarySchema),
       },
       problems: commonProblems,
     },
     async (deps, { query: q }, _req, res) => {
-      const page = await listReports(deps.pool, { kind: q.kind, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
-      res.json({
-        page: q.page,
-        pageSize: q.pageSize,
-        total: page.total,
-        items: page.items.map((r) => ({
-          ...r,
-          links: { json: `/v1/reports/${r.id}`, csv: `/v1/reports/${r.id}?format=csv`, html: `/v1/reports/${r.id}?format=html` },
-        })),
-      });
+      const page = await listReports(deps.pool, { kind: q.kind, ...pageWindow(q) });
+      const items = page.items.map((r) => ({
+        ...r,
+        links: { json: `/v1/reports/${r.id}`, csv: `/v1/reports/${r.id}?format=csv`, html: `/v1/reports/${r.id}?format=html` },
+      }));
+      res.json(pageAnswer(q, items, page.total));
     },
   ),
   route(

@@ -4,7 +4,7 @@ import type { Principal, PrincipalRole } from '../auth';
 import { getStoredDraw, listDraws, type StoredDraw } from '../../db/spot-checks';
 import { verifyDraw } from '../../domain/sampling';
 import type { SpotCheckKindSpec } from '../../domain/spot-check';
-import { caseIdField, commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { caseIdField, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { notFound } from '../problem';
 import { route, type Route, type RouteSpec } from '../validate';
 import { idempotencyHeaders } from './complaints';
@@ -20,8 +20,6 @@ export const tag = 'supervision';
 const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst', 'ops', 'admin'];
 
 const pageQuery = z.strictObject(pageFields);
-export const limits = (q: { page: number; pageSize: number }) => ({ limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
-export const pageOf = (item: z.ZodType) => z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(item) });
 
 /** `{id}/…/{caseId}` in the path: one drawn case of a period's draw. */
 const drawnCaseParams = (kind: SpotCheckKindSpec) => z.object({ id: kind.periodSchema, caseId: caseIdField });
@@ -142,11 +140,11 @@ export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf<
         summary: of.summaries.list,
         access: readers,
         query: pageQuery,
-        response: { status: 200, description: `One page of ${many}`, schema: pageOf(of.summarySchema) },
+        response: { status: 200, description: `One page of ${many}`, schema: pageSchema(of.summarySchema, false) },
         problems: commonProblems,
       },
       async (deps: D, { query: q }, _req, res) => {
-        res.json({ page: q.page, pageSize: q.pageSize, items: await listDraws(deps.pool, of.kind.kind, limits(q)) });
+        res.json(pageAnswer(q, await listDraws(deps.pool, of.kind.kind, pageWindow(q))));
       },
     ),
     route(

@@ -20,20 +20,11 @@ import { quarterSchema } from '../../domain/supervision-periods';
 import { deskReviewUpdate } from '../../workflows/contracts/desk-check';
 import { recordFindingUpdate } from '../../workflows/contracts/re-inspection';
 import { actorOf, coversDivision } from '../auth';
-import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
-import {
-  drawHead,
-  drawSummarySchema,
-  limits,
-  pageOf,
-  spotCheckRoutes,
-  tag,
-  type DecisionInput,
-  type SpotCheckRoutesOf,
-} from './spot-checks';
+import { drawHead, drawSummarySchema, spotCheckRoutes, tag, type DecisionInput, type SpotCheckRoutesOf } from './spot-checks';
 
 /**
  * `/v1/supervision`: desk checks and re-inspections, their draws (re-run from the seed by anyone
@@ -276,12 +267,12 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
         'and whether the case was reopened; no personal data.',
       access: 'public',
       query: publicQuery,
-      response: { status: 200, description: 'One page of results, newest first', schema: pageOf(publicResultSchema) },
+      response: { status: 200, description: 'One page of results, newest first', schema: pageSchema(publicResultSchema, false) },
       problems: [400, 503],
     },
     async (deps, { query: q }, _req, res) => {
-      const items = await listPublishedResults(deps.pool, { ...limits(q), quarter: q.quarter, divisionPrefix: q.division });
-      res.json({ page: q.page, pageSize: q.pageSize, items });
+      const items = await listPublishedResults(deps.pool, { ...pageWindow(q), quarter: q.quarter, divisionPrefix: q.division });
+      res.json(pageAnswer(q, items));
     },
   ),
   ...spotCheckRoutes<SupervisionRoutesDeps>(deskChecks),

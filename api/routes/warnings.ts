@@ -9,7 +9,7 @@ import { categories, type Policy } from '../../domain/policy';
 import { warningKinds } from '../../domain/warning-window';
 import { CAMPAIGN_WORKFLOW, campaignWorkflowId, type CampaignWorkflow } from '../../workflows/contracts/campaign';
 import { actorOf, coversDivision, type Principal, type PrincipalRole } from '../auth';
-import { commonProblems, isoTime, pageFields } from '../fields';
+import { commonProblems, isoTime, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, forbidden, notFound } from '../problem';
 import { divisionScope } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
@@ -107,7 +107,7 @@ export const warningRouteTable: Route<WarningRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'A page of warnings',
-        schema: z.object({ page: z.number(), pageSize: z.number(), total: z.number(), items: z.array(warningSchema) }),
+        schema: pageSchema(warningSchema),
       },
       problems: commonProblems,
     },
@@ -118,10 +118,9 @@ export const warningRouteTable: Route<WarningRoutesDeps>[] = [
         divisionPrefixes: divisionScope(req.principal!, q.division),
         raisedFrom: q.from,
         raisedTo: q.to,
-        limit: q.pageSize,
-        offset: (q.page - 1) * q.pageSize,
+        ...pageWindow(q),
       });
-      res.json({ page: q.page, pageSize: q.pageSize, total: page.total, items: page.items });
+      res.json(pageAnswer(q, page.items, page.total));
     },
   ),
   route(
