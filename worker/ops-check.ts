@@ -220,6 +220,7 @@ export function findingLines(f: Finding): string[] {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+const count = (x: number, noun: string) => `${n(x)} ${noun}${x === 1 ? '' : 's'}`;
 
 /** Whether a finding is still wrong after the run (a fixed mismatch is not). */
 export function unresolved(f: Finding): boolean {
@@ -239,10 +240,10 @@ export function summaryLine(r: OpsCheckReport): string {
   ].filter(Boolean);
   const noWorkflow = r.findings.length - mismatched.length;
   let line =
-    `ops:check: ${n(r.cases)} cases, ${n(r.workflows)} workflows, ${n(mismatched.length)} mismatched` +
-    `${notes.length ? ` (${notes.join(', ')})` : ''}, ${n(noWorkflow)} ${noWorkflow === 1 ? 'case' : 'cases'} without workflow`;
+    `ops:check: ${count(r.cases, 'case')}, ${count(r.workflows, 'workflow')}, ${n(mismatched.length)} mismatched` +
+    `${notes.length ? ` (${notes.join(', ')})` : ''}, ${count(noWorkflow, 'case')} without workflow`;
   if (r.complaintWorkflows !== undefined)
-    line += `; ${n(r.complaintWorkflows)} complaint workflows in Temporal, ${n(r.notInReadModel ?? 0)} not in the read model`;
+    line += `; ${count(r.complaintWorkflows, 'complaint workflow')} in Temporal, ${n(r.notInReadModel ?? 0)} not in the read model`;
   return line;
 }
 
