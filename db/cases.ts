@@ -246,3 +246,13 @@ export async function lastClosedCaseNear(pool: Pool, n: Nearness, since: number)
   );
   return rows[0]?.case_id;
 }
+
+/** One page of the read model in case-id order, after `after` (keyset paging): what `npm run ops:check` compares with Temporal. */
+export async function listCaseViewsAfter(pool: Pool, after: string | undefined, limit: number): Promise<CaseView[]> {
+  const { rows } = await pool.query<{ view: CaseView }>(
+    // Every case id sorts after '': the first page uses the primary key's index like the others.
+    `SELECT view FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2`,
+    [after ?? '', limit],
+  );
+  return rows.map((r) => r.view);
+}

@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
+import type { SearchAttributeKey, SearchAttributeUpdatePair, TypedSearchAttributes } from '@temporalio/common/lib/search-attributes';
+import type { CaseState, CaseView } from './case';
 
 /**
  * The custom search attributes a complaint workflow keeps current, so an operator can filter cases
@@ -39,4 +40,128 @@ const cliTypeName: Record<SearchAttributeType, string> = {
 
 export function devServerSearchAttributeArgs(): string[] {
   return allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName[key.type]}`]);
+}
+
+// ---- What a case's attributes are: the one rule, for the workflow and for `npm run ops:check` ----
+
+/** A complaint's search attributes by name, as plain JSON (the deadline as an ISO instant; null: unset). */
+export interface CaseSearchAttributes {
+  EcoStatus: string;
+  EcoCategory: string;
+  EcoDivision: string;
+  EcoUnit: string | null;
+  EcoOwner: string;
+  EcoEscalationLevel: number;
+  EcoNextDeadline: string | null;
+  EcoOverdue: boolean;
+}
+
+export type CaseSearchAttributeName = keyof CaseSearchAttributes;
+
+/** What a workflow carries: any attribute may be missing (null), whatever its type. */
+export type FoundSearchAttributes = { [K in CaseSearchAttributeName]: CaseSearchAttributes[K] | null };
+
+interface CaseFacts {
+  status: string;
+  category: string;
+  divisionCode: string;
+  unitId?: string;
+  ownerId: string;
+  escalationLevel: number;
+  /** The running deadline, epoch ms. */
+  dueAt?: number;
+  overdue: boolean;
+}
+
+function caseSearchAttributes(c: CaseFacts): CaseSearchAttributes {
+  return {
+    EcoStatus: c.status,
+    EcoCategory: c.category,
+    EcoDivision: c.divisionCode,
+    EcoUnit: c.unitId ?? null,
+    EcoOwner: c.ownerId,
+    EcoEscalationLevel: c.escalationLevel,
+    EcoNextDeadline: c.dueAt === undefined ? null : new Date(c.dueAt).toISOString(),
+    EcoOverdue: c.overdue,
+  };
+}
+
+/** The attributes a complaint workflow upserts from its state. Overdue: the escalation ladder has started on the running clock. */
+export function searchAttributesOfState(s: CaseState): CaseSearchAttributes {
+  return caseSearchAttributes({
+    status: s.status,
+    category: s.intake.category,
+    divisionCode: s.intake.divisionCode,
+    unitId: s.unitId,
+    ownerId: s.owner.id,
+    escalationLevel: s.escalationLevel,
+    dueAt: s.clock?.dueAt,
+    overdue: !!s.clock && s.clock.overdueSteps > 0,
+  });
+}
+
+/**
+ * The attributes the read model says a case's workflow carries: the view its last projection wrote.
+ * Overdue there is "past the deadline when projected"; the ladder's first step fires at the deadline
+ * (policy `ladder.supervision`, 0 by default) and is projected in the same task, so the two agree,
+ * unless that task ran in the very millisecond of the deadline (a time-skipping test server can).
+ */
+export function searchAttributesOfView(v: CaseView): CaseSearchAttributes {
+  return caseSearchAttributes({
+    status: v.status,
+    category: v.category,
+    divisionCode: v.divisionCode,
+    unitId: v.unitId ?? undefined,
+    ownerId: v.owner.id,
+    escalationLevel: v.escalationLevel,
+    dueAt: v.deadline ? Date.parse(v.deadline.dueAt) : undefined,
+    overdue: v.deadline?.overdue ?? false,
+  });
+}
+
+/** The pairs `upsertSearchAttributes` takes: every attribute, null ones removed from the workflow. */
+export function searchAttributeUpdates(a: CaseSearchAttributes): SearchAttributeUpdatePair[] {
+  return [
+    { key: caseStatusKey, value: a.EcoStatus },
+    { key: categoryKey, value: a.EcoCategory },
+    { key: divisionKey, value: a.EcoDivision },
+    { key: unitKey, value: a.EcoUnit },
+    { key: ownerKey, value: a.EcoOwner },
+    { key: escalationLevelKey, value: a.EcoEscalationLevel },
+    { key: nextDeadlineKey, value: a.EcoNextDeadline === null ? null : new Date(a.EcoNextDeadline) },
+    { key: overdueKey, value: a.EcoOverdue },
+  ];
+}
+
+/** What a workflow carries, read from its typed search attributes (a list entry or a describe). */
+export function foundSearchAttributes(found: Pick<TypedSearchAttributes, 'get'>): FoundSearchAttributes {
+  const deadline = found.get(nextDeadlineKey);
+  return {
+    EcoStatus: found.get(caseStatusKey) ?? null,
+    EcoCategory: found.get(categoryKey) ?? null,
+    EcoDivision: found.get(divisionKey) ?? null,
+    EcoUnit: found.get(unitKey) ?? null,
+    EcoOwner: found.get(ownerKey) ?? null,
+    EcoEscalationLevel: found.get(escalationLevelKey) ?? null,
+    EcoNextDeadline: deadline ? deadline.toISOString() : null,
+    EcoOverdue: found.get(overdueKey) ?? null,
+  };
+}
+
+export interface SearchAttributeDifference {
+  attribute: CaseSearchAttributeName;
+  workflow: string | number | boolean | null;
+  readModel: string | number | boolean | null;
+}
+
+/** Each attribute whose value on the workflow is not the expected one (instants compared to the millisecond). */
+export function searchAttributeDifferences(found: FoundSearchAttributes, expected: CaseSearchAttributes): SearchAttributeDifference[] {
+  const same = (name: CaseSearchAttributeName) => {
+    const [a, b] = [found[name], expected[name]];
+    if (name === 'EcoNextDeadline' && typeof a === 'string' && typeof b === 'string') return Date.parse(a) === Date.parse(b);
+    return a === b;
+  };
+  return (Object.keys(expected) as CaseSearchAttributeName[])
+    .filter((name) => !same(name))
+    .map((name) => ({ attribute: name, workflow: found[name], readModel: expected[name] }));
 }

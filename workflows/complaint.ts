@@ -15,16 +15,7 @@ import type { createActivities } from '../activities';
 import { toView, workflowIdFor, type CaseState, type CaseView, type ComplaintInput } from '../domain/case';
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
-import {
-  caseStatusKey,
-  categoryKey,
-  divisionKey,
-  escalationLevelKey,
-  nextDeadlineKey,
-  overdueKey,
-  ownerKey,
-  unitKey,
-} from '../domain/search-attributes';
+import { searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
 import {
   statusQuery,
   supplementUpdate,
@@ -43,6 +34,7 @@ import {
   linkDuplicateSignal,
   recurrenceSignal,
   tightenDeadlineSignal,
+  syncSearchAttributesUpdate,
   INVALID_TRANSITION,
   type ComplaintOutcome,
   type ComplaintWorkflowInput,
@@ -263,28 +255,20 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
 
   let lastAttributes = '';
   function upsertAttributes() {
-    const overdue = !!s.clock && s.clock.overdueSteps > 0;
-    const attrs = {
-      status: s.status,
-      unit: s.unitId ?? '',
-      level: s.escalationLevel,
-      due: s.clock?.dueAt ?? null,
-      overdue,
-    };
+    const attrs = searchAttributesOfState(s);
     const key = JSON.stringify(attrs);
     if (key === lastAttributes) return;
     lastAttributes = key;
-    upsertSearchAttributes([
-      { key: caseStatusKey, value: s.status },
-      { key: categoryKey, value: s.intake.category },
-      { key: divisionKey, value: s.intake.divisionCode },
-      { key: unitKey, value: s.unitId ?? null },
-      { key: ownerKey, value: s.owner.id },
-      { key: escalationLevelKey, value: s.escalationLevel },
-      { key: nextDeadlineKey, value: s.clock ? new Date(s.clock.dueAt) : null },
-      { key: overdueKey, value: overdue },
-    ]);
+    upsertSearchAttributes(searchAttributeUpdates(attrs));
   }
+
+  // `npm run ops:check -- --fix` (worker/ops-check.ts): upsert every attribute again from the state,
+  // whatever was upserted last. Registering a handler issues no command: older histories replay unchanged.
+  setHandler(syncSearchAttributesUpdate, () => {
+    lastAttributes = '';
+    upsertAttributes();
+    return searchAttributesOfState(s);
+  });
 
   // The reporter goes to the projection (encrypted there) when it is new or has changed.
   let reporterRevision = isNew ? 1 : 0;

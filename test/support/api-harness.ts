@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { mintToken, type Principal } from '../../api/auth';
 import { defaultPolicy, type Policy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
@@ -34,7 +34,10 @@ export class ApiHarness {
     return this.http.baseUrl;
   }
 
-  static async create(prefix: string, options: { temporalUiUrl?: string } = {}): Promise<ApiHarness> {
+  static async create(
+    prefix: string,
+    options: { temporalUiUrl?: string; workerOverrides?: Partial<WorkerOptions> } = {},
+  ): Promise<ApiHarness> {
     quietRuntime();
     const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
     if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
@@ -53,6 +56,7 @@ export class ApiHarness {
       taskQueue,
       pool: db.pool,
       activityDeps: { client, policy: () => harness!.policy },
+      overrides: options.workerOverrides,
     });
     const http = await startInProcessApi({
       client,

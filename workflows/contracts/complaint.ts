@@ -25,6 +25,7 @@ import type {
   Transfer,
 } from '../../domain/case';
 import type { DeadlineTightening } from '../../domain/governance';
+import type { CaseSearchAttributes } from '../../domain/search-attributes';
 
 export { workflowIdFor } from '../../domain/case';
 export { INVALID_TRANSITION } from './errors';
@@ -52,6 +53,11 @@ export const linkDuplicateSignal = defineSignal<[LinkDuplicate]>('linkDuplicate'
 export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }]>('recurrence');
 /** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
 export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tightenDeadline');
+/**
+ * From `npm run ops:check -- --fix` (worker/ops-check.ts): upsert every search attribute again from the
+ * case's state; answers the attributes as upserted. Only a running workflow can take it.
+ */
+export const syncSearchAttributesUpdate = defineUpdate<CaseSearchAttributes, []>('syncSearchAttributes');
 
 export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number };
 

@@ -1,0 +1,117 @@
+import { TypedSearchAttributes } from '@temporalio/common';
+import { toView, type CaseState } from '../../domain/case';
+import { newClock } from '../../domain/deadlines';
+import { casePolicy, defaultPolicy } from '../../domain/policy';
+import {
+  foundSearchAttributes,
+  searchAttributeDifferences,
+  searchAttributesOfState,
+  searchAttributesOfView,
+  searchAttributeUpdates,
+  type CaseSearchAttributes,
+} from '../../domain/search-attributes';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 2, 2, 2, 0, 0);
+
+function state(overrides: Partial<CaseState> = {}): CaseState {
+  return {
+    caseId: 'EC-2026-0000001',
+    intake: {
+      channel: 'web',
+      category: 'water',
+      urgency: 'normal',
+      divisionCode: '370112',
+      title: 't',
+      description: 'd',
+      location: {},
+      reporter: { anonymous: true, consentToShareWithUnit: false },
+      missing: [],
+    },
+    policy: casePolicy(defaultPolicy, 'water', 'normal'),
+    status: 'handling',
+    owner: { id: 'clerk-li', role: 'clerk' },
+    unitId: 'licheng-bureau',
+    receivedAt: T0,
+    escalationLevel: 1,
+    extensions: [],
+    returns: 0,
+    callbackAttempts: 0,
+    linked: [],
+    reopenCount: 0,
+    timeline: [],
+    projectedSeq: 0,
+    clock: newClock('handle', T0, T0 + 60 * DAY),
+    ...overrides,
+  };
+}
+
+const expected: CaseSearchAttributes = {
+  EcoStatus: 'handling',
+  EcoCategory: 'water',
+  EcoDivision: '370112',
+  EcoUnit: 'licheng-bureau',
+  EcoOwner: 'clerk-li',
+  EcoEscalationLevel: 1,
+  EcoNextDeadline: new Date(T0 + 60 * DAY).toISOString(),
+  EcoOverdue: false,
+};
+
+describe('the search attributes of a case (domain/search-attributes.ts)', () => {
+  test('when a workflow state is projected, then the attributes from the state and from the projected view are the same', () => {
+    const s = state();
+    expect(searchAttributesOfState(s)).toEqual(expected);
+    expect(searchAttributesOfView(toView(s, T0 + DAY))).toEqual(expected);
+  });
+
+  test('when the ladder has started on the running clock, then both sides say overdue', () => {
+    const s = state({ clock: { ...newClock('handle', T0, T0 + 60 * DAY), overdueSteps: 1 } });
+    expect(searchAttributesOfState(s).EcoOverdue).toBe(true);
+    expect(searchAttributesOfView(toView(s, T0 + 60 * DAY + 1)).EcoOverdue).toBe(true);
+  });
+
+  test('when a case has no unit and no running clock, then EcoUnit and EcoNextDeadline are unset and it is not overdue', () => {
+    const s = state({ status: 'archived', unitId: undefined, clock: undefined });
+    const a = searchAttributesOfState(s);
+    expect(a).toMatchObject({ EcoStatus: 'archived', EcoUnit: null, EcoNextDeadline: null, EcoOverdue: false });
+    expect(searchAttributesOfView(toView(s, T0))).toEqual(a);
+  });
+
+  test('when the attributes are upserted and read back as a workflow carries them, then nothing differs', () => {
+    const updates = searchAttributeUpdates(expected);
+    expect(updates.map((u) => u.key.name)).toEqual([
+      'EcoStatus',
+      'EcoCategory',
+      'EcoDivision',
+      'EcoUnit',
+      'EcoOwner',
+      'EcoEscalationLevel',
+      'EcoNextDeadline',
+      'EcoOverdue',
+    ]);
+    const carried = new TypedSearchAttributes().updateCopy(updates);
+    expect(foundSearchAttributes(carried)).toEqual(expected);
+    expect(searchAttributeDifferences(foundSearchAttributes(carried), expected)).toEqual([]);
+  });
+
+  test('when a null attribute is upserted, then the workflow carries none and it reads back as null', () => {
+    const carried = new TypedSearchAttributes().updateCopy(searchAttributeUpdates({ ...expected, EcoUnit: null, EcoNextDeadline: null }));
+    expect(foundSearchAttributes(carried)).toMatchObject({ EcoUnit: null, EcoNextDeadline: null });
+  });
+
+  test('when one attribute was broken or is missing, then exactly that attribute differs, with both values', () => {
+    const found = { ...foundSearchAttributes(new TypedSearchAttributes().updateCopy(searchAttributeUpdates(expected))) };
+    found.EcoStatus = 'pending_acceptance';
+    found.EcoOverdue = null;
+    expect(searchAttributeDifferences(found, expected)).toEqual([
+      { attribute: 'EcoStatus', workflow: 'pending_acceptance', readModel: 'handling' },
+      { attribute: 'EcoOverdue', workflow: null, readModel: false },
+    ]);
+  });
+
+  test('when a deadline is spelled differently but is the same instant, then it does not differ', () => {
+    const found = { ...expected, EcoNextDeadline: expected.EcoNextDeadline!.replace('.000Z', '+00:00') };
+    expect(searchAttributeDifferences(found, expected)).toEqual([]);
+    expect(searchAttributeDifferences({ ...expected, EcoNextDeadline: new Date(T0).toISOString() }, expected)).toHaveLength(1);
+  });
+});
