@@ -114,7 +114,9 @@ export const configSchema = baseSchema
   })
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
 
-type KeyVariables = { NODE_ENV: string } & Partial<Record<'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY_ID' | 'REPORTER_KEYS' | 'REPORTER_KEY_ID', string>>;
+type KeyVariables = { NODE_ENV: string } & Partial<
+  Record<'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY_ID' | 'REPORTER_KEYS' | 'REPORTER_KEY_ID', string>
+>;
 
 /** The payload ring and the reporter ring: each valid, and no id or key shared between them (the codec must not hold a reporter key). */
 function checkEncryptionKeys(c: KeyVariables, ctx: z.RefinementCtx): void {
@@ -123,7 +125,11 @@ function checkEncryptionKeys(c: KeyVariables, ctx: z.RefinementCtx): void {
   if (!payload || !reporter) return;
   const sharedIds = Object.keys(reporter).filter((id) => id in payload);
   if (sharedIds.length) {
-    ctx.addIssue({ code: 'custom', path: ['REPORTER_KEYS'], message: `must not reuse key ids of ENCRYPTION_KEYS (${sharedIds.join(', ')})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPORTER_KEYS'],
+      message: `must not reuse key ids of ENCRYPTION_KEYS (${sharedIds.join(', ')})`,
+    });
   }
   const payloadKeys = Object.values(payload).map((k) => Buffer.from(k));
   const sharedKeys = Object.entries(reporter).filter(([, k]) => payloadKeys.some((p) => p.equals(k)));
