@@ -18,8 +18,11 @@ import { feedWarningWatchers } from './warning-intake';
 export interface ActivityDeps {
   /** A Temporal client, for activities that start or message other workflows. */
   client?: Client;
-  /** Encrypts the reporter's identity at rest (runtime/encryption.ts); projectCase needs it. */
-  keyRing?: KeyRing;
+  /**
+   * The reporter ring (runtime/reporter-seal.ts): opens the identity the workflow carries sealed and
+   * seals it at rest; projectCase and payReward need it.
+   */
+  reporterKeys?: KeyRing;
   /** Pays rewards (activities/payments.ts); the development gateway (table gateway_payments) when not given. */
   paymentGateway?: PaymentGateway;
   /** The policy in force (POLICY_FILE), for the reports (activities/analysis.ts); the defaults when not given. */
@@ -35,7 +38,7 @@ export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
   return {
     /** The case's new events into the read model; a new case then feeds its early-warning watchers. */
     projectCase: async (input: ProjectionInput) => {
-      await projectCase(pool, input, deps.keyRing);
+      const reporter = await projectCase(pool, input, deps.reporterKeys);
       if (!deps.client || !input.events.some((e) => e.type === 'registered')) return;
       const { view } = input;
       await feedWarningWatchers(
@@ -46,7 +49,7 @@ export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
           category: view.category,
           divisionCode: view.divisionCode,
           location: input.location,
-          reporter: input.reporter,
+          reporter,
         },
       );
     },

@@ -22,10 +22,10 @@ import type { ActivityDeps } from './index';
  */
 
 /** The reward activities, bound to their dependencies: the development gateway when none is given. */
-export function rewardActivities(pool: Pool, deps: Pick<ActivityDeps, 'paymentGateway' | 'keyRing'>) {
+export function rewardActivities(pool: Pool, deps: Pick<ActivityDeps, 'paymentGateway' | 'reporterKeys'>) {
   const gateway = deps.paymentGateway ?? new DevPaymentGateway(pool);
   return {
-    payReward: (input: PayRewardInput) => payReward(pool, gateway, deps.keyRing, input),
+    payReward: (input: PayRewardInput) => payReward(pool, gateway, deps.reporterKeys, input),
   };
 }
 
@@ -113,13 +113,13 @@ export interface PayRewardResult {
 }
 
 /** Resolve a payee reference to the account the gateway pays. Only the payment activity calls this. */
-export async function resolvePayee(pool: Pool, keyRing: KeyRing | undefined, payeeRef: string): Promise<PayeeAccount> {
+export async function resolvePayee(pool: Pool, reporterKeys: KeyRing | undefined, payeeRef: string): Promise<PayeeAccount> {
   const row = await getPayee(pool, payeeRef);
   if (!row) throw new PaymentRejected(`unknown payee reference ${payeeRef}`);
   if (row.method === 'claim_code') return { reference: payeeRef, method: 'claim_code', account: `claim:${row.claimCodeHash}` };
   // Retried until the worker has the key ring: a payment is delayed, never sent to a guess.
-  if (!keyRing) throw new Error('paying a reporter needs the key ring (ActivityDeps.keyRing) to read their contact');
-  const reporter = await getReporter(pool, keyRing, row.caseId);
+  if (!reporterKeys) throw new Error('paying a reporter needs the reporter ring (ActivityDeps.reporterKeys) to read their contact');
+  const reporter = await getReporter(pool, reporterKeys, row.caseId);
   const contact = reporter?.phone ?? reporter?.email;
   if (!contact) throw new PaymentRejected(`payee ${payeeRef} has no contact to pay to`);
   return { reference: payeeRef, method: 'reporter_contact', account: contact };
@@ -132,13 +132,13 @@ export async function resolvePayee(pool: Pool, keyRing: KeyRing | undefined, pay
 export async function payReward(
   pool: Pool,
   gateway: PaymentGateway,
-  keyRing: KeyRing | undefined,
+  reporterKeys: KeyRing | undefined,
   input: PayRewardInput,
 ): Promise<PayRewardResult> {
   await recordPaymentIntent(pool, input);
   let receipt: PaymentReceipt;
   try {
-    const payee = await resolvePayee(pool, keyRing, input.payeeRef);
+    const payee = await resolvePayee(pool, reporterKeys, input.payeeRef);
     receipt = await gateway.pay({ idempotencyKey: input.idempotencyKey, amount: input.amount, currency: input.currency, payee });
   } catch (err) {
     if (err instanceof PaymentRejected) throw ApplicationFailure.nonRetryable(err.message, PAYMENT_REJECTED);

@@ -1,18 +1,23 @@
 import type { Pool } from 'pg';
-import type { CaseEvent, CaseView, Location, Reporter } from '../domain/case';
+import type { CarriedReporter, CaseEvent, CaseView, Location, Reporter } from '../domain/case';
 import { iso, isoOrNull } from '../domain/instant';
 import { saveCase, saveCaseEvent } from '../db/cases';
 import { enqueueOutbox } from '../db/outbox';
-import { saveReporter, sealReporter, type ReporterCipher } from '../db/reporters';
+import { saveReporter, sealReporter } from '../db/reporters';
 import { inTransaction } from '../db/transaction';
+import type { KeyRing } from '../runtime/encryption';
+import { openReporter } from '../runtime/reporter-seal';
 
 export interface ProjectionInput {
   /** The case view after the events (timeline omitted). */
   view: CaseView;
   /** The events not yet projected, in order. */
   events: CaseEvent[];
-  /** Sent with the first projection only. */
-  reporter?: Reporter;
+  /**
+   * Sent with the first projection, and again after a supplement changed it: the flags in clear, the
+   * identity sealed under the reporter ring (in clear only from cases registered before it was sealed).
+   */
+  reporter?: CarriedReporter;
   location: Location;
   description: string;
   repliedAt?: number;
@@ -22,13 +27,20 @@ export interface ProjectionInput {
  * Project a case's new events into PostgreSQL in one transaction: the case row (only ever moved
  * forward by seq), the events (keyed by case and seq), the reporter (encrypted), and the outbox rows of the
  * notifications the events cause (keyed by case, seq and recipient). Idempotent under retries.
+ *
+ * The reporter comes as the workflow carries it (sealed parts, or clear fields from an older case);
+ * it is opened with the reporter ring and sealed whole again for its row, under the same ring.
+ * Returns it opened, for the early-warning watchers' pseudonym (activities/warning-intake.ts).
  */
-export async function projectCase(pool: Pool, input: ProjectionInput, keyRing?: ReporterCipher): Promise<void> {
+export async function projectCase(pool: Pool, input: ProjectionInput, reporterKeys?: KeyRing): Promise<Reporter | undefined> {
   const { view, events } = input;
-  // Sealed before the transaction: without a key ring nothing is written (the activity retries
-  // until the worker is configured), and the reporter is never stored in clear.
-  if (input.reporter && !keyRing) throw new Error('projectCase needs the key ring (ActivityDeps.keyRing) to store the reporter');
-  const reporter = input.reporter && sealReporter(keyRing!, view.caseId, input.reporter);
+  // Sealed before the transaction: without the ring nothing is written (the activity retries until
+  // the worker is configured), and the reporter is never stored in clear.
+  if (input.reporter && !reporterKeys) {
+    throw new Error('projectCase needs the reporter ring (ActivityDeps.reporterKeys) to store the reporter');
+  }
+  const opened = input.reporter && openReporter(reporterKeys!, view.caseId, input.reporter);
+  const reporter = opened && sealReporter(reporterKeys!, view.caseId, opened);
   const lastSeq = events.length ? events[events.length - 1].seq : 0;
   await inTransaction(pool, async (client) => {
     await saveCase(client, { view, description: input.description, location: input.location, repliedAt: input.repliedAt, lastSeq });
@@ -55,4 +67,5 @@ export async function projectCase(pool: Pool, input: ProjectionInput, keyRing?: 
       }
     }
   });
+  return opened;
 }

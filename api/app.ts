@@ -22,8 +22,13 @@ export interface AppDeps {
   temporalUiUrl?: string;
   /** Open311 api keys, rate limit, default jurisdiction; unset: from the environment. */
   open311?: Open311Settings;
-  /** Encrypts the reporter's identity (PostgreSQL) and serves the Temporal codec endpoint. */
+  /** The payload ring: the Temporal codec endpoint decodes with it (and only with it). */
   keyRing: KeyRing;
+  /**
+   * The reporter ring (runtime/reporter-seal.ts): seals the reporter's identity before it enters a
+   * workflow and opens it at rest. Never given to the codec endpoint.
+   */
+  reporterKeys: KeyRing;
   /** The public feed's rate limit and the wait for Temporal; unset: from the environment. */
   limits?: ApiLimits;
 }

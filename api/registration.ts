@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Actor, ComplaintInput, Intake } from '../domain/case';
+import type { KeyRing } from '../runtime/encryption';
+import { sealReporterFields } from '../runtime/reporter-seal';
 import { casePolicy, type Policy } from '../domain/policy';
 import { claimCaseId, nextCaseId } from '../db/registrations';
 import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
@@ -14,6 +16,8 @@ export interface RegistrationDeps {
   temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
+  /** Seals the reporter's identity before it enters the workflow (runtime/reporter-seal.ts). */
+  reporterKeys: KeyRing;
 }
 
 export interface Registration {
@@ -50,6 +54,7 @@ async function ensureTemporalAnswers(temporal: TemporalGateway): Promise<void> {
  * request (even on another API process, at the same moment) gets the same case and never a second
  * one: the key's row is claimed with one INSERT, and the workflow start is idempotent by its id.
  * Its early-warning watchers are fed by the case's first projection (activities/warning-intake.ts).
+ * The reporter's identity enters the workflow sealed (docs/privacy.md "Two layers").
  */
 export async function registerComplaint(
   deps: RegistrationDeps,
@@ -75,10 +80,13 @@ export async function registerComplaint(
     caseId = await nextCaseId(deps.pool, caseIdPrefix(receivedAt));
   }
 
-  const { receivedAt: _r, ...rest } = intake;
+  const { receivedAt: _r, reporter, ...rest } = intake;
+  // The workflow carries the reporter's flags in clear and the identity sealed under the reporter
+  // ring, bound to the case: the payload codec that operators use cannot open it. A retried start
+  // seals again with a fresh nonce; the workflow id makes the start idempotent all the same.
   const input: ComplaintInput = {
     caseId,
-    intake: rest,
+    intake: { ...rest, reporter: sealReporterFields(deps.reporterKeys, caseId, reporter) },
     receivedAt,
     owner,
     policy: casePolicy(deps.policy(), intake.category, intake.urgency),

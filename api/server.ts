@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../db/pool';
 import { loadConfigOrExit } from '../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
 import { createLogger } from '../runtime/logger';
 import { loadPolicy } from '../runtime/policy-file';
 import { createApp } from './app';
@@ -31,6 +32,7 @@ function main(): void {
     log,
     temporalUiUrl: config.TEMPORAL_UI_URL,
     keyRing,
+    reporterKeys: reporterKeyRingFromConfig(config),
   });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');

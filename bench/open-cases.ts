@@ -8,6 +8,7 @@ import { intakeSchema } from '../domain/case';
 import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
 import { createPool } from '../db/pool';
 import { API_DEFAULTS } from '../runtime/config';
+import { developmentReporterKeyRing } from '../runtime/reporter-seal';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../worker/worker';
 import type { WorkerMemory } from './worker-process';
 import { percentile, runLoad, sleep, until } from './load';
@@ -108,7 +109,7 @@ main(async () => {
   const temporal = new TemporalGateway(stack.client, API_DEFAULTS.temporalTimeoutMs, taskQueue);
   const register = (policy: Policy, i: number) =>
     registerComplaint(
-      { temporal, pool, policy: () => policy },
+      { temporal, pool, policy: () => policy, reporterKeys: developmentReporterKeyRing() },
       intakeSchema.parse({
         channel: 'web',
         category: 'water',

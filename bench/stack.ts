@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } f
 import { createPool, type Pool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { ensureTemporalBinaries, temporalCliVersion } from '../runtime/temporal-binaries';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server';
@@ -24,6 +25,7 @@ export const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
 /** Payloads are encrypted as in production, with the keys of the environment (the development key when unset). */
 export const benchKeyRing = keyRingFromConfig(process.env);
 export const benchDataConverter = encryptingDataConverter(benchKeyRing);
+export const benchReporterKeys = reporterKeyRingFromConfig(process.env);
 
 let runtimeInstalled = false;
 function quietRuntime(): void {

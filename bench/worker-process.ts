@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
 import { createWorker } from '../worker/worker';
 
 /**
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE!,
     pool,
-    activityDeps: { client, keyRing },
+    activityDeps: { client, reporterKeys: reporterKeyRingFromConfig(env) },
     workflowBundle: { codePath: env.BENCH_WORKFLOW_BUNDLE! },
     dataConverter,
     overrides,

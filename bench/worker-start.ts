@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPool } from '../db/pool';
 import { developmentKeyRing, encryptingDataConverter } from '../runtime/encryption';
+import { developmentReporterKeyRing } from '../runtime/reporter-seal';
 import { createWorker } from '../worker/worker';
 import { buildWorkflowBundle } from '../worker/workflow-bundle';
 import { fmt, machineLines, main, printSection, progress } from './output';
@@ -41,7 +42,7 @@ async function childStart(): Promise<void> {
     namespace: 'default',
     taskQueue: uniqueTaskQueue('bench-start'),
     pool,
-    activityDeps: { keyRing },
+    activityDeps: { reporterKeys: developmentReporterKeyRing() },
     dataConverter: encryptingDataConverter(keyRing),
     workflowBundle: args.bundle ? { codePath: args.bundle } : undefined,
   });

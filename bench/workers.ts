@@ -5,7 +5,7 @@ import { Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/work
 import { createPool, type Pool } from '../db/pool';
 import { createWorker } from '../worker/worker';
 import { prebuiltWorkflowBundle } from '../worker/workflow-bundle';
-import { NAMESPACE, benchDataConverter, benchKeyRing, type Stack } from './stack';
+import { NAMESPACE, benchDataConverter, benchReporterKeys, type Stack } from './stack';
 
 /** The workers a benchmark runs in its own process: EcoLoop's, and a bare one for the raw-Temporal baselines. */
 
@@ -61,7 +61,7 @@ export async function startEcoloopWorker(
     namespace: NAMESPACE,
     taskQueue: options.taskQueue,
     pool,
-    activityDeps: { client: stack.client, keyRing: benchKeyRing },
+    activityDeps: { client: stack.client, reporterKeys: benchReporterKeys },
     workflowBundle: await ecoloopWorkflowBundle(),
     dataConverter: benchDataConverter,
     overrides: options.overrides,

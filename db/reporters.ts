@@ -3,13 +3,15 @@ import { reporterSchema, type Reporter } from '../domain/case';
 
 /**
  * The reporter's identity at rest (table `case_reporters`, migration 002): AES-256-GCM under the
- * key ring, bound to the case id so that a sealed row cannot be moved to another case.
+ * reporter key ring (`REPORTER_KEYS`, runtime/reporter-seal.ts; never the payload codec's), bound to
+ * the case id so that a sealed row cannot be moved to another case.
  */
 
 /**
  * What sealing the reporter needs: authenticated encryption under a ring of keys, each sealed value
  * naming its key. The key ring (runtime/encryption.ts `KeyRing`) is one; db/ names what it needs
- * rather than importing the implementation, so that it depends on nothing above it.
+ * rather than importing the implementation, so that it depends on nothing above it. The reporter
+ * ring also holds the payload keys, so rows sealed with them before it existed still open.
  */
 export interface ReporterCipher {
   readonly currentKeyId: string;
@@ -61,10 +63,11 @@ export function reporterOf(ring: ReporterCipher, caseId: string, row: ReporterRo
 
 /**
  * Seal every row still in clear (written before migration 002) and move every row sealed under a
- * key other than the current one to the current key, in batches; each row is updated only if it
+ * key other than the current one (a retired reporter key, or a payload key from before the reporter
+ * ring) to the current key, in batches; each row is updated only if it
  * did not change meanwhile, so several workers may run this at once. Rows that do not open (their
  * key left the ring) are counted and left as they are. After it ran, a retired key may leave
- * ENCRYPTION_KEYS once the Temporal histories sealed with it are past their retention.
+ * REPORTER_KEYS once the Temporal histories sealed with it are past their retention.
  */
 export async function resealReporters(
   pool: Pool,

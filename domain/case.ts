@@ -54,6 +54,38 @@ export const reporterSchema = z.object({
 });
 export type Reporter = z.infer<typeof reporterSchema>;
 
+/** The fields that identify the reporter. `anonymous` and `consentToShareWithUnit` are flags the workflow decides with. */
+export const reporterIdentityFields = ['name', 'phone', 'email', 'address'] as const;
+export type ReporterIdentity = Pick<Reporter, (typeof reporterIdentityFields)[number]>;
+
+/**
+ * The reporter's identity sealed under the reporter key ring (`REPORTER_KEYS`, runtime/reporter-seal.ts),
+ * bound to its case. The payload codec never has that ring: a decoded payload shows this marker.
+ * `data` is iv || ciphertext || tag, base64.
+ */
+export interface SealedIdentity {
+  sealed: 'reporter';
+  keyId: string;
+  data: string;
+}
+
+/**
+ * The reporter as the complaint workflow carries it: the flags in clear, the identity sealed, as
+ * sealed parts in order (registration's, then each supplement's; a later field wins). Cases
+ * registered before the identity was sealed carry its fields in clear instead (the payload codec
+ * endpoint redacts them); the projection opens either shape.
+ */
+export type CarriedReporter = Pick<Reporter, 'anonymous' | 'consentToShareWithUnit'> &
+  Partial<ReporterIdentity> & { identity?: SealedIdentity[] };
+/** The reporter part of a supplement as the workflow receives it (clear identity fields only in updates from before sealing). */
+export type ReporterPatch = Partial<CarriedReporter>;
+
+/** A supplement's reporter patch applied to the carried reporter: flags replaced, sealed parts appended. */
+export function mergeReporter(r: CarriedReporter, patch: ReporterPatch): CarriedReporter {
+  const identity = [...(r.identity ?? []), ...(patch.identity ?? [])];
+  return { ...r, ...patch, ...(identity.length > 0 && { identity }) };
+}
+
 /** What registration takes. `missing` lists key information still to be supplemented. */
 export const intakeSchema = z.object({
   channel: channelSchema,
@@ -70,6 +102,8 @@ export const intakeSchema = z.object({
   receivedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type Intake = z.infer<typeof intakeSchema>;
+/** The intake as the workflow carries it: the reporter's identity sealed (domain `CarriedReporter`). */
+export type CaseIntake = Omit<Intake, 'receivedAt' | 'reporter'> & { reporter: CarriedReporter };
 
 export const caseStatuses = [
   'registered', // numbered; intake checks (duplicate, recurrence) under way
@@ -153,7 +187,7 @@ export interface LinkedCase {
 /** Everything a complaint workflow knows; plain JSON. */
 export interface CaseState {
   caseId: string;
-  intake: Omit<Intake, 'receivedAt'>;
+  intake: CaseIntake;
   policy: CasePolicy;
   status: CaseStatus;
   closure?: Closure;
@@ -340,6 +374,8 @@ export const reopenSchema = z.object({
 export const linkDuplicateSchema = z.object({ caseId: text(100), anonymous: z.boolean(), at: z.number() });
 
 export type Supplement = z.infer<typeof supplementSchema>;
+/** The supplement as the workflow receives it: the reporter's identity sealed by the API. */
+export type SupplementDecision = Omit<Supplement, 'reporter'> & { reporter?: ReporterPatch };
 export type Accept = z.infer<typeof acceptSchema>;
 export type Forward = z.infer<typeof forwardSchema>;
 export type Transfer = z.infer<typeof transferSchema>;
@@ -357,7 +393,7 @@ export type LinkDuplicate = z.infer<typeof linkDuplicateSchema>;
 /** Input of a new complaint workflow. */
 export interface ComplaintInput {
   caseId: string;
-  intake: Omit<Intake, 'receivedAt'>;
+  intake: CaseIntake;
   receivedAt: number;
   owner: Actor;
   policy: CasePolicy;

@@ -2,6 +2,7 @@ import { addDuration, durationMs, type Duration } from './calendar';
 import {
   MAX_ESCALATION_LEVEL,
   grantedExtension,
+  mergeReporter,
   type Accept,
   type Actor,
   type Callback,
@@ -20,7 +21,7 @@ import {
   type Review,
   type ReviewDecision,
   type ReviewRequest,
-  type Supplement,
+  type SupplementDecision,
   type Transfer,
 } from './case';
 import { handleDueAt, newClock, recomputeHandleClock, type Trigger } from './deadlines';
@@ -327,12 +328,12 @@ export function register(s: CaseState, now: number): Transition {
 }
 
 /** The missing information arrives: the supplement clock stops while the intake check runs. */
-export function supplement(s: CaseState, u: Supplement, now: number): Transition {
+export function supplement(s: CaseState, u: SupplementDecision, now: number): Transition {
   return change(s, now, (c) => {
     const intake = c.s.intake;
     if (u.description) intake.description = u.description;
     if (u.location) intake.location = { ...intake.location, ...u.location };
-    if (u.reporter) intake.reporter = { ...intake.reporter, ...u.reporter };
+    if (u.reporter) intake.reporter = mergeReporter(intake.reporter, u.reporter);
     intake.missing = [];
     c.emit('supplemented', u.actor, { reason: u.note });
     c.s.clock = undefined;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DEVELOPMENT_KEY, parseKeySpec } from './encryption';
+import { DEVELOPMENT_KEY, DEVELOPMENT_REPORTER_KEY, parseKeySpec } from './encryption';
 
 /**
  * The one configuration module. Every process (start, worker, api, migrate) reads its environment
@@ -66,6 +66,15 @@ const baseSchema = z.object({
   ENCRYPTION_KEYS: z.string().trim().min(1).optional(),
   /** The id (in ENCRYPTION_KEYS) of the key that encrypts new data. */
   ENCRYPTION_KEY_ID: z.string().trim().min(1).optional(),
+  /**
+   * AES-256-GCM keys that seal the reporter's identity as a field of its own inside Temporal
+   * payloads, and in PostgreSQL; never given to the payload codec endpoint (docs/privacy.md). Same
+   * spelling as ENCRYPTION_KEYS, with ids and keys of their own. Required in production; elsewhere
+   * a fixed development key.
+   */
+  REPORTER_KEYS: z.string().trim().min(1).optional(),
+  /** The id (in REPORTER_KEYS) of the key that seals new identities. */
+  REPORTER_KEY_ID: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A JSON policy file that overrides the defaults of domain/policy.ts. */
   POLICY_FILE: z.string().min(1).optional(),
@@ -105,37 +114,66 @@ export const configSchema = baseSchema
   })
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
 
-function checkEncryptionKeys(c: { NODE_ENV: string; ENCRYPTION_KEYS?: string; ENCRYPTION_KEY_ID?: string }, ctx: z.RefinementCtx): void {
-  if (!c.ENCRYPTION_KEYS) {
-    if (c.NODE_ENV === 'production')
-      ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'is required when NODE_ENV=production' });
-    if (c.ENCRYPTION_KEY_ID) ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY_ID'], message: 'is set but ENCRYPTION_KEYS is not' });
-    return;
+type KeyVariables = { NODE_ENV: string } & Partial<
+  Record<'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY_ID' | 'REPORTER_KEYS' | 'REPORTER_KEY_ID', string>
+>;
+
+/** The payload ring and the reporter ring: each valid, and no id or key shared between them (the codec must not hold a reporter key). */
+function checkEncryptionKeys(c: KeyVariables, ctx: z.RefinementCtx): void {
+  const payload = checkKeyRing(c, ctx, 'ENCRYPTION_KEYS', 'ENCRYPTION_KEY_ID', DEVELOPMENT_KEY);
+  const reporter = checkKeyRing(c, ctx, 'REPORTER_KEYS', 'REPORTER_KEY_ID', DEVELOPMENT_REPORTER_KEY);
+  if (!payload || !reporter) return;
+  const sharedIds = Object.keys(reporter).filter((id) => id in payload);
+  if (sharedIds.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPORTER_KEYS'],
+      message: `must not reuse key ids of ENCRYPTION_KEYS (${sharedIds.join(', ')})`,
+    });
+  }
+  const payloadKeys = Object.values(payload).map((k) => Buffer.from(k));
+  const sharedKeys = Object.entries(reporter).filter(([, k]) => payloadKeys.some((p) => p.equals(k)));
+  if (sharedKeys.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPORTER_KEYS'],
+      message: `must not reuse a key of ENCRYPTION_KEYS (${sharedKeys.map(([id]) => id).join(', ')})`,
+    });
+  }
+}
+
+/** One ring's variables; its keys by id when they parse. */
+function checkKeyRing(
+  c: KeyVariables,
+  ctx: z.RefinementCtx,
+  keysVar: 'ENCRYPTION_KEYS' | 'REPORTER_KEYS',
+  idVar: 'ENCRYPTION_KEY_ID' | 'REPORTER_KEY_ID',
+  developmentKey: Buffer,
+): Record<string, Uint8Array> | undefined {
+  const spec = c[keysVar];
+  const currentId = c[idVar];
+  if (!spec) {
+    if (c.NODE_ENV === 'production') ctx.addIssue({ code: 'custom', path: [keysVar], message: 'is required when NODE_ENV=production' });
+    if (currentId) ctx.addIssue({ code: 'custom', path: [idVar], message: `is set but ${keysVar} is not` });
+    return undefined;
   }
   let keys: Record<string, Uint8Array>;
   try {
-    keys = parseKeySpec(c.ENCRYPTION_KEYS);
+    keys = parseKeySpec(spec);
   } catch (err) {
     // The key material is never echoed: loadConfig prints issues without the value for this path.
-    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: (err as Error).message });
-    return;
+    ctx.addIssue({ code: 'custom', path: [keysVar], message: (err as Error).message });
+    return undefined;
   }
-  if (!c.ENCRYPTION_KEY_ID) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ENCRYPTION_KEY_ID'],
-      message: `is required with ENCRYPTION_KEYS (one of: ${Object.keys(keys).join(', ')})`,
-    });
-  } else if (!(c.ENCRYPTION_KEY_ID in keys)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ENCRYPTION_KEY_ID'],
-      message: `must be one of the ids in ENCRYPTION_KEYS (${Object.keys(keys).join(', ')})`,
-    });
+  if (!currentId) {
+    ctx.addIssue({ code: 'custom', path: [idVar], message: `is required with ${keysVar} (one of: ${Object.keys(keys).join(', ')})` });
+  } else if (!(currentId in keys)) {
+    ctx.addIssue({ code: 'custom', path: [idVar], message: `must be one of the ids in ${keysVar} (${Object.keys(keys).join(', ')})` });
   }
-  if (c.NODE_ENV === 'production' && Object.values(keys).some((k) => Buffer.from(k).equals(DEVELOPMENT_KEY))) {
-    ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEYS'], message: 'must not contain the development key when NODE_ENV=production' });
+  if (c.NODE_ENV === 'production' && Object.values(keys).some((k) => Buffer.from(k).equals(developmentKey))) {
+    ctx.addIssue({ code: 'custom', path: [keysVar], message: 'must not contain the development key when NODE_ENV=production' });
   }
+  return keys;
 }
 
 export type Config = z.infer<typeof configSchema>;
@@ -148,7 +186,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values a ConfigError never prints. */
-const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'OPEN311_API_KEYS']);
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'REPORTER_KEYS', 'OPEN311_API_KEYS']);
 
 /** Parse the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

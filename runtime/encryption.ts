@@ -1,15 +1,19 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { reporterIdentityFields } from '../domain/case';
 
 /**
- * AES-256-GCM with a key ring, for the reporter's identity: in Temporal histories (through the
- * payload codec below) and in PostgreSQL (db/reporters.ts). Every ciphertext names the id of the
- * key that sealed it, so keys rotate without re-encrypting anything at once: new data uses the
- * current key, old data opens with the key it names, as long as that key stays in the ring.
- *
- * Keys come from `ENCRYPTION_KEYS="id1:base64-of-32-bytes,id2:..."` and `ENCRYPTION_KEY_ID` (the
- * current one); see runtime/config.ts and `keyRingFromConfig`.
+ * AES-256-GCM with key rings, in two layers (docs/privacy.md):
+ * - the payload ring (`ENCRYPTION_KEYS`, `ENCRYPTION_KEY_ID`; `keyRingFromConfig`) seals every
+ *   Temporal payload through the payload codec below. The codec endpoint (api/routes/codec.ts) holds
+ *   it, so operators can read histories;
+ * - the reporter ring (`REPORTER_KEYS`, `REPORTER_KEY_ID`; runtime/reporter-seal.ts) seals the
+ *   reporter's identity as a field of its own inside those payloads, and in PostgreSQL
+ *   (db/reporters.ts). The codec never has it: a decoded payload shows the identity sealed.
+ * Every ciphertext names the id of the key that sealed it, so keys rotate without re-encrypting
+ * anything at once: new data uses the current key, old data opens with the key it names, as long
+ * as that key stays in the ring.
  */
 
 const ALGORITHM = 'aes-256-gcm';
@@ -54,6 +58,17 @@ export class KeyRing {
   /** A ring from the `ENCRYPTION_KEYS` spelling: `id:base64,id:base64`. Throws naming what is wrong. */
   static parse(spec: string, currentKeyId: string): KeyRing {
     return KeyRing.of(parseKeySpec(spec), currentKeyId);
+  }
+
+  /**
+   * A ring holding the keys of `this` and of `others`, sealing under `this`'s current key: the
+   * reporter ring keeps the payload keys that sealed PostgreSQL rows before it existed, to open them
+   * until the worker has re-sealed them. Ids must not repeat across the rings (runtime/config.ts checks it).
+   */
+  with(...others: KeyRing[]): KeyRing {
+    const map = new Map(this.keys);
+    for (const other of others) for (const [id, key] of other.keys) if (!map.has(id)) map.set(id, key);
+    return new KeyRing(this.currentKeyId, map);
   }
 
   get keyIds(): string[] {
@@ -151,6 +166,11 @@ export const DEVELOPMENT_KEY_ID = 'dev';
 export const DEVELOPMENT_KEY: Buffer = Buffer.from('ecoloop-dev-key-not-for-prod-use');
 export const DEVELOPMENT_ENCRYPTION_KEYS = `${DEVELOPMENT_KEY_ID}:${DEVELOPMENT_KEY.toString('base64')}`;
 
+/** The development key of the reporter ring (REPORTER_KEYS), distinct from the payload key in id and bytes. */
+export const DEVELOPMENT_REPORTER_KEY_ID = 'reporter-dev';
+export const DEVELOPMENT_REPORTER_KEY: Buffer = Buffer.from('ecoloop-dev-reporter-key-no-prod');
+export const DEVELOPMENT_REPORTER_KEYS = `${DEVELOPMENT_REPORTER_KEY_ID}:${DEVELOPMENT_REPORTER_KEY.toString('base64')}`;
+
 export function developmentKeyRing(): KeyRing {
   return KeyRing.parse(DEVELOPMENT_ENCRYPTION_KEYS, DEVELOPMENT_KEY_ID);
 }
@@ -208,4 +228,71 @@ export function isEncrypted(payload: Payload): boolean {
 /** The data converter of every EcoLoop client and worker. */
 export function encryptingDataConverter(ring: KeyRing): DataConverter {
   return { payloadCodecs: [new EncryptionCodec(ring)] };
+}
+
+// ---- What operators see: the codec endpoint's codec ----
+
+const JSON_ENCODING = 'json/plain';
+
+/** What a decoded payload shows in place of a reporter's identity field found in clear (a payload from before sealing). */
+export const REDACTED_IDENTITY = { redacted: 'reporter' } as const;
+
+/**
+ * Replace every identity field (name, phone, e-mail, address) of every object under a `reporter`
+ * key by `REDACTED_IDENTITY`, at any depth: the workflow input (`intake.reporter`), a supplement
+ * (`reporter`), a projection (`reporter`), a continue-as-new state (`resume.intake.reporter`). The
+ * flags and the sealed identity stay. Returns how many fields it redacted.
+ */
+export function redactClearReporters(value: unknown): { value: unknown; redacted: number } {
+  let redacted = 0;
+  const walk = (node: unknown, underReporter: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, false));
+    if (!node || typeof node !== 'object') return node;
+    return Object.fromEntries(
+      Object.entries(node as Record<string, unknown>).map(([key, v]) => {
+        if (underReporter && (reporterIdentityFields as readonly string[]).includes(key) && typeof v === 'string') {
+          redacted++;
+          return [key, REDACTED_IDENTITY];
+        }
+        return [key, walk(v, key === 'reporter')];
+      }),
+    );
+  };
+  return { value: walk(value, false), redacted };
+}
+
+/** A JSON payload with any reporter identity in clear redacted; other payloads as they are. */
+function redactPayload(payload: Payload): Payload {
+  const encoding = payload.metadata?.[ENCODING_METADATA];
+  if (!encoding || fromUtf8.decode(encoding) !== JSON_ENCODING) return payload;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8.decode(payload.data ?? new Uint8Array()));
+  } catch {
+    return payload;
+  }
+  const { value, redacted } = redactClearReporters(parsed);
+  return redacted ? { ...payload, data: utf8.encode(JSON.stringify(value)) } : payload;
+}
+
+/**
+ * The codec of the codec endpoint (api/routes/codec.ts), for operators: it opens the payload layer
+ * with the payload ring and nothing more. The reporter's identity stays sealed (a `SealedIdentity`
+ * marker: the reporter ring is never given here), and an identity found in clear, in a payload
+ * written before it was sealed, is redacted. Encoding is the payload codec's.
+ */
+export class OperatorCodec implements PayloadCodec {
+  private readonly payloads: EncryptionCodec;
+
+  constructor(ring: KeyRing) {
+    this.payloads = new EncryptionCodec(ring);
+  }
+
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return this.payloads.encode(payloads);
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return (await this.payloads.decode(payloads)).map(redactPayload);
+  }
 }

@@ -10,7 +10,7 @@ import {
   INVALID_TRANSITION,
 } from '../workflows/contracts/complaint';
 import { getReporter } from '../db/cases';
-import { testKeyRing } from './support/temporal';
+import { testReporterKeys } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 
 let h: ComplaintHarness;
@@ -65,10 +65,10 @@ describe('missing information', () => {
     await handle.executeUpdate(supplementUpdate, { args: [{ actor: clerk, reporter: { phone: '13700001111' } }] });
     const caseId = handle.workflowId.replace('complaint-', '');
     const deadline = Date.now() + 10_000;
-    let stored = await getReporter(h.db.pool, testKeyRing, caseId);
+    let stored = await getReporter(h.db.pool, testReporterKeys, caseId);
     while (stored?.phone !== '13700001111' && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      stored = await getReporter(h.db.pool, testKeyRing, caseId);
+      stored = await getReporter(h.db.pool, testReporterKeys, caseId);
     }
     expect(stored).toEqual({ anonymous: false, name: 'Sun Li', phone: '13700001111', consentToShareWithUnit: true });
     expect((await handle.query(statusQuery)).reporterConsent).toBe(true);

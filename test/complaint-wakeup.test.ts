@@ -8,7 +8,7 @@ import { statusQuery, supplementUpdate } from '../workflows/contracts/complaint'
 import { complaintWorkflow } from '../workflows/complaint';
 import { clerk, intake, nextCaseId } from './support/complaint-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { createTestWorker, quietRuntime, testDataConverter, testKeyRing, uniqueTaskQueue } from './support/temporal';
+import { createTestWorker, quietRuntime, testDataConverter, testReporterKeys, uniqueTaskQueue } from './support/temporal';
 
 /**
  * A regression guard for a lost wake-up in the complaint workflow's main loop. An update handler
@@ -92,7 +92,7 @@ test('when the projection and a handler activity complete into one workflow task
   const taskQueue = uniqueTaskQueue('wakeup');
   const projectHold = new Hold();
   const relatedHold = new Hold();
-  const real = createActivities(db.pool, { client, keyRing: testKeyRing });
+  const real = createActivities(db.pool, { client, reporterKeys: testReporterKeys });
   const activityWorker = await Worker.create({
     connection: nativeConnection,
     taskQueue,

@@ -7,6 +7,7 @@ import { TemporalGateway } from '../api/temporal-gateway';
 import { categories } from '../domain/policy';
 import { DEVELOPMENT_OPEN311_API_KEY } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
+import { developmentReporterKeyRing } from '../runtime/reporter-seal';
 import { ApiHarness } from './support/api-harness';
 
 /**
@@ -332,6 +333,7 @@ describe('Open311 errors', () => {
         pool: api.db.pool,
         policy: () => api.policy,
         log: createLogger('silent', 'open311-test'),
+        reporterKeys: developmentReporterKeyRing(),
         open311: { apiKeys: [], rateLimitPerMinute: 2, environment: 'test' },
       }),
     );

@@ -6,12 +6,14 @@ import { temporal } from '@temporalio/proto';
 import { workflowIdFor } from '../domain/case';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../runtime/encryption';
 import { ApiHarness } from './support/api-harness';
+import { payloadToJson as toJson, payloadsIn, readJsonPayload, userPayloadsOf, type PayloadJson } from './support/payloads';
 
 /**
  * Reporter privacy end to end: the reporter's name, phone, email and address never appear in clear
- * in the raw Temporal history (read by a client without the codec) nor in any raw database row;
- * they reach exactly the principals allowed to see them; the codec endpoint opens payloads for ops
- * only.
+ * in the raw Temporal history (read by a client without the codec), nor in the history decoded
+ * through the codec endpoint (the identity is sealed under the reporter ring, which the codec does
+ * not have), nor in any raw database row; they reach exactly the principals allowed to see them;
+ * the codec endpoint opens payloads for ops only.
  */
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
@@ -58,23 +60,7 @@ function leaked(haystack: Buffer | string): string[] {
   );
 }
 
-/** Every Payload in a protobuf message tree, with the path where it sits. */
-function payloadsIn(node: unknown, path = ''): Array<{ path: string; payload: Payload }> {
-  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return [];
-  if (Array.isArray(node)) return node.flatMap((n, i) => payloadsIn(n, `${path}[${i}]`));
-  const o = node as Record<string, unknown>;
-  if (o.metadata && typeof o.metadata === 'object' && (o.data === undefined || o.data === null || o.data instanceof Uint8Array)) {
-    const meta = o.metadata as Record<string, unknown>;
-    if (Object.values(meta).every((v) => v instanceof Uint8Array) && 'encoding' in meta) return [{ path, payload: o }];
-  }
-  return Object.entries(o).flatMap(([k, v]) => payloadsIn(v, path ? `${path}.${k}` : k));
-}
-
 const utf8 = (b: Uint8Array | null | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
-const toJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
-});
 
 let api: ApiHarness;
 const tokens: Record<string, string> = {};
@@ -182,8 +168,9 @@ describe('at rest', () => {
     const sealed = await api.db.pool.query(
       `SELECT case_id, key_id, legacy_reporter, octet_length(reporter_enc) > 28 AS has_ciphertext FROM case_reporters ORDER BY case_id`,
     );
+    // Under the reporter ring's key, not the payload key the codec endpoint holds.
     expect(sealed.rows).toEqual(
-      [caseA, caseB, caseC].sort().map((case_id) => ({ case_id, key_id: 'dev', legacy_reporter: null, has_ciphertext: true })),
+      [caseA, caseB, caseC].sort().map((case_id) => ({ case_id, key_id: 'reporter-dev', legacy_reporter: null, has_ciphertext: true })),
     );
   });
 });
@@ -239,7 +226,12 @@ describe('codec endpoint', () => {
   }
   const headers = { 'x-namespace': 'default' };
 
-  test('when ops decodes a payload of the raw history, then the workflow input comes back in clear, reporter included', async () => {
+  const sealedReporter = (flags: { anonymous: boolean; consentToShareWithUnit: boolean }) => ({
+    ...flags,
+    identity: [{ sealed: 'reporter', keyId: 'reporter-dev', data: expect.any(String) }],
+  });
+
+  test('when ops decodes a payload of the raw history, then the workflow input comes back in clear but the reporter identity stays sealed', async () => {
     const payload = await startedInput(caseA);
     const res = await api.request('POST', '/codec/decode', { token: tokens.ops, headers, body: { payloads: [toJson(payload)] } });
     expect(res.status).toBe(200);
@@ -247,7 +239,24 @@ describe('codec endpoint', () => {
     const [decoded] = res.body.payloads;
     expect(Buffer.from(decoded.metadata.encoding, 'base64').toString()).toBe('json/plain');
     const input = JSON.parse(Buffer.from(decoded.data, 'base64').toString('utf8'));
-    expect(input).toMatchObject({ caseId: caseA, intake: { reporter: withoutConsent } });
+    expect(input).toMatchObject({ caseId: caseA, intake: { title: 'A water complaint' } });
+    expect(input.intake.reporter).toEqual(sealedReporter({ anonymous: false, consentToShareWithUnit: false }));
+    expect(leaked(JSON.stringify(input))).toEqual([]);
+  });
+
+  test("when ops decodes every payload of every case's history through the codec, then none of the reporter's fields is in it", async () => {
+    for (const caseId of [caseA, caseB, caseC]) {
+      const found = userPayloadsOf(await rawHistory(caseId));
+      const res = await api.request('POST', '/codec/decode', {
+        token: tokens.ops,
+        headers,
+        body: { payloads: found.map((f) => toJson(f.payload)) },
+      });
+      expect(res.status).toBe(200);
+      const decoded = (res.body.payloads as PayloadJson[]).map(readJsonPayload);
+      expect(decoded.filter((d) => d.encoding === 'json/plain').length).toBeGreaterThan(5);
+      expect({ caseId, leaked: leaked(decoded.map((d) => d.text).join('\n')) }).toEqual({ caseId, leaked: [] });
+    }
   });
 
   test('when ops encodes a payload, then it comes back encrypted under the current key and decodes to the original', async () => {
@@ -290,7 +299,7 @@ describe('codec endpoint', () => {
     expect(broken.status).toBe(422);
   });
 
-  test('when the official temporal CLI shows the history through the codec endpoint with an ops token, then it prints the workflow input in clear', async () => {
+  test('when the official temporal CLI shows the history through the codec endpoint with an ops token, then it prints the workflow input in clear, the reporter identity sealed', async () => {
     const shown = await promisify(execFile)(
       process.env.TEMPORAL_CLI_PATH!,
       [
@@ -315,8 +324,9 @@ describe('codec endpoint', () => {
     const input = events.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes!.input.payloads[0];
     expect(JSON.parse(Buffer.from(input.data, 'base64').toString('utf8'))).toMatchObject({
       caseId: caseA,
-      intake: { reporter: withoutConsent },
+      intake: { reporter: sealedReporter({ anonymous: false, consentToShareWithUnit: false }) },
     });
+    expect(leaked(Buffer.from(input.data, 'base64'))).toEqual([]);
   });
 
   test('when the Temporal UI sends its CORS preflight, then its origin is allowed with the headers it needs; another origin is not', async () => {

@@ -4,6 +4,7 @@ import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { loadConfigOrExit } from '../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
+import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
 import { resealReporters } from '../db/reporters';
 import { createLogger, installTemporalRuntimeLogging } from '../runtime/logger';
 import { createWorker } from './worker';
@@ -34,13 +35,16 @@ async function main(): Promise<void> {
   installTemporalRuntimeLogging(log);
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   await migrate(pool, (msg) => log.info(msg));
-  // Reporter privacy: one key ring for payloads (Temporal) and rows (PostgreSQL); rows in clear
-  // from before migration 002 or under a retired key are sealed with the current key.
+  // Reporter privacy, two layers (docs/privacy.md): the payload ring seals every Temporal payload;
+  // the reporter ring seals the identity inside them and in PostgreSQL. Rows in clear from before
+  // migration 002, under a retired key, or under a payload key from before the reporter ring are
+  // sealed with the reporter ring's current key.
   const keyRing = keyRingFromConfig(config);
   const dataConverter = encryptingDataConverter(keyRing);
-  const resealed = await resealReporters(pool, keyRing);
+  const reporterKeys = reporterKeyRingFromConfig(config);
+  const resealed = await resealReporters(pool, reporterKeys);
   if (resealed.resealed) log.info(resealed, 'sealed reporters with the current key');
-  if (resealed.unreadable) log.warn(resealed, 'some reporters are sealed with a key no longer in ENCRYPTION_KEYS');
+  if (resealed.unreadable) log.warn(resealed, 'some reporters are sealed with a key no longer in REPORTER_KEYS or ENCRYPTION_KEYS');
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const added = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, keyRing, policy: () => policy },
+    activityDeps: { client, reporterKeys, policy: () => policy },
     dataConverter,
     ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } }),
   });

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import type { Logger } from '../../runtime/logger';
-import { DecryptionError, EncryptionCodec, type KeyRing } from '../../runtime/encryption';
+import { DecryptionError, OperatorCodec, type KeyRing } from '../../runtime/encryption';
 import { commonProblems } from '../fields';
 import { forbidden, HttpProblem } from '../problem';
 import { mountRoutes, route, type Route } from '../validate';
@@ -12,8 +12,10 @@ import { mountRoutes, route, type Route } from '../validate';
  * (`--codec-endpoint http://HOST:PORT/codec --codec-auth "Bearer <ops token>"`):
  * `POST /codec/decode` and `POST /codec/encode` take and return `{ "payloads": [...] }`, each
  * payload in protobuf JSON form (`metadata` values and `data` in base64), for the namespace in the
- * `X-Namespace` header. Decoding shows every field of every case, the reporter's identity
- * included, so only the `ops` role may use it (not even `admin`), and every use is logged.
+ * `X-Namespace` header. Decoding opens the payload layer only (`OperatorCodec`): the reporter's
+ * identity stays sealed under the reporter ring, which this endpoint never has, and an identity in
+ * clear in a payload from before it was sealed is redacted (docs/privacy.md "Two layers"). It still
+ * shows every other field of every case, so only the `ops` role may use it, and every use is logged.
  *
  * History payloads are bigger than the API's 64 kB bodies: this table reads bodies up to 8 MB.
  * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included. One table,
@@ -21,6 +23,7 @@ import { mountRoutes, route, type Route } from '../validate';
  */
 
 export interface CodecRoutesDeps {
+  /** The payload ring only: never the reporter ring (AppDeps.reporterKeys). */
   keyRing: KeyRing;
   jwtSecret: string;
   /** The Temporal namespace whose payloads this key ring seals. */
@@ -88,7 +91,8 @@ function codecRoute(operation: 'encode' | 'decode'): Route<CodecRoutesDeps> {
       method: 'post',
       path: `/codec/${operation}`,
       summary: operation === 'decode' ? 'Decrypt payloads (Temporal remote codec)' : 'Encrypt payloads (Temporal remote codec)',
-      description: 'For the Temporal UI and CLI; every use is logged. Operators only: decoding shows the reporter.',
+      description:
+        "For the Temporal UI and CLI; every use is logged. Operators only. Decoding never shows the reporter's identity: it stays sealed, and one in clear in an older payload is redacted.",
       tag: 'codec',
       access: ['ops'],
       headers: namespaceHeaders,
@@ -101,7 +105,7 @@ function codecRoute(operation: 'encode' | 'decode'): Route<CodecRoutesDeps> {
       if (namespace !== undefined && namespace !== deps.namespace) {
         throw forbidden(`This codec serves the namespace '${deps.namespace}' only.`);
       }
-      const codec = new EncryptionCodec(deps.keyRing);
+      const codec = new OperatorCodec(deps.keyRing);
       let result: Payload[];
       try {
         result = await codec[operation](payloads.map(fromJson));

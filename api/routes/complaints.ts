@@ -7,6 +7,7 @@ import { categories, categorySchema, urgencySchema } from '../../domain/policy';
 import type { Policy } from '../../domain/policy';
 import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
+import { sealReporterFields } from '../../runtime/reporter-seal';
 import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
 import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
@@ -31,8 +32,8 @@ export interface ComplaintRoutesDeps {
   temporal: TemporalGateway;
   pool: Pool;
   policy: () => Policy;
-  /** Opens the reporter's identity at rest (db/cases.ts getReporter). */
-  keyRing: KeyRing;
+  /** Seals the reporter's identity for the workflow and opens it at rest (db/cases.ts getReporter): the reporter ring. */
+  reporterKeys: KeyRing;
   jwtSecret: string;
 }
 
@@ -137,6 +138,8 @@ interface Decision {
   body: z.ZodType;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   update: UpdateDefinition<c.CaseView, [any]>;
+  /** Seals what must not enter the workflow in clear (the reporter's identity) before the update is sent. */
+  seal?: (deps: ComplaintRoutesDeps, caseId: string, body: never) => object;
 }
 
 /** The decision bodies are strict: an unknown field is refused, not ignored. The actor comes from the token. */
@@ -151,6 +154,10 @@ export const decisions: Decision[] = [
     roles: ['clerk'],
     body: withoutActor(c.supplementSchema),
     update: wf.supplementUpdate,
+    seal: (deps, caseId, body: Omit<c.Supplement, 'actor'>): Omit<c.SupplementDecision, 'actor'> => ({
+      ...body,
+      ...(body.reporter && { reporter: sealReporterFields(deps.reporterKeys, caseId, body.reporter) }),
+    }),
   },
   {
     path: 'accept',
@@ -292,7 +299,7 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
     async (deps, { params, headers, body }, req, res) => {
       await loadVisible(deps, req, params.caseId);
       const key = headers['idempotency-key'];
-      const args = { ...(body as object), actor: actorOf(req.principal!) };
+      const args = { ...(d.seal ? d.seal(deps, params.caseId, body as never) : (body as object)), actor: actorOf(req.principal!) };
       // A projected case whose workflow has finished (archived) takes no decision: 404.
       const running = `running case ${params.caseId}`;
       const view = await deps.temporal.update(wf.workflowIdFor(params.caseId), d.update, [args], running, key && `${d.path}:${key}`);
@@ -380,7 +387,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
     async (deps, { params }, req, res) => {
       const record = await loadVisible(deps, req, params.caseId);
       const timeline = await getTimeline(deps.pool, params.caseId);
-      const reporter = canSeeReporter(req.principal!, record) ? await getReporter(deps.pool, deps.keyRing, params.caseId) : undefined;
+      const reporter = canSeeReporter(req.principal!, record) ? await getReporter(deps.pool, deps.reporterKeys, params.caseId) : undefined;
       res.json({
         ...record.view,
         ...(record.description !== undefined && { description: record.description }),

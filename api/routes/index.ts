@@ -36,7 +36,12 @@ export interface RouteTable {
 
 export const routeTables: readonly RouteTable[] = [
   { name: 'health', routes: healthRouteTable, router: (d) => healthRoutes(d) },
-  { name: 'codec', routes: codecRouteTable, router: (d) => codecRoutes({ ...d, namespace: d.client.options.namespace }) },
+  {
+    name: 'codec',
+    routes: codecRouteTable,
+    // The codec decodes with the payload ring only: the reporter ring is left out (docs/privacy.md).
+    router: ({ reporterKeys: _withheld, ...d }) => codecRoutes({ ...d, namespace: d.client.options.namespace }),
+  },
   { name: 'open311', routes: open311RouteTable, router: (d) => open311Routes(d) },
   {
     name: 'complaints',

@@ -28,6 +28,7 @@ import {
 import { casePolicy, categories, type Policy } from '../../domain/policy';
 import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, type PublicCaseRow } from '../../db/open311';
 import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';
+import type { KeyRing } from '../../runtime/encryption';
 import type { Logger } from '../../runtime/logger';
 import { HttpProblem, toProblem } from '../problem';
 import { registerComplaint } from '../registration';
@@ -76,6 +77,8 @@ export interface Open311Deps {
   pool: Pool;
   policy: () => Policy;
   log: Logger;
+  /** Seals the reporter's identity at registration (api/registration.ts). */
+  reporterKeys: KeyRing;
   /** Unset: read from the environment through runtime/config.ts. */
   open311?: Open311Settings;
 }

@@ -38,7 +38,8 @@ import { idempotencyHeaders } from './complaints';
 export interface RewardRoutesDeps {
   pool: Pool;
   policy: () => Policy;
-  keyRing: KeyRing;
+  /** Opens the reporter's identity at rest (the reporter ring: runtime/reporter-seal.ts). */
+  reporterKeys: KeyRing;
   jwtSecret: string;
   temporal: TemporalGateway;
 }
@@ -155,7 +156,7 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       if (record.view.closure && INELIGIBLE_CLOSURES.has(record.view.closure)) {
         throw new HttpProblem(422, 'Unprocessable Content', `A case closed as '${record.view.closure}' is not eligible for a reward.`);
       }
-      const reporter = await getReporter(deps.pool, deps.keyRing, body.caseId);
+      const reporter = await getReporter(deps.pool, deps.reporterKeys, body.caseId);
       const method: PayeeMethod = reporter && !reporter.anonymous && (reporter.phone || reporter.email) ? 'reporter_contact' : 'claim_code';
       const claimCode = method === 'claim_code' ? newClaimCode() : undefined;
       const payeeRef = await payeeForNewReward(deps, { caseId: body.caseId, method, claimCode, createdBy: req.principal!.sub });

@@ -123,6 +123,8 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   for (const name of [
     'ENCRYPTION_KEYS',
     'ENCRYPTION_KEY_ID',
+    'REPORTER_KEYS',
+    'REPORTER_KEY_ID',
     'POLICY_FILE',
     'DATABASE_URL',
     'TEMPORAL_ADDRESS',

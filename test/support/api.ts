@@ -5,6 +5,7 @@ import { createApp, type AppDeps } from '../../api/app';
 import { defaultPolicy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { developmentKeyRing } from '../../runtime/encryption';
+import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
 import { createLogger } from '../../runtime/logger';
 
 /** What a caller must give; the rest defaults to the development settings (secret, key, silent log, default policy). */
@@ -30,6 +31,7 @@ export async function startInProcessApi(deps: InProcessApiDeps): Promise<InProce
     jwtSecret: DEVELOPMENT_JWT_SECRET,
     log: createLogger('silent', 'api-test'),
     keyRing: developmentKeyRing(),
+    reporterKeys: developmentReporterKeyRing(),
     ...deps,
   });
   const server = await new Promise<Server>((resolve) => {

@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
 import { loadConfig } from '../../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../../runtime/encryption';
+import { reporterKeyRingFromConfig } from '../../runtime/reporter-seal';
 import { createLogger } from '../../runtime/logger';
 import { loadPolicy } from '../../runtime/policy-file';
 import { startNotificationSender } from '../../worker/notification-sender';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, keyRing, policy: () => loadPolicy(config.POLICY_FILE) },
+    activityDeps: { client, reporterKeys: reporterKeyRingFromConfig(config), policy: () => loadPolicy(config.POLICY_FILE) },
     workflowBundle: { codePath: bundle },
     dataConverter,
   });

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Reporter } from '../../domain/case';
 import { sealReporter } from '../../db/reporters';
-import { testKeyRing } from './temporal';
+import { testReporterKeys } from './temporal';
 
 /**
  * Rows of the case projection written directly, for the governance tests that read the projection
@@ -66,7 +66,7 @@ export async function seedCase(pool: Pool, c: SeededCase): Promise<string> {
     ],
   );
   if (c.reporter) {
-    const sealed = sealReporter(testKeyRing, caseId, c.reporter);
+    const sealed = sealReporter(testReporterKeys, caseId, c.reporter);
     await pool.query(`INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3)`, [caseId, sealed.keyId, sealed.data]);
   }
   return caseId;

@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { DevPaymentGateway } from '../../activities/payments';
 import { createPool } from '../../db/pool';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
+import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
 import { createWorker } from '../../worker/worker';
 
 /**
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue: TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, keyRing, paymentGateway },
+    activityDeps: { client, reporterKeys: developmentReporterKeyRing(), paymentGateway },
     workflowBundle: { codePath: ECOLOOP_TEST_WORKFLOW_BUNDLE },
     dataConverter,
   });

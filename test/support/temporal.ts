@@ -4,6 +4,7 @@ import { Runtime, DefaultLogger, type NativeConnection, type Worker, type Worker
 import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
+import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
 import { createWorker } from '../../worker/worker';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 
@@ -13,6 +14,8 @@ import { registerSearchAttributes } from '../../worker/search-attributes';
  */
 export const testKeyRing = developmentKeyRing();
 export const testDataConverter = encryptingDataConverter(testKeyRing);
+/** The reporter ring of the tests: the development reporter key (and the payload key, for rows sealed before it). */
+export const testReporterKeys = developmentReporterKeyRing();
 
 let runtimeInstalled = false;
 /** Keep the SDK quiet in tests unless something goes wrong. */
@@ -54,7 +57,7 @@ export function createTestWorker(options: {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     pool: options.pool,
-    activityDeps: { keyRing: testKeyRing, ...options.activityDeps },
+    activityDeps: { reporterKeys: testReporterKeys, ...options.activityDeps },
     workflowBundle: codePath ? { codePath } : undefined,
     dataConverter: testDataConverter,
     overrides: options.overrides,

@@ -26,6 +26,8 @@ const deploySecrets = {
   JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters',
   ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   ENCRYPTION_KEY_ID: 'k1',
+  REPORTER_KEYS: `r1:${Buffer.alloc(32, 9).toString('base64')}`,
+  REPORTER_KEY_ID: 'r1',
 };
 
 function loadCompose(): Compose {
@@ -161,7 +163,7 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS'] as const)(
+  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'REPORTER_KEYS'] as const)(
     'when %s is not provided, then the app environment cannot be resolved',
     (secret) => {
       const otherSecrets: Record<string, string | undefined> = { ...deploySecrets, [secret]: undefined };

@@ -97,12 +97,18 @@ describe('loadConfig', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
       'JWT_SECRET: is required when NODE_ENV=production',
       'ENCRYPTION_KEYS: is required when NODE_ENV=production',
+      'REPORTER_KEYS: is required when NODE_ENV=production',
     ]);
   });
 
   test('when NODE_ENV=production and JWT_SECRET is set, then that secret is used, never the development one', () => {
     const secret = 'a-production-secret-of-at-least-32-chars';
-    const keys = { ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`, ENCRYPTION_KEY_ID: 'k1' };
+    const keys = {
+      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+      ENCRYPTION_KEY_ID: 'k1',
+      REPORTER_KEYS: `r1:${Buffer.alloc(32, 9).toString('base64')}`,
+      REPORTER_KEY_ID: 'r1',
+    };
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, ...keys }).JWT_SECRET).toBe(secret);
   });
 

@@ -21,7 +21,7 @@ import type {
   Review,
   ReviewDecision,
   ReviewRequest,
-  Supplement,
+  SupplementDecision,
   Transfer,
 } from '../../domain/case';
 import type { DeadlineTightening } from '../../domain/governance';
@@ -34,7 +34,7 @@ export { INVALID_TRANSITION } from './errors';
 export const COMPLAINT_WORKFLOW = 'complaintWorkflow';
 
 export const statusQuery = defineQuery<CaseView>('status');
-export const supplementUpdate = defineUpdate<CaseView, [Supplement]>('supplement');
+export const supplementUpdate = defineUpdate<CaseView, [SupplementDecision]>('supplement');
 export const acceptUpdate = defineUpdate<CaseView, [Accept]>('accept');
 export const forwardUpdate = defineUpdate<CaseView, [Forward]>('forward');
 export const transferUpdate = defineUpdate<CaseView, [Transfer]>('transfer');
