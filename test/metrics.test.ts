@@ -5,6 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 import { mintToken } from '../api/auth';
 import { enqueueOutbox } from '../db/outbox';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
+import { createPool } from '../db/pool';
+import { createLogger } from '../runtime/logger';
+import { workerMetrics } from '../worker/metrics';
 import { startInProcessApi, type InProcessApi } from './support/api';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { seedCase } from './support/governance-fixtures';
@@ -285,5 +288,19 @@ describe('the worker: the Temporal SDK metrics and the EcoLoop gauges', () => {
     expect(valueOf(families, 'ecoloop_overdue_cases', { escalation_level: '2' })).toBe(1);
     expect(valueOf(families, 'ecoloop_outbox_backlog')).toBe(1);
     expect(valueOf(families, 'ecoloop_outbox_oldest_age_seconds')).toBeLessThan(600);
+  });
+});
+
+describe('the worker gauges while PostgreSQL does not answer', () => {
+  test('when the database cannot be read, then the scrape still answers: database_up 0 and no case or outbox gauge at all', async () => {
+    const unreachable = createPool('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
+    try {
+      const families = parseExposition(await workerMetrics(unreachable, createLogger('silent', 'metrics-test')).scrape());
+      expect(valueOf(families, 'ecoloop_metrics_database_up')).toBe(0);
+      expect(families.map((f) => f.name).filter((n) => n.startsWith('ecoloop_'))).toEqual(['ecoloop_metrics_database_up']);
+      expect(valueOf(families, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    } finally {
+      await unreachable.end();
+    }
   });
 });

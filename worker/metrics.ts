@@ -48,11 +48,21 @@ export interface WorkerMetricsServer {
   stop(): Promise<void>;
 }
 
-/** The registry of EcoLoop's gauges; `refresh` reads them from PostgreSQL. */
-export function workerMetricsRegistry(pool: Pool, log: Logger): { registry: Registry; refresh: () => Promise<void> } {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+/**
+ * EcoLoop's gauges and the worker's process metrics. `scrape` reads the gauges from PostgreSQL and
+ * renders the exposition; when PostgreSQL does not answer, the gauges are left out (never stale
+ * counts, never a backlog of 0 that is not one) and `ecoloop_metrics_database_up` is 0.
+ */
+export function workerMetrics(pool: Pool, log: Logger): { scrape: () => Promise<string>; contentType: string } {
+  const always = new Registry();
+  collectDefaultMetrics({ register: always });
+  const up = new Gauge({
+    name: 'ecoloop_metrics_database_up',
+    help: 'Whether this scrape read the gauges from PostgreSQL (1) or could not (0: the other ecoloop_ gauges are absent)',
+    registers: [always],
+  });
+  const fromDatabase = new Registry();
+  const registers = [fromDatabase];
   const open = new Gauge({
     name: 'ecoloop_open_cases',
     help: 'Open cases (not closed or archived) by status',
@@ -71,23 +81,15 @@ export function workerMetricsRegistry(pool: Pool, log: Logger): { registry: Regi
     help: 'Age of the oldest undelivered outbox notification (0 when there is none)',
     registers,
   });
-  const up = new Gauge({
-    name: 'ecoloop_metrics_database_up',
-    help: 'Whether the last scrape read the gauges from PostgreSQL (1) or could not (0: the ecoloop_ gauges are absent)',
-    registers,
-  });
-  const caseGauges = [open, overdue, backlog, oldest];
 
-  async function refresh(): Promise<void> {
+  async function scrape(): Promise<string> {
     let gauges;
     try {
       gauges = await readOperationalGauges(pool);
     } catch (err) {
-      // A scrape during a database outage still answers: process metrics, and up=0 instead of stale counts.
       log.warn({ err: (err as Error).message }, 'metrics: could not read the gauges from PostgreSQL');
-      for (const g of caseGauges) g.reset();
       up.set(0);
-      return;
+      return always.metrics();
     }
     open.reset();
     for (const [status, n] of Object.entries(gauges.openCasesByStatus)) open.set({ status }, n);
@@ -96,8 +98,9 @@ export function workerMetricsRegistry(pool: Pool, log: Logger): { registry: Regi
     backlog.set(gauges.outboxBacklog);
     oldest.set(gauges.outboxOldestAgeSeconds);
     up.set(1);
+    return Registry.merge([always, fromDatabase]).metrics();
   }
-  return { registry, refresh };
+  return { scrape, contentType: always.contentType };
 }
 
 /**
@@ -110,7 +113,7 @@ export async function startWorkerMetricsServer(options: {
   port: number;
   log: Logger;
 }): Promise<WorkerMetricsServer | undefined> {
-  const { registry, refresh } = workerMetricsRegistry(options.pool, options.log);
+  const metrics = workerMetrics(options.pool, options.log);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -119,10 +122,9 @@ export async function startWorkerMetricsServer(options: {
     }
     void (async () => {
       try {
-        await refresh();
-        const text = await registry.metrics();
+        const text = await metrics.scrape();
         res
-          .writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' })
+          .writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' })
           .end(req.method === 'HEAD' ? undefined : text);
       } catch (err) {
         options.log.error({ err }, 'metrics: scrape failed');
