@@ -7,6 +7,7 @@ import type { Logger } from '../runtime/logger';
 import { API_DEFAULTS, loadConfig, type Config } from '../runtime/config';
 import type { KeyRing } from '../runtime/encryption';
 import { TemporalGateway } from './temporal-gateway';
+import { createApiMetrics, metricsAccess, type MetricsAccess } from './metrics';
 import { notFound, problemHandler } from './problem';
 import { routeTables } from './routes';
 import type { Open311Settings } from './routes/open311';
@@ -31,6 +32,8 @@ export interface AppDeps {
   reporterKeys: KeyRing;
   /** The public feed's rate limit and the wait for Temporal; unset: from the environment. */
   limits?: ApiLimits;
+  /** Who may read GET /metrics (METRICS_TOKEN); unset: from the environment. */
+  metricsAccess?: MetricsAccess;
 }
 
 export interface ApiLimits {
@@ -50,12 +53,15 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Every request counted and timed by route template, method and status (GET /metrics).
+  const metrics = createApiMetrics(deps.metricsAccess ?? metricsAccess(loadConfig()));
+  app.use(metrics.middleware);
   app.use(helmet());
   const limits = deps.limits ?? apiLimits(loadConfig());
   // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
   const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);
   // Every route is in a table (api/routes/index.ts); each table's router parses its own bodies.
-  for (const table of routeTables) app.use(table.router({ ...deps, limits, temporal }));
+  for (const table of routeTables) app.use(table.router({ ...deps, limits, temporal, metrics }));
 
   app.use((req, _res, next) => next(notFound(`No route ${req.method} ${req.path}.`)));
   app.use(

@@ -98,7 +98,19 @@ const baseSchema = z.object({
     .string()
     .regex(/^\d{6}$/, 'must be a six-digit administrative division code')
     .optional(),
+  // ---- Metrics (Prometheus text format; docs/operations.md "Metrics") ----
+  /** Bearer token a scraper sends to the API's GET /metrics. Unset: /metrics is open outside production, refused in production. */
+  METRICS_TOKEN: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  /** Address the worker's two metrics endpoints bind to. */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the worker's EcoLoop gauges (GET /metrics: cases, overdue, outbox); 0: off. */
+  WORKER_METRICS_PORT: port.default(9464),
+  /** Port of the Temporal SDK's own Prometheus exporter in the worker (GET /metrics, `temporal_` metrics); 0: off. */
+  WORKER_TEMPORAL_METRICS_PORT: port.default(9465),
 });
+
+/** The path every metrics endpoint serves (the API's, the worker's and the Temporal SDK's, which is fixed at /metrics). */
+export const METRICS_PATH = '/metrics';
 
 /** Used only where NODE_ENV is not production: a fixed secret for local tokens. */
 export const DEVELOPMENT_JWT_SECRET = 'ecoloop-development-secret-do-not-use-in-production';
@@ -186,7 +198,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values a ConfigError never prints. */
-const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'REPORTER_KEYS', 'OPEN311_API_KEYS']);
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'REPORTER_KEYS', 'OPEN311_API_KEYS', 'METRICS_TOKEN']);
 
 /** Parse the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

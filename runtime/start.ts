@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import { spawnOwned, waitFor, type OwnedProcess } from './child-process';
-import { dataDir, loadConfigOrExit } from './config';
+import { dataDir, loadConfigOrExit, METRICS_PATH } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { createLogger } from './logger';
 import { ensureTemporalBinaries } from './temporal-binaries';
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     const apiUrl = `http://${config.HOST}:${config.PORT}`;
     await waitFor('the API', async () => (await fetch(`${apiUrl}/health`)).ok, { timeoutMs: 120_000 });
 
+    const workerMetrics = (port: number) => (port === 0 ? '(off)' : `http://${config.WORKER_METRICS_HOST}:${port}${METRICS_PATH}`);
     const lines = [
       '',
       'EcoLoop is running.',
@@ -101,6 +102,9 @@ async function main(): Promise<void> {
       `  Temporal UI:  ${temporalUiUrl ?? '(external Temporal; set TEMPORAL_UI_URL)'}`,
       `  Temporal:     ${temporalAddress}${temporal ? `   (dev server, data in ${path.join(data, 'temporal.sqlite')})` : ''}`,
       `  PostgreSQL:   ${databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}${postgres ? `   (embedded, data in ${path.join(data, 'postgres')})` : ''}`,
+      `  Metrics:      ${apiUrl}${METRICS_PATH}   (API: requests by route, latency)`,
+      `                ${workerMetrics(config.WORKER_METRICS_PORT)}   (worker: open and overdue cases, outbox)`,
+      `                ${workerMetrics(config.WORKER_TEMPORAL_METRICS_PORT)}   (worker: Temporal SDK, temporal_*)`,
       `  A token:      npm run token -- clerk    (roles: clerk, unit, supervisor, inspector, analyst, ops, admin)`,
       '  Stop:         Ctrl-C',
       '',

@@ -15,6 +15,7 @@ import { ensureSupervisionSchedules } from './schedules';
 import { ensureReportSchedules } from './report-schedules';
 import { ensureGovernanceSchedules } from './governance-schedules';
 import { loadPolicy } from '../runtime/policy-file';
+import { metricsUrl, startWorkerMetricsServer, temporalMetricsExporter } from './metrics';
 
 /** `npm run worker`: one worker process. Run as many as the load needs. */
 async function main(): Promise<void> {
@@ -32,9 +33,19 @@ async function main(): Promise<void> {
     log.fatal({ err: (err as Error).message }, 'invalid policy');
     process.exit(78);
   }
-  installTemporalRuntimeLogging(log);
+  // The one Runtime of the process, before any connection or worker: logs into pino, and the SDK's
+  // own metrics (temporal_*) on WORKER_TEMPORAL_METRICS_PORT.
+  const sdkMetrics = temporalMetricsExporter(config);
+  if (installTemporalRuntimeLogging(log, sdkMetrics))
+    log.info({ url: metricsUrl(config.WORKER_METRICS_HOST, config.WORKER_TEMPORAL_METRICS_PORT) }, 'Temporal SDK metrics');
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   await migrate(pool, (msg) => log.info(msg));
+  // EcoLoop's gauges (cases, overdue, outbox), read from PostgreSQL on each scrape.
+  const metricsServer =
+    config.WORKER_METRICS_PORT === 0
+      ? undefined
+      : await startWorkerMetricsServer({ pool, host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT, log });
+  if (metricsServer) log.info({ url: metricsServer.url }, 'EcoLoop metrics');
   // Reporter privacy, two layers (docs/privacy.md): the payload ring seals every Temporal payload;
   // the reporter ring seals the identity inside them and in PostgreSQL. Rows in clear from before
   // migration 002, under a retired key, or under a payload key from before the reporter ring are
@@ -99,6 +110,7 @@ async function main(): Promise<void> {
   // The SDK's Runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
   await worker.run();
   await sender.stop();
+  await metricsServer?.stop();
   await clientConnection.close();
   await connection.close();
   await pool.end();

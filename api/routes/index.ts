@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { ApiLimits, AppDeps } from '../app';
+import type { ApiMetrics } from '../metrics';
 import { openApiRouteTable, openApiRoutes } from '../openapi';
 import type { TemporalGateway } from '../temporal-gateway';
 import type { RouteSpec } from '../validate';
@@ -8,6 +9,7 @@ import { complaintRouteTable, complaintRoutes } from './complaints';
 import { backlogRouteTable, backlogRoutes } from './backlog';
 import { campaignRouteTable, campaignRoutes } from './campaigns';
 import { healthRouteTable, healthRoutes } from './health';
+import { metricsRouteTable, metricsRoutes } from './metrics';
 import { open311RouteTable, open311Routes } from './open311';
 import { publicRouteTable, publicRoutes } from './public';
 import { reportRouteTable, reportRoutes } from './reports';
@@ -25,6 +27,7 @@ import { warningRouteTable, warningRoutes } from './warnings';
 export interface RouteDeps extends AppDeps {
   limits: ApiLimits;
   temporal: TemporalGateway;
+  metrics: ApiMetrics;
 }
 
 export interface RouteTable {
@@ -36,6 +39,7 @@ export interface RouteTable {
 
 export const routeTables: readonly RouteTable[] = [
   { name: 'health', routes: healthRouteTable, router: (d) => healthRoutes(d) },
+  { name: 'metrics', routes: metricsRouteTable, router: (d) => metricsRoutes(d) }, // a scraper's METRICS_TOKEN, no role
   {
     name: 'codec',
     routes: codecRouteTable,

@@ -71,7 +71,14 @@ describe('loadConfig', () => {
       NOTIFICATION_POLL_MS: 1000,
       LOG_LEVEL: 'info',
       JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      WORKER_METRICS_HOST: '127.0.0.1',
+      WORKER_METRICS_PORT: 9464,
+      WORKER_TEMPORAL_METRICS_PORT: 9465,
     });
+  });
+
+  test('when METRICS_TOKEN is too short, then it is named without its value', () => {
+    expect(problemsOf({ METRICS_TOKEN: 'short-secret' })).toEqual(['METRICS_TOKEN: must be at least 16 characters']);
   });
 
   test('when TEMPORAL_ADDRESS and DATABASE_URL are empty strings, then they count as unset', () => {
