@@ -6,6 +6,7 @@ import type { SupervisionSchedule } from '../domain/supervision-policy';
 import { deskCheckWorkflow } from '../workflows/desk-check';
 import { reInspectionWorkflow } from '../workflows/re-inspection';
 import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
+import { SCHEDULED_SUPERVISION_SUMMARIES } from '../domain/workflow-summaries';
 
 export type { EnsuredSchedule } from './schedule-sync';
 
@@ -48,6 +49,7 @@ export function supervisionSchedules(policy: Policy, taskQueue: string, prefix =
         workflowType: deskCheckWorkflow,
         workflowId: ids.desk_check,
         taskQueue,
+        staticSummary: SCHEDULED_SUPERVISION_SUMMARIES.desk_check,
         args: [{ policy: policy.supervision.deskCheck, ...common }],
       },
     },
@@ -58,6 +60,7 @@ export function supervisionSchedules(policy: Policy, taskQueue: string, prefix =
         workflowType: reInspectionWorkflow,
         workflowId: ids.re_inspection,
         taskQueue,
+        staticSummary: SCHEDULED_SUPERVISION_SUMMARIES.re_inspection,
         args: [{ policy: policy.supervision.reInspection, ...common }],
       },
     },

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineUpdate,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,20 +17,29 @@ import { deskCheckSeed } from '../domain/sampling';
 import { deskReviewSchema, type DeskReview } from '../domain/supervision';
 import { localDayPeriod, previousLocalDate } from '../domain/supervision-periods';
 import type { DeskCheckPolicy } from '../domain/supervision-policy';
+import { detailLines } from '../domain/workflow-summaries';
 import { INVALID_TRANSITION } from './contracts/errors';
 
 type Activities = ReturnType<typeof createActivities>;
 
 // Database work is never given up: an outage only delays it.
-const { drawDeskCheck, recordDeskReview, recordDeskReturn, completeDeskCheck } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// Each proxy carries the summary the Temporal UI shows on the activity.
+const databaseWork = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    summary,
+  });
+const { drawDeskCheck } = databaseWork('draw the cases to check');
+const { recordDeskReview } = databaseWork('record a review');
+const { recordDeskReturn } = databaseWork('record the return to the unit');
+const { completeDeskCheck } = databaseWork('complete the desk check');
 // Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
 // failure, so what is retried is only an unreachable server: retried until it answers.
 const { reopenCase } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  summary: 'reopen the case for rectification',
 });
 
 /** Set by Temporal on every run a Schedule starts, backfills included: the nominal time of the run. */
@@ -97,6 +107,21 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
     throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ deskCheckId: date }] });
   }
 
+  /** The current details the Temporal UI shows: the draw, the reviews done and the deadline. */
+  function showDetails(): void {
+    const items = draw?.items ?? [];
+    setCurrentDetails(
+      detailLines([
+        ['Day checked', date],
+        ['Drawn', draw && `${items.length} of ${draw.population} closed cases`],
+        ['Reviewed', draw && `${items.filter((i) => i.result !== null).length} of ${items.length}`],
+        ['Review due', draw && new Date(draw.reviewDueAt).toISOString()],
+        ['Completed', closed ? 'yes' : undefined],
+      ]),
+    );
+  }
+  showDetails();
+
   setHandler(deskCheckQuery, () => ({
     id: date,
     seed,
@@ -139,6 +164,7 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
         item.returnOutcome = outcome.outcome;
         await recordDeskReturn({ deskCheckId: date, caseId: r.caseId, outcome });
       }
+      showDetails();
       return { ...item };
     },
     {
@@ -174,12 +200,14 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
 
   const items = draw.items;
   const pending = () => items.some((i) => i.result === null);
+  showDetails();
   const remaining = draw.reviewDueAt - Date.now();
-  if (pending() && remaining > 0) await condition(() => !pending(), remaining);
+  if (pending() && remaining > 0) await condition(() => !pending(), remaining, { summary: 'review deadline of the desk check' });
   closed = true;
   await condition(allHandlersFinished);
   for (const item of items) if (item.result === null) item.result = 'missed';
   await completeDeskCheck({ deskCheckId: date, completedAt: Date.now() });
+  showDetails();
 
   const count = (result: DeskCheckItem['result']) => items.filter((i) => i.result === result).length;
   return {

@@ -7,6 +7,7 @@ import {
   defineUpdate,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   workflowInfo,
@@ -19,27 +20,31 @@ import { reInspectionSeed } from '../domain/sampling';
 import { findingSchema, inspectionWorkflowIdFor, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
 import { previousQuarter, quarterPeriod } from '../domain/supervision-periods';
 import type { ReInspectionPolicy } from '../domain/supervision-policy';
+import { detailLines, inspectionSummary } from '../domain/workflow-summaries';
 import { INVALID_TRANSITION } from './contracts/errors';
 import { scheduledTime } from './desk-check';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const {
-  drawReInspection,
-  recordInspectionStart,
-  recordInspectionReminder,
-  recordInspectionOverdue,
-  recordInspectionFinding,
-  publishInspection,
-} = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// Each proxy carries the summary the Temporal UI shows on the activity.
+const databaseWork = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    summary,
+  });
+const { drawReInspection } = databaseWork('draw the cases and their inspectors');
+const { recordInspectionStart } = databaseWork('record the start of the inspection');
+const { recordInspectionReminder } = databaseWork('remind the inspector');
+const { recordInspectionOverdue } = databaseWork('record the inspection overdue');
+const { recordInspectionFinding } = databaseWork('record the finding');
+const { publishInspection } = databaseWork('publish the result');
 // Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
 // failure, so what is retried is only an unreachable server: retried until it answers.
 const { reopenCase } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  summary: 'reopen the case for rectification',
 });
 
 /** Inspections started at once (each start is a round trip to the server). */
@@ -98,6 +103,14 @@ export async function reInspectionWorkflow(input: ReInspectionInput): Promise<Re
 
   const running: Array<Promise<InspectionView>> = [];
   const toStart = draw.inspections.filter((i) => i.inspectorId && !i.finding);
+  setCurrentDetails(
+    detailLines([
+      ['Quarter', quarter],
+      ['Drawn', `${draw.inspections.length} of ${draw.population} closed cases`],
+      ['To start', toStart.length],
+      ['Unassigned', unassigned.length || undefined],
+    ]),
+  );
   for (let at = 0; at < toStart.length; at += START_BATCH) {
     const handles = await Promise.all(toStart.slice(at, at + START_BATCH).map((i) => startInspection(quarter, i, input)));
     for (const handle of handles) if (handle) running.push(handle.result());
@@ -127,6 +140,7 @@ async function startInspection(quarter: string, i: InspectionItem, input: ReInsp
   try {
     return await startChild(inspectionWorkflow, {
       workflowId: inspectionWorkflowIdFor(quarter, i.caseId),
+      staticSummary: inspectionSummary({ quarter, caseId: i.caseId, divisionCode: i.divisionCode, inspectorId: i.inspectorId! }),
       args: [
         {
           inspectionId: i.inspectionId,
@@ -217,6 +231,20 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
 
   setHandler(inspectionQuery, view);
 
+  /** The current details the Temporal UI shows: the deadline, the reminders sent and the finding. */
+  function showDetails(): void {
+    setCurrentDetails(
+      detailLines([
+        ['Due', new Date(dueAt).toISOString()],
+        ['Reminders sent', reminders.length],
+        ['Overdue', overdue ? 'yes' : undefined],
+        ['Finding', finding?.finding.replace(/_/g, ' ') ?? 'none yet'],
+        ['Case reopened', reopen?.outcome],
+      ]),
+    );
+  }
+  showDetails();
+
   setHandler(
     recordFindingUpdate,
     async (f) => {
@@ -249,6 +277,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       }
       await publishInspection({ inspectionId: input.inspectionId, publishedAt: Date.now(), reopen });
       published = true;
+      showDetails();
       return view();
     },
     {
@@ -272,7 +301,8 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       await condition(() => finding !== undefined);
       break;
     }
-    if (at > Date.now() && (await condition(() => finding !== undefined, at - Date.now()))) break;
+    const summary = reminder ? `reminder ${reminder.n} to the inspector` : 'inspection deadline';
+    if (at > Date.now() && (await condition(() => finding !== undefined, at - Date.now(), { summary }))) break;
     if (reminder) {
       reminders.push(reminder);
       next++;
@@ -281,6 +311,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       overdue = true;
       await recordInspectionOverdue({ ...ref, at: dueAt });
     }
+    showDetails();
   }
   await condition(allHandlersFinished);
   return view();
