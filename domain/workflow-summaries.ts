@@ -53,9 +53,14 @@ export function complaintStartMetadata(input: Pick<ComplaintInput, 'caseId' | 'i
 /**
  * The current details of a complaint (Temporal markdown): status, unit, the running deadline with
  * its kind and due time, and the escalation level. Kept up to date by the workflow after every change.
+ * They open with the summary line: a run continued as new has no static summary (the
+ * continue-as-new command carries no user metadata), and still reads as the case.
  */
 export function complaintDetails(s: CaseState): string {
-  const lines = [`**Status:** ${s.status.replace(/_/g, ' ')}${s.closure ? ` (${s.closure.replace(/_/g, ' ')})` : ''}`];
+  const lines = [
+    complaintSummary({ caseId: s.caseId, category: s.intake.category, divisionCode: s.intake.divisionCode }),
+    `**Status:** ${s.status.replace(/_/g, ' ')}${s.closure ? ` (${s.closure.replace(/_/g, ' ')})` : ''}`,
+  ];
   lines.push(`**Unit:** ${s.unitId ?? 'none yet'}`);
   if (s.clock) {
     const overdue = s.clock.overdueSteps > 0 ? ', overdue' : s.clock.warned ? ', warned' : '';
@@ -152,13 +157,16 @@ export function warningWatcherSummary(w: { kind: string; category: string; area:
 
 /**
  * Current details as Temporal markdown, one "**label:** value" paragraph per field given a value
- * (undefined and empty values are left out): what every workflow but the complaint shows.
+ * (undefined and empty values are left out): what every workflow but the complaint shows. A
+ * workflow that continues as new opens them with its summary line (`headline`), which the new run
+ * has no other way to show.
  */
-export function detailLines(fields: ReadonlyArray<readonly [label: string, value: string | number | undefined]>): string {
-  return fields
-    .filter(([, value]) => value !== undefined && value !== '')
-    .map(([label, value]) => `**${label}:** ${value}`)
-    .join('\n\n');
+export function detailLines(
+  fields: ReadonlyArray<readonly [label: string, value: string | number | undefined]>,
+  headline?: string,
+): string {
+  const lines = fields.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => `**${label}:** ${value}`);
+  return (headline ? [headline, ...lines] : lines).join('\n\n');
 }
 
 /** A single line: markdown-neutral, at most 120 characters. */

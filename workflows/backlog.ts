@@ -12,7 +12,7 @@ import type { createActivities } from '../activities';
 import { addDuration } from '../domain/calendar';
 import { backlogListingFinished, clearingDueAt, clearingReminderAt, localYear } from '../domain/governance';
 import { iso } from '../domain/instant';
-import { detailLines } from '../domain/workflow-summaries';
+import { backlogCaseSummary, detailLines } from '../domain/workflow-summaries';
 import {
   assignLeadersUpdate,
   backlogStatusQuery,
@@ -107,12 +107,15 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
   function showDetails(): void {
     const v = view();
     setCurrentDetails(
-      detailLines([
-        ['Status', v.status],
-        ['Leaders', v.systemLeader && v.territorialLeader && `${v.systemLeader.id} (system), ${v.territorialLeader.id} (territorial)`],
-        ['Clearing due', v.clearingDueAt],
-        ['Cleared', v.clearedAt],
-      ]),
+      detailLines(
+        [
+          ['Status', v.status],
+          ['Leaders', v.systemLeader && v.territorialLeader && `${v.systemLeader.id} (system), ${v.territorialLeader.id} (territorial)`],
+          ['Clearing due', v.clearingDueAt],
+          ['Cleared', v.clearedAt],
+        ],
+        backlogCaseSummary(s.caseId, s.year),
+      ),
     );
   }
   setHandler(checkBacklogSignal, () => {

@@ -13,7 +13,7 @@ import type { Actor } from '../domain/case';
 import { addDuration, durationMs } from '../domain/calendar';
 import { campaignLimitBreach, comparisonWindows, relativeChange, type Tighten } from '../domain/governance';
 import { iso } from '../domain/instant';
-import { detailLines } from '../domain/workflow-summaries';
+import { campaignSummary, detailLines } from '../domain/workflow-summaries';
 import {
   campaignProgressQuery,
   pauseCampaignSignal,
@@ -101,14 +101,17 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   function showDetails(): void {
     const p = progress();
     setCurrentDetails(
-      detailLines([
-        ['Status', p.status],
-        ['Period', `${p.period.from} to ${p.period.to}`],
-        ['Tagged', p.tagged],
-        ['Tightened', p.tightening ? p.tightened : undefined],
-        ['Scans', p.scans],
-        ['Next scan', p.nextScanAt],
-      ]),
+      detailLines(
+        [
+          ['Status', p.status],
+          ['Period', `${p.period.from} to ${p.period.to}`],
+          ['Tagged', p.tagged],
+          ['Tightened', p.tightening ? p.tightened : undefined],
+          ['Scans', p.scans],
+          ['Next scan', p.nextScanAt],
+        ],
+        campaignSummary({ campaignId: s.campaignId, name: definition.name, categories: definition.criteria.categories }),
+      ),
     );
   }
   setHandler(pauseCampaignSignal, ({ actor, reason }) => {

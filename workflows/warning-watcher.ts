@@ -25,7 +25,7 @@ import {
   type WatchedComplaint,
   type WindowState,
 } from '../domain/warning-window';
-import { detailLines } from '../domain/workflow-summaries';
+import { detailLines, warningWatcherSummary } from '../domain/workflow-summaries';
 
 const { recordWarning } = proxyActivities<ReturnType<typeof createActivities>>({
   // A warning must not be lost to a database outage: retried until it is stored and notified.
@@ -112,11 +112,14 @@ export async function warningWatcherWorkflow(input: WarningWatcherInput): Return
     }
     const wakeAt = nextExpiry(state, rule)!;
     setCurrentDetails(
-      detailLines([
-        ['In the window', `${state.entries.length} complaints (measure ${measure(state, kind)} of threshold ${rule.threshold})`],
-        ['Warning', state.active ? `${state.active.warningId} raised ${new Date(state.active.raisedAt).toISOString()}` : 'none active'],
-        ['Warnings raised', raised],
-      ]),
+      detailLines(
+        [
+          ['In the window', `${state.entries.length} complaints (measure ${measure(state, kind)} of threshold ${rule.threshold})`],
+          ['Warning', state.active ? `${state.active.warningId} raised ${new Date(state.active.raisedAt).toISOString()}` : 'none active'],
+          ['Warnings raised', raised],
+        ],
+        warningWatcherSummary(input),
+      ),
     );
     await condition(() => inbox.length > 0, Math.max(1, wakeAt - Date.now()), { summary: 'the oldest complaint leaves the window' });
   }

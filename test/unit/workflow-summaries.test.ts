@@ -73,6 +73,7 @@ describe('complaint current details', () => {
   test('when a case awaits acceptance, then its details say so, with the acceptance deadline and no unit', () => {
     const s = pending();
     const details = complaintDetails(s);
+    expect(details.split('\n\n')[0]).toBe('Case EC-2026-0000001 · solid waste · division 370102');
     expect(details).toContain('**Status:** pending acceptance');
     expect(details).toContain('**Unit:** none yet');
     expect(details).toContain(`**Deadline:** acceptance deadline due ${new Date(s.clock!.dueAt).toISOString()}`);
@@ -150,6 +151,7 @@ describe('other workflows', () => {
         ['Empty', ''],
       ]),
     ).toBe('**Status:** running\n\n**Tagged:** 0');
+    expect(detailLines([['Status', 'running']], 'Campaign CP-1: Dust')).toBe('Campaign CP-1: Dust\n\n**Status:** running');
   });
 
   test('when a watcher watches a site, then its summary names the kind, category and area key, not its address', () => {
