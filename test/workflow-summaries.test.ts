@@ -172,7 +172,7 @@ describe('a complaint in the Temporal UI', () => {
     ]);
     expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(1);
     const activities = await summaries(events, (e) => e.activityTaskScheduledEventAttributes);
-    expect(activities[0]).toBe('look for an open duplicate or a recently closed case it recurs');
+    expect(activities[0]).toBe('look for a duplicate (open case) or a recurrence (recently closed case)');
     const projections = activities.slice(1) as string[];
     expect(projections.length).toBeGreaterThanOrEqual(3);
     for (const p of projections) expect(p).toMatch(/^project events? \d+(–\d+)?$/);

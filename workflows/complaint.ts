@@ -68,7 +68,7 @@ const projectCaseFor = (summary: string) =>
 const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
-  summary: 'look for an open duplicate or a recently closed case it recurs',
+  summary: 'look for a duplicate (open case) or a recurrence (recently closed case)',
 });
 
 /**

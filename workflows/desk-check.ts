@@ -31,16 +31,15 @@ const databaseWork = (summary: string) =>
     summary,
   });
 const { drawDeskCheck } = databaseWork('draw the cases to check');
-const { recordDeskReview } = databaseWork('record a review');
-const { recordDeskReturn } = databaseWork('record the return to the unit');
 const { completeDeskCheck } = databaseWork('complete the desk check');
 // Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
 // failure, so what is retried is only an unreachable server: retried until it answers.
-const { reopenCase } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  summary: 'reopen the case for rectification',
-});
+const reopening = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    summary,
+  });
 
 /** Set by Temporal on every run a Schedule starts, backfills included: the nominal time of the run. */
 const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -140,7 +139,7 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
       item.finding = r.finding ?? null;
       item.reviewedBy = r.actor.id;
       item.reviewedAt = now;
-      await recordDeskReview({
+      await databaseWork(`record the review of case ${r.caseId}`).recordDeskReview({
         deskCheckId: date,
         caseId: r.caseId,
         result: item.result,
@@ -149,7 +148,7 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
         reviewedAt: now,
       });
       if (!r.compliant) {
-        const outcome = await reopenCase({
+        const outcome = await reopening(`reopen case ${r.caseId} for rectification`).reopenCase({
           caseId: r.caseId,
           updateId: `${seed}:${r.caseId}`,
           reopen: {
@@ -162,7 +161,11 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
           },
         });
         item.returnOutcome = outcome.outcome;
-        await recordDeskReturn({ deskCheckId: date, caseId: r.caseId, outcome });
+        await databaseWork(`record the return of case ${r.caseId} to its unit`).recordDeskReturn({
+          deskCheckId: date,
+          caseId: r.caseId,
+          outcome,
+        });
       }
       showDetails();
       return { ...item };

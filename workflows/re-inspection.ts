@@ -41,11 +41,12 @@ const { recordInspectionFinding } = databaseWork('record the finding');
 const { publishInspection } = databaseWork('publish the result');
 // Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
 // failure, so what is retried is only an unreachable server: retried until it answers.
-const { reopenCase } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  summary: 'reopen the case for rectification',
-});
+const reopening = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    summary,
+  });
 
 /** Inspections started at once (each start is a round trip to the server). */
 const START_BATCH = 50;
@@ -262,7 +263,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       });
       if (f.finding !== 'rectified') {
         const what = f.finding === 'false_report' ? 'the reported handling was false' : 'the problem was not rectified';
-        reopen = await reopenCase({
+        reopen = await reopening(`reopen case ${input.caseId} for rectification`).reopenCase({
           caseId: input.caseId,
           updateId: `re-inspection:${input.inspectionId}`,
           reopen: {
