@@ -12,6 +12,7 @@ import {
 } from '../db/backlog';
 import type { BacklogMilestone, BacklogSettings } from '../domain/governance';
 import { BACKLOG_CASE_WORKFLOW, backlogWorkflowId, type BacklogCaseWorkflow } from '../workflows/contracts/backlog';
+import { backlogCaseSummary } from '../domain/workflow-summaries';
 
 /**
  * Backlog I/O: the sweeps that list backlog from the case projection (db/backlog.ts), the start of
@@ -49,6 +50,7 @@ export async function startBacklogWorkflows(pool: Pool, client: Client | undefin
         await client.workflow.start<BacklogCaseWorkflow>(BACKLOG_CASE_WORKFLOW, {
           taskQueue: input.taskQueue,
           workflowId: backlogWorkflowId(caseId, year),
+          staticSummary: backlogCaseSummary(caseId, year),
           args: [{ caseId, year, settings: input.settings }],
         });
       } catch (err) {

@@ -11,6 +11,7 @@ import {
   type WarningWatcherInput,
   type WarningWatcherWorkflow,
 } from '../workflows/contracts/warning-watcher';
+import { warningWatcherSummary } from '../domain/workflow-summaries';
 
 /**
  * Feeds a registered complaint to its early-warning watchers (workflows/warning-watcher.ts) by
@@ -85,6 +86,7 @@ export async function feedWarningWatchers(deps: WarningIntakeDeps, c: Registered
       taskQueue: deps.taskQueue,
       workflowId: w.workflowId,
       args: [w.input],
+      staticSummary: warningWatcherSummary(w.input),
       signal: complaintReceivedSignal,
       signalArgs: [complaint],
     });

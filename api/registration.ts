@@ -5,6 +5,7 @@ import type { Actor, ComplaintInput, Intake } from '../domain/case';
 import type { KeyRing } from '../runtime/encryption';
 import { sealReporterFields } from '../runtime/reporter-seal';
 import { casePolicy, type Policy } from '../domain/policy';
+import { complaintStartMetadata } from '../domain/workflow-summaries';
 import { claimCaseId, nextCaseId } from '../db/registrations';
 import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
@@ -97,6 +98,8 @@ export async function registerComplaint(
     await deps.temporal.start<ComplaintWorkflow>(COMPLAINT_WORKFLOW, {
       workflowId: workflowIdFor(caseId),
       args: [input],
+      // What the Temporal UI's workflow list shows: case number, category, division (never the reporter).
+      ...complaintStartMetadata(input),
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (err) {

@@ -3,6 +3,7 @@ import type { GovernanceSchedule } from '../domain/governance-policy';
 import type { Policy } from '../domain/policy';
 import { BACKLOG_SWEEP_WORKFLOW, type BacklogSweepInput } from '../workflows/contracts/backlog';
 import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
+import { backlogSweepSummary } from '../domain/workflow-summaries';
 
 /**
  * The Temporal Schedules of backlog governance: the daily scan that lists new backlog as it
@@ -28,6 +29,7 @@ export function governanceSchedules(policy: Policy, taskQueue: string, prefix = 
       workflowType: BACKLOG_SWEEP_WORKFLOW,
       workflowId: scheduleId,
       taskQueue,
+      staticSummary: backlogSweepSummary(kind),
       args: [{ kind, settings } satisfies BacklogSweepInput],
     },
   });

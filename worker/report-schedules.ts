@@ -4,6 +4,7 @@ import { durationMs } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { PeriodKind } from '../domain/report';
 import { REPORT_WORKFLOW } from '../workflows/contracts/monthly-report';
+import { reportSummary } from '../domain/workflow-summaries';
 
 /**
  * The Temporal Schedules of the analysis reports: the monthly report of the month just ended (on
@@ -34,6 +35,7 @@ export function reportSchedules(policy: Policy, taskQueue: string, prefix = 'eco
     workflowId: id,
     taskQueue,
     args: [{ kind }],
+    staticSummary: reportSummary(kind),
   });
   return [
     {

@@ -6,6 +6,7 @@ import type { SupervisionSchedule } from '../domain/supervision-policy';
 import { DESK_CHECK_WORKFLOW, type DeskCheckInput } from '../workflows/contracts/desk-check';
 import { RE_INSPECTION_WORKFLOW, type ReInspectionInput } from '../workflows/contracts/re-inspection';
 import { syncSchedules, type EnsuredSchedule } from './schedule-sync';
+import { SCHEDULED_SUPERVISION_SUMMARIES } from '../domain/workflow-summaries';
 
 export type { EnsuredSchedule } from './schedule-sync';
 
@@ -42,7 +43,14 @@ export function supervisionSchedules(policy: Policy, taskQueue: string, prefix =
   ];
   return runs.map(([kind, workflowType, input, schedule]) => ({
     ...scheduleFor(ids[kind], schedule, policy),
-    action: { type: 'startWorkflow', workflowType, workflowId: ids[kind], taskQueue, args: [input] },
+    action: {
+      type: 'startWorkflow',
+      workflowType,
+      workflowId: ids[kind],
+      taskQueue,
+      staticSummary: SCHEDULED_SUPERVISION_SUMMARIES[kind],
+      args: [input],
+    },
   }));
 }
 

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -11,6 +12,7 @@ import type { createActivities } from '../activities';
 import { addDuration } from '../domain/calendar';
 import { backlogListingFinished, clearingDueAt, clearingReminderAt, localYear } from '../domain/governance';
 import { iso } from '../domain/instant';
+import { backlogCaseSummary, detailLines } from '../domain/workflow-summaries';
 import {
   assignLeadersUpdate,
   backlogStatusQuery,
@@ -37,26 +39,29 @@ import { INVALID_TRANSITION } from './contracts/errors';
  *   reminder before it, and checks periodically whether the case has been cleared (closed).
  */
 
-const activities = proxyActivities<ReturnType<typeof createActivities>>({
-  // Database work: an outage only delays it.
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/** The activities, with the summary the Temporal UI shows on the call. */
+const activities = (summary: string) =>
+  proxyActivities<ReturnType<typeof createActivities>>({
+    summary,
+    // Database work: an outage only delays it.
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 // ---- The sweep ----
 
 export async function backlogSweepWorkflow(input: BacklogSweepInput): Promise<BacklogSweepResult> {
   const now = Date.now();
   const year = localYear(now, input.settings.calendar);
-  const result = await activities.sweepBacklog({
+  const result = await activities(`list the backlog (${input.kind})`).sweepBacklog({
     sweepId: workflowInfo().workflowId,
     kind: input.kind,
     now,
     year,
     settings: input.settings,
   });
-  const started = await activities.startBacklogWorkflows({
+  const started = await activities('start the workflows of the new listings').startBacklogWorkflows({
     taskQueue: workflowInfo().taskQueue,
     settings: input.settings,
     batchSize: input.batchSize ?? 100,
@@ -97,6 +102,22 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
   const done = () => backlogListingFinished(s.status);
 
   setHandler(backlogStatusQuery, view);
+
+  /** The current details the Temporal UI shows: status, leaders, the clearing deadline. */
+  function showDetails(): void {
+    const v = view();
+    setCurrentDetails(
+      detailLines(
+        [
+          ['Status', v.status],
+          ['Leaders', v.systemLeader && v.territorialLeader && `${v.systemLeader.id} (system), ${v.territorialLeader.id} (territorial)`],
+          ['Clearing due', v.clearingDueAt],
+          ['Cleared', v.clearedAt],
+        ],
+        backlogCaseSummary(s.caseId, s.year),
+      ),
+    );
+  }
   setHandler(checkBacklogSignal, () => {
     s.nextCheckAt = Date.now();
     version++;
@@ -114,7 +135,7 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
       s.reminded = false;
       s.status = 'assigned';
       version++;
-      await activities.recordBacklogMilestone({
+      await activities('record the leaders assigned').recordBacklogMilestone({
         caseId: s.caseId,
         year: s.year,
         at: now,
@@ -181,18 +202,24 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
         await continueAsNew<typeof backlogCaseWorkflow>({ resume: s });
       }
       const seen = version;
-      await condition(() => version !== seen, timer.at - now);
+      showDetails();
+      await condition(() => version !== seen, timer.at - now, { summary: BACKLOG_TIMER_SUMMARIES[timer.kind] });
       continue;
     }
     switch (timer.kind) {
       case 'check': {
-        const state = await activities.checkBacklogListing({ caseId: s.caseId, year: s.year });
+        const state = await activities('check whether the case is cleared').checkBacklogListing({ caseId: s.caseId, year: s.year });
         if (backlogListingFinished(state.listing)) {
           // Cleared, or taken over by a yearly sort (relisted, aged out): the table says so, and so does the workflow.
           s.status = state.listing;
         } else if (state.caseStatus === 'closed' || state.caseStatus === 'archived') {
           s.clearedAt = state.closedAt ?? Date.now();
-          await activities.recordBacklogMilestone({ caseId: s.caseId, year: s.year, at: s.clearedAt, milestone: { kind: 'cleared' } });
+          await activities('record the case cleared').recordBacklogMilestone({
+            caseId: s.caseId,
+            year: s.year,
+            at: s.clearedAt,
+            milestone: { kind: 'cleared' },
+          });
           s.status = 'cleared';
         }
         s.nextCheckAt = addDuration(Date.now(), backlog.progressCheckInterval, calendar);
@@ -200,7 +227,7 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
       }
       case 'assignment_reminder':
         s.assignmentReminded = true;
-        await activities.recordBacklogMilestone({
+        await activities('record the reminder to assign the leaders').recordBacklogMilestone({
           caseId: s.caseId,
           year: s.year,
           at: timer.at,
@@ -209,7 +236,7 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
         break;
       case 'clearing_reminder':
         s.reminded = true;
-        await activities.recordBacklogMilestone({
+        await activities('record the reminder before the clearing deadline').recordBacklogMilestone({
           caseId: s.caseId,
           year: s.year,
           at: timer.at,
@@ -218,7 +245,7 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
         break;
       case 'overdue':
         s.status = 'overdue';
-        await activities.recordBacklogMilestone({
+        await activities('record the listing overdue').recordBacklogMilestone({
           caseId: s.caseId,
           year: s.year,
           at: timer.at,
@@ -229,5 +256,14 @@ export async function backlogCaseWorkflow(input: BacklogCaseInput | { resume: Ba
     version++;
   }
   await condition(allHandlersFinished);
+  showDetails();
   return view();
 }
+
+/** What each timer of a backlog listing stands for, as the Temporal UI shows it. */
+const BACKLOG_TIMER_SUMMARIES = {
+  check: 'progress check: is the case cleared?',
+  assignment_reminder: 'reminder to assign the leaders',
+  clearing_reminder: 'reminder before the clearing deadline',
+  overdue: 'clearing deadline',
+} as const;

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -12,6 +13,7 @@ import type { Actor } from '../domain/case';
 import { addDuration, durationMs } from '../domain/calendar';
 import { campaignLimitBreach, comparisonWindows, relativeChange, type Tighten } from '../domain/governance';
 import { iso } from '../domain/instant';
+import { campaignSummary, detailLines } from '../domain/workflow-summaries';
 import {
   campaignProgressQuery,
   pauseCampaignSignal,
@@ -34,11 +36,14 @@ import { INVALID_TRANSITION } from './contracts/errors';
  * resumed; and it ends with a before/after comparison of complaint volume.
  */
 
-const activities = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/** The activities, with the summary the Temporal UI shows on the call. */
+const activities = (summary: string) =>
+  proxyActivities<ReturnType<typeof createActivities>>({
+    summary,
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignResult> {
   const s: CampaignState = 'resume' in input ? input.resume : initialState(input);
@@ -91,6 +96,24 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   });
 
   setHandler(campaignProgressQuery, progress);
+
+  /** The current details the Temporal UI shows: status, cases tagged and tightened, the next scan. */
+  function showDetails(): void {
+    const p = progress();
+    setCurrentDetails(
+      detailLines(
+        [
+          ['Status', p.status],
+          ['Period', `${p.period.from} to ${p.period.to}`],
+          ['Tagged', p.tagged],
+          ['Tightened', p.tightening ? p.tightened : undefined],
+          ['Scans', p.scans],
+          ['Next scan', p.nextScanAt],
+        ],
+        campaignSummary({ campaignId: s.campaignId, name: definition.name, categories: definition.criteria.categories }),
+      ),
+    );
+  }
   setHandler(pauseCampaignSignal, ({ actor, reason }) => {
     if (s.status !== 'running') return;
     s.status = 'paused';
@@ -146,14 +169,18 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     s.scanRequested = false;
     scanning = true;
     try {
-      s.tagged = await activities.tagCampaignCases({
+      s.tagged = await activities('tag the open cases that match').tagCampaignCases({
         campaignId: s.campaignId,
         criteria: definition.criteria,
         startedAt: s.startedAt,
         now,
         batchSize: policy.batchSize,
       });
-      if (s.tightening) s.tightened = await activities.tightenCampaignCases({ tightening: s.tightening, batchSize: policy.batchSize });
+      if (s.tightening)
+        s.tightened = await activities("tighten the tagged cases' deadlines").tightenCampaignCases({
+          tightening: s.tightening,
+          batchSize: policy.batchSize,
+        });
     } finally {
       scanning = false;
     }
@@ -166,7 +193,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   for (;;) {
     if (savedVersion !== version) {
       savedVersion = version;
-      await activities.saveCampaign(record());
+      await activities('save the campaign').saveCampaign(record());
       continue;
     }
     const now = Date.now();
@@ -181,11 +208,16 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     }
     const wakeAt = s.status === 'running' ? Math.min(s.nextScanAt, definition.period.to) : definition.period.to;
     const seen = version;
-    await condition(() => version !== seen, wakeAt - now);
+    showDetails();
+    const summary = wakeAt < definition.period.to ? 'next scan' : 'end of the campaign period';
+    await condition(() => version !== seen, wakeAt - now, { summary });
   }
 
   const windows = comparisonWindows(definition.period, policy);
-  const volume = await activities.compareComplaintVolume({ criteria: definition.criteria, ...windows });
+  const volume = await activities('compare complaint volume before and during').compareComplaintVolume({
+    criteria: definition.criteria,
+    ...windows,
+  });
   s.status = 'finished';
   s.result = {
     campaignId: s.campaignId,
@@ -195,7 +227,8 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     tagged: s.tagged,
     tightened: s.tightened,
   };
-  await activities.saveCampaign(record());
+  await activities('save the campaign').saveCampaign(record());
+  showDetails();
   await condition(allHandlersFinished);
   return s.result;
 }

@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -16,6 +17,7 @@ import { toView, workflowIdFor, type CaseState, type CaseView, type ComplaintInp
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
 import { searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
+import { complaintDetails, complaintTimerSummary, projectionSummary } from '../domain/workflow-summaries';
 import {
   statusQuery,
   supplementUpdate,
@@ -47,14 +49,18 @@ import {
  */
 export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-projection';
 
-const { projectCase } = proxyActivities<ReturnType<typeof createActivities>>({
-  // Projection must never be given up: a database outage only delays it. Retries back off to one a minute.
+/** Projection must never be given up: a database outage only delays it. Retries back off to one a minute. */
+const PROJECTION_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+/** The projection of some events: its summary ("project events 5–7") names them in the UI's timeline. */
+const projectCaseFor = (summary: string) =>
+  proxyActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_OPTIONS, summary }).projectCase;
 const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+  summary: 'look for a duplicate (open case) or a recurrence (recently closed case)',
 });
 
 /**
@@ -78,7 +84,14 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   function apply(t: lifecycle.Transition): void {
     s = t.state;
     version += t.events.length;
+    showDetails();
   }
+
+  /** The current details the Temporal UI shows (status, unit, deadline, escalation): not a command, replay-safe. */
+  function showDetails(): void {
+    setCurrentDetails(complaintDetails(s));
+  }
+  showDetails();
 
   /** Validators: a decision the machine refuses is rejected before anything is written to history. */
   function allow(refusal: lifecycle.Refusal | undefined): void {
@@ -279,7 +292,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
       const upTo = s.timeline.length;
       const revision = reporterRevision;
       const events = s.timeline.slice(s.projectedSeq, upTo);
-      await projectCase({
+      await projectCaseFor(projectionSummary(events))({
         view: toView({ ...s, timeline: [] }, Date.now()),
         events,
         reporter: revision !== projectedReporterRevision ? s.intake.reporter : undefined,
@@ -328,7 +341,9 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     // A handler may change the case between project()'s last look and here (two activities resolved in
     // one activation): waking on any change since the top of the loop projects it at once.
     const seen = wakeOnChangesDuringProjection ? before : version;
-    await condition(() => version !== seen, trigger ? trigger.at - now : undefined);
+    // The timer's summary says what it stands for in the UI ("acceptance deadline", "escalation to the city").
+    if (trigger) await condition(() => version !== seen, trigger.at - now, { summary: complaintTimerSummary(s, trigger) });
+    else await condition(() => version !== seen);
   }
   await condition(allHandlersFinished);
   return { caseId: s.caseId, closure: s.closure, mergedInto: s.mergedInto, events: s.timeline.length };

@@ -6,6 +6,7 @@ const { generateReport } = proxyActivities<ReturnType<typeof createActivities>>(
   // A report reads a month (or a quarter) of the projection: seconds, even at a million cases.
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 10 },
+  summary: 'generate and store the report',
 });
 
 /**

@@ -5,6 +5,7 @@ import {
   condition,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,6 +15,7 @@ import { addDuration } from '../domain/calendar';
 import { paymentIdempotencyKey, tieredReward } from '../domain/governance';
 import type { ViolationSeverity } from '../domain/governance-policy';
 import { iso } from '../domain/instant';
+import { detailLines } from '../domain/workflow-summaries';
 import { INVALID_TRANSITION } from './contracts/errors';
 import {
   PAYMENT_REJECTED,
@@ -42,16 +44,19 @@ const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
 export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   const { policy } = input;
   const workflowId = workflowInfo().workflowId;
-  const { payReward } = proxyActivities<ReturnType<typeof createActivities>>({
-    startToCloseTimeout: `${policy.payment.attemptTimeoutSeconds} seconds`,
-    retry: {
-      initialInterval: `${policy.payment.initialIntervalSeconds} seconds`,
-      backoffCoefficient: policy.payment.backoffCoefficient,
-      maximumInterval: `${policy.payment.maximumIntervalSeconds} seconds`,
-      ...(policy.payment.maximumAttempts > 0 && { maximumAttempts: policy.payment.maximumAttempts }),
-      nonRetryableErrorTypes: [PAYMENT_REJECTED],
-    },
-  });
+  // One proxy per payment: its summary names the payment in the Temporal UI.
+  const payRewardFor = (p: RewardPayment) =>
+    proxyActivities<ReturnType<typeof createActivities>>({
+      summary: `pay the ${p.kind} reward (payment ${p.seq}: ${p.amount} ${p.currency})`,
+      startToCloseTimeout: `${policy.payment.attemptTimeoutSeconds} seconds`,
+      retry: {
+        initialInterval: `${policy.payment.initialIntervalSeconds} seconds`,
+        backoffCoefficient: policy.payment.backoffCoefficient,
+        maximumInterval: `${policy.payment.maximumIntervalSeconds} seconds`,
+        ...(policy.payment.maximumAttempts > 0 && { maximumAttempts: policy.payment.maximumAttempts }),
+        nonRetryableErrorTypes: [PAYMENT_REJECTED],
+      },
+    }).payReward;
 
   let status: RewardStatus = 'awaiting_preliminary_check';
   let preliminary: { passed: boolean; by: string; at: number; note?: string } | undefined;
@@ -77,6 +82,19 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
 
   function reject(message: string): never {
     throw ApplicationFailure.create({ type: INVALID_TRANSITION, message, nonRetryable: true, details: [{ status }] });
+  }
+
+  /** The current details the Temporal UI shows: status, the decision deadline, the payments. */
+  function showDetails(): void {
+    const v = view();
+    setCurrentDetails(
+      detailLines([
+        ['Status', v.status.replace(/_/g, ' ')],
+        ['Decision due', v.decisionDueAt],
+        ['Payments', v.payments.map((p) => `${p.seq} ${p.kind} ${p.amount} ${p.currency} ${p.status.replace(/_/g, ' ')}`).join('; ')],
+        ['Paid', `${v.totalPaid} ${v.currency}`],
+      ]),
+    );
   }
 
   function requestPayment(kind: RewardPayment['kind'], amount: number, requestedBy: Actor) {
@@ -180,7 +198,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
     for (const p of payments) {
       if (p.status !== 'approved') continue;
       try {
-        const receipt = await payReward({
+        const receipt = await payRewardFor(p)({
           idempotencyKey: p.idempotencyKey,
           caseId: input.caseId,
           workflowId,
@@ -209,7 +227,9 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   const awaitingFinding = () => status === 'awaiting_preliminary_check' || status === 'awaiting_confirmation';
 
   for (;;) {
+    showDetails();
     await payApproved();
+    showDetails();
     if (status === 'rejected' && settled()) break;
     if (status === 'settling' && settled()) {
       status = 'completed';
@@ -218,7 +238,8 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
     const seen = version;
     const wake = () => version !== seen || payments.some((p) => p.status === 'approved');
     if (awaitingFinding()) {
-      const changed = await condition(wake, Math.max(0, decisionDueAt - Date.now()));
+      const summary = status === 'awaiting_preliminary_check' ? 'preliminary check deadline' : 'violation confirmation deadline';
+      const changed = await condition(wake, Math.max(0, decisionDueAt - Date.now()), { summary });
       if (!changed && awaitingFinding()) {
         // The finding never came: end with what was found (an instant reward already requested stays payable).
         if (status === 'awaiting_preliminary_check') status = 'rejected';
@@ -239,5 +260,6 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
     }
   }
   await condition(allHandlersFinished);
+  showDetails();
   return view();
 }

@@ -5,6 +5,7 @@ import {
   condition,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   workflowInfo,
@@ -26,6 +27,7 @@ import {
   type SpotCheckKindSpec,
 } from '../domain/spot-check';
 import { deskReviewSchema, findingSchema, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
+import { detailLines, inspectionSummary } from '../domain/workflow-summaries';
 import { deskCheckQuery, deskReviewUpdate, type DeskCheckInput, type DeskCheckOutcome, type DeskCheckView } from './contracts/desk-check';
 import { INVALID_TRANSITION } from './contracts/errors';
 import {
@@ -52,14 +54,13 @@ type Activities = ReturnType<typeof createActivities>;
 /** Database work is never given up: an outage only delays it. */
 const retryUntilAnswered: ActivityOptions['retry'] = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
 
-/** The activities of a spot check, each attempt bounded by `startToCloseTimeout` and retried until it succeeds. */
-export function spotCheckActivities(startToCloseTimeout: ActivityOptions['startToCloseTimeout']) {
-  return proxyActivities<Activities>({ startToCloseTimeout, retry: retryUntilAnswered });
+/**
+ * The activities of a spot check, each attempt bounded by `startToCloseTimeout` and retried until it
+ * succeeds; `summary` is what the Temporal UI shows on the activity.
+ */
+export function spotCheckActivities(startToCloseTimeout: ActivityOptions['startToCloseTimeout'], summary: string) {
+  return proxyActivities<Activities>({ startToCloseTimeout, retry: retryUntilAnswered, summary });
 }
-
-// Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
-// failure, so what is retried is only an unreachable server: retried until it answers.
-const { reopenCase } = spotCheckActivities('1 minute');
 
 /** Set by Temporal on every run a Schedule starts, backfills included: the nominal time of the run. */
 const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -105,6 +106,9 @@ export function drawRulesFor(
  * derived from the check, so a retry (or a re-run check) reopens the case once.
  */
 export function returnToUnit(caseId: string, updateId: string, reopen: Reopen): Promise<ReopenOutcome> {
+  // Reopening waits for the case's projection; a case that cannot be reopened is an answer, not a
+  // failure, so what is retried is only an unreachable server: retried until it answers.
+  const { reopenCase } = spotCheckActivities('1 minute', `reopen case ${caseId} for rectification`);
   return reopenCase({ caseId, updateId, reopen });
 }
 
@@ -127,7 +131,9 @@ export function refuseInvalid(schema: z.ZodType, value: unknown, what: string, r
 // ---- The daily desk check ----
 
 // Database work is never given up: an outage only delays it.
-const { drawDeskCheck, recordDeskReview, recordDeskReturn, completeDeskCheck } = spotCheckActivities('2 minutes');
+const deskCheckWork = (summary: string) => spotCheckActivities('2 minutes', summary);
+const { drawDeskCheck } = deskCheckWork('draw the cases to check');
+const { completeDeskCheck } = deskCheckWork('complete the desk check');
 
 const REVIEWER_ROLES = new Set(['inspector', 'supervisor', 'admin']);
 
@@ -143,6 +149,21 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
   let draw: DeskCheckDraw | undefined;
   let closed = false;
   const refuse: Refuse = refusal({ deskCheckId: date });
+
+  /** The current details the Temporal UI shows: the draw, the reviews done and the deadline. */
+  function showDetails(): void {
+    const items = draw?.items ?? [];
+    setCurrentDetails(
+      detailLines([
+        ['Day checked', date],
+        ['Drawn', draw && `${items.length} of ${draw.population} closed cases`],
+        ['Reviewed', draw && `${items.filter((i) => i.result !== null).length} of ${items.length}`],
+        ['Review due', draw && new Date(draw.reviewDueAt).toISOString()],
+        ['Completed', closed ? 'yes' : undefined],
+      ]),
+    );
+  }
+  showDetails();
 
   setHandler(deskCheckQuery, (): DeskCheckView => ({
     id: date,
@@ -163,6 +184,7 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
       item.reviewedBy = r.actor.id;
       item.reviewedAt = now;
       const { caseId, finding } = r;
+      const { recordDeskReview } = deskCheckWork(`record the review of case ${caseId}`);
       await recordDeskReview({ deskCheckId: date, caseId, result: item.result, finding, reviewedBy: r.actor.id, reviewedAt: now });
       if (!r.compliant) {
         // A desk check returns the case to its unit, without escalation.
@@ -171,8 +193,10 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
         const reopen: Reopen = { actor: r.actor, reason, source: 'spot_check', escalate: false, reworkDays, finding };
         const outcome = await returnToUnit(caseId, `${seed}:${caseId}`, reopen);
         item.returnOutcome = outcome.outcome;
+        const { recordDeskReturn } = deskCheckWork(`record the return of case ${caseId} to its unit`);
         await recordDeskReturn({ deskCheckId: date, caseId, outcome });
       }
+      showDetails();
       return { ...item };
     },
     {
@@ -196,12 +220,14 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
 
   const items = draw.items;
   const pending = () => items.some((i) => i.result === null);
+  showDetails();
   const remaining = draw.reviewDueAt - Date.now();
-  if (pending() && remaining > 0) await condition(() => !pending(), remaining);
+  if (pending() && remaining > 0) await condition(() => !pending(), remaining, { summary: 'review deadline of the desk check' });
   closed = true;
   await condition(allHandlersFinished);
   for (const item of items) if (item.result === null) item.result = 'missed';
   await completeDeskCheck({ deskCheckId: date, completedAt: Date.now() });
+  showDetails();
 
   const count = (result: DeskCheckItem['result']) => items.filter((i) => i.result === result).length;
   return {
@@ -218,14 +244,13 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
 
 // ---- The quarterly re-inspection ----
 
-const {
-  drawReInspection,
-  recordInspectionStart,
-  recordInspectionReminder,
-  recordInspectionOverdue,
-  recordInspectionFinding,
-  publishInspection,
-} = spotCheckActivities('5 minutes');
+const inspectionWork = (summary: string) => spotCheckActivities('5 minutes', summary);
+const { drawReInspection } = inspectionWork('draw the cases and their inspectors');
+const { recordInspectionStart } = inspectionWork('record the start of the inspection');
+const { recordInspectionReminder } = inspectionWork('remind the inspector');
+const { recordInspectionOverdue } = inspectionWork('record the inspection overdue');
+const { recordInspectionFinding } = inspectionWork('record the finding');
+const { publishInspection } = inspectionWork('publish the result');
 
 /** Inspections started at once (each start is a round trip to the server). */
 const START_BATCH = 50;
@@ -247,6 +272,14 @@ export async function reInspectionWorkflow(input: ReInspectionInput): Promise<Re
 
   const running: Array<Promise<InspectionView>> = [];
   const toStart = draw.inspections.filter((i) => i.inspectorId && !i.finding);
+  setCurrentDetails(
+    detailLines([
+      ['Quarter', quarter],
+      ['Drawn', `${draw.inspections.length} of ${draw.population} closed cases`],
+      ['To start', toStart.length],
+      ['Unassigned', unassigned.length || undefined],
+    ]),
+  );
   for (let at = 0; at < toStart.length; at += START_BATCH) {
     const handles = await Promise.all(toStart.slice(at, at + START_BATCH).map((i) => startInspection(quarter, i, input)));
     for (const handle of handles) if (handle) running.push(handle.result());
@@ -268,6 +301,7 @@ async function startInspection(quarter: string, i: InspectionItem, input: ReInsp
   try {
     return await startChild(inspectionWorkflow, {
       workflowId: inspectionWorkflowIdFor(quarter, i.caseId),
+      staticSummary: inspectionSummary({ quarter, caseId: i.caseId, divisionCode: i.divisionCode, inspectorId: i.inspectorId! }),
       args: [
         {
           inspectionId: i.inspectionId,
@@ -326,6 +360,20 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
 
   setHandler(inspectionQuery, view);
 
+  /** The current details the Temporal UI shows: the deadline, the reminders sent and the finding. */
+  function showDetails(): void {
+    setCurrentDetails(
+      detailLines([
+        ['Due', new Date(dueAt).toISOString()],
+        ['Reminders sent', reminders.length],
+        ['Overdue', overdue ? 'yes' : undefined],
+        ['Finding', finding?.finding.replace(/_/g, ' ') ?? 'none yet'],
+        ['Case reopened', reopen?.outcome],
+      ]),
+    );
+  }
+  showDetails();
+
   setHandler(
     recordFindingUpdate,
     async (f) => {
@@ -345,6 +393,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       }
       await publishInspection({ inspectionId: input.inspectionId, publishedAt: Date.now(), reopen });
       published = true;
+      showDetails();
       return view();
     },
     {
@@ -367,7 +416,8 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       await condition(() => finding !== undefined);
       break;
     }
-    if (at > Date.now() && (await condition(() => finding !== undefined, at - Date.now()))) break;
+    const summary = reminder ? `reminder ${reminder.n} to the inspector` : 'inspection deadline';
+    if (at > Date.now() && (await condition(() => finding !== undefined, at - Date.now(), { summary }))) break;
     if (reminder) {
       reminders.push(reminder);
       next++;
@@ -376,6 +426,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
       overdue = true;
       await recordInspectionOverdue({ ...ref, at: dueAt });
     }
+    showDetails();
   }
   await condition(allHandlersFinished);
   return view();

@@ -1,4 +1,13 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
   complaintReceivedSignal,
@@ -16,11 +25,13 @@ import {
   type WatchedComplaint,
   type WindowState,
 } from '../domain/warning-window';
+import { detailLines, warningWatcherSummary } from '../domain/workflow-summaries';
 
 const { recordWarning } = proxyActivities<ReturnType<typeof createActivities>>({
   // A warning must not be lost to a database outage: retried until it is stored and notified.
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  summary: 'record the warning and notify',
 });
 
 /**
@@ -100,7 +111,17 @@ export async function warningWatcherWorkflow(input: WarningWatcherInput): Return
       continue;
     }
     const wakeAt = nextExpiry(state, rule)!;
-    await condition(() => inbox.length > 0, Math.max(1, wakeAt - Date.now()));
+    setCurrentDetails(
+      detailLines(
+        [
+          ['In the window', `${state.entries.length} complaints (measure ${measure(state, kind)} of threshold ${rule.threshold})`],
+          ['Warning', state.active ? `${state.active.warningId} raised ${new Date(state.active.raisedAt).toISOString()}` : 'none active'],
+          ['Warnings raised', raised],
+        ],
+        warningWatcherSummary(input),
+      ),
+    );
+    await condition(() => inbox.length > 0, Math.max(1, wakeAt - Date.now()), { summary: 'the oldest complaint leaves the window' });
   }
   // Idle: the window is empty and no warning is pending. The next complaint starts a new run.
   return { warningsRaised: raised };

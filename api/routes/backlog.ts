@@ -21,6 +21,7 @@ import { accepted } from '../respond';
 import { divisionScope, visibleCase } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
+import { backlogSweepSummary } from '../../domain/workflow-summaries';
 
 /**
  * Backlog cases (积案) under `/v1/governance/backlog`: the listings of a year and their progress,
@@ -174,6 +175,7 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
           workflowId: sweepId,
           // One sweep of a kind a day; one that failed may be run again.
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          staticSummary: backlogSweepSummary(body.kind, localDate(Date.now(), policy.calendar.utcOffsetMinutes)),
           args: [{ kind: body.kind, settings: { backlog: policy.governance.backlog, calendar: policy.calendar } }],
         });
       } catch (err) {

@@ -19,6 +19,7 @@ import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
+import { campaignSummary } from '../../domain/workflow-summaries';
 
 /**
  * Campaigns against a recurring problem (集中治理) under `/v1/governance/campaigns`: started by a
@@ -106,6 +107,7 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
       const workflowId = campaignWorkflowId(campaignId);
       await deps.temporal.start<CampaignWorkflow>(CAMPAIGN_WORKFLOW, {
         workflowId,
+        staticSummary: campaignSummary({ campaignId, name: body.name, categories: body.criteria.categories }),
         args: [
           {
             campaignId,

@@ -15,6 +15,7 @@ import { renderReportHtml } from '../report-html';
 import { accepted } from '../respond';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
+import { reportSummary } from '../../domain/workflow-summaries';
 
 /**
  * `/v1/reports`: the stored monthly and quarterly reports as JSON, CSV or an HTML page with charts;
@@ -178,6 +179,7 @@ export const reportRouteTable: Route<ReportRoutesDeps>[] = [
       await deps.temporal.start<ReportWorkflow>(REPORT_WORKFLOW, {
         workflowId,
         args: [{ kind: period.kind, period: period.label }],
+        staticSummary: reportSummary(period.kind, period.label),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       accepted(res, generationPath(reportId), { reportId, workflowId, status: 'running', links: { report: `/v1/reports/${reportId}` } });

@@ -26,6 +26,7 @@ import { visibleCase } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
 import { idempotencyHeaders } from './complaints';
+import { rewardSummary } from '../../domain/workflow-summaries';
 
 /**
  * Rewards for reporting, under `/v1/governance/rewards`: for clerks (who open them), inspectors and
@@ -165,6 +166,7 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       await deps.temporal.start<RewardWorkflow>(REWARD_WORKFLOW, {
         workflowId,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: rewardSummary(body.caseId),
         args: [
           {
             caseId: body.caseId,

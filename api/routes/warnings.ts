@@ -14,6 +14,7 @@ import { HttpProblem, forbidden, notFound } from '../problem';
 import { divisionScope } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
+import { campaignSummary } from '../../domain/workflow-summaries';
 
 /**
  * `/v1/warnings`: early warnings raised by the watchers (workflows/warning-watcher.ts), newest
@@ -177,14 +178,16 @@ export const warningRouteTable: Route<WarningRoutesDeps>[] = [
       const breach = campaignLimitBreach(campaigns, { period: { from, to } }, from);
       if (breach) throw new HttpProblem(422, 'Unprocessable Content', breach);
       let created = true;
+      const name = body.name ?? `${w.category.replace(/_/g, ' ')} at ${w.area.label} (warning ${warningId})`;
       try {
         await deps.temporal.start<CampaignWorkflow>(CAMPAIGN_WORKFLOW, {
           workflowId,
+          staticSummary: campaignSummary({ campaignId, name, categories: [w.category] }),
           args: [
             {
               campaignId,
               definition: {
-                name: body.name ?? `${w.category.replace(/_/g, ' ')} at ${w.area.label} (warning ${warningId})`,
+                name,
                 criteria: { categories: [w.category as (typeof categories)[number]], divisions: w.divisionCodes, keywords: body.keywords },
                 period: { from, to },
               },
