@@ -189,7 +189,8 @@ describe('Ctrl-C on npm start', () => {
   test('when start.ts itself is killed outright (SIGKILL, no chance to stop anything), then its reaper stops the rest and nothing is left', async () => {
     const run = await start();
     await untilRunning(run);
-    const startTs = processesOf(run).find((p) => p.cmdline.includes('--import tsx runtime/start.ts'));
+    // start.ts is node itself, not the shell npm runs it with (`sh -c node --import tsx runtime/start.ts`).
+    const startTs = processesOf(run).find((p) => /^\S*node --import tsx runtime\/start\.ts/.test(p.cmdline));
     expect(startTs).toBeDefined();
     process.kill(startTs!.pid, 'SIGKILL');
     await expectNothingLeft(run);
