@@ -36,7 +36,8 @@ function main(): void {
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');
   });
-  if (config.CODEC_TRUST_LOCAL_UI) log.warn({ ui: config.TEMPORAL_UI_URL }, 'the codec trusts the local Temporal UI without a token (development)');
+  if (config.CODEC_TRUST_LOCAL_UI)
+    log.warn({ ui: config.TEMPORAL_UI_URL }, 'the codec trusts the local Temporal UI without a token (development)');
   // Stop once: later signals (npm relays Ctrl-C, a terminal sends it to the group) only say so.
   // Open requests get SHUTDOWN_GRACE_MS; then their connections are cut and the process exits.
   let stopping = false;

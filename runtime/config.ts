@@ -123,7 +123,10 @@ export const configSchema = baseSchema
         message: `may be true only with NODE_ENV=development and HOST on loopback (${LOOPBACK_HOSTS.join(', ')})`,
       });
     }
-    if (c.CODEC_TRUST_LOCAL_UI && !(c.TEMPORAL_UI_URL && LOOPBACK_HOSTS.includes(new URL(c.TEMPORAL_UI_URL).hostname.replace(/^\[|\]$/g, '')))) {
+    if (
+      c.CODEC_TRUST_LOCAL_UI &&
+      !(c.TEMPORAL_UI_URL && LOOPBACK_HOSTS.includes(new URL(c.TEMPORAL_UI_URL).hostname.replace(/^\[|\]$/g, '')))
+    ) {
       ctx.addIssue({ code: 'custom', path: ['CODEC_TRUST_LOCAL_UI'], message: 'needs TEMPORAL_UI_URL, the UI it trusts, on loopback' });
     }
   })
