@@ -71,6 +71,8 @@ describe('loadConfig', () => {
       NOTIFICATION_POLL_MS: 1000,
       LOG_LEVEL: 'info',
       JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      SHUTDOWN_GRACE_MS: 10_000,
+      STOP_TIMEOUT_MS: 30_000,
     });
   });
 
