@@ -21,6 +21,8 @@ export interface AppDeps {
   jwtSecret: string;
   log: Logger;
   temporalUiUrl?: string;
+  /** Development only: the codec takes requests from the local Temporal UI without a token (CODEC_TRUST_LOCAL_UI). */
+  codecTrustsLocalUi?: boolean;
   /** Open311 api keys, rate limit, default jurisdiction; unset: from the environment. */
   open311?: Open311Settings;
   /** The payload ring: the Temporal codec endpoint decodes with it (and only with it). */

@@ -31,13 +31,21 @@ function main(): void {
     jwtSecret: config.JWT_SECRET,
     log,
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    codecTrustsLocalUi: config.CODEC_TRUST_LOCAL_UI === true,
     keyRing,
     reporterKeys: reporterKeyRingFromConfig(config),
   });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');
   });
-  const shutdown = (signal: string) => {
+  if (config.CODEC_TRUST_LOCAL_UI)
+    log.warn({ ui: config.TEMPORAL_UI_URL }, 'the codec trusts the local Temporal UI without a token (development)');
+  // Stop once: later signals (npm relays Ctrl-C, a terminal sends it to the group) only say so.
+  // Open requests get SHUTDOWN_GRACE_MS; then their connections are cut and the process exits.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return log.info({ signal }, 'api already stopping');
+    stopping = true;
     log.info({ signal }, 'api stopping');
     const stopped = async () => {
       await connection.close().catch(() => undefined);
@@ -47,10 +55,13 @@ function main(): void {
     };
     server.close(() => void stopped());
     server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => {
+      log.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'api: open requests cut off');
+      server.closeAllConnections();
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS).unref();
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
 }
 
 try {

@@ -107,10 +107,24 @@ const baseSchema = z.object({
   WORKER_METRICS_PORT: port.default(9464),
   /** Port of the Temporal SDK's own Prometheus exporter in the worker (GET /metrics, `temporal_` metrics); 0: off. */
   WORKER_TEMPORAL_METRICS_PORT: port.default(9465),
+  // Operators (issue #13): the Temporal UI's codec, and stopping cleanly.
+  /**
+   * The codec (`/codec`) trusts requests from the Temporal UI at TEMPORAL_UI_URL without a token, as
+   * the `ops` role: the local development UI, which has no sign-in. Only with NODE_ENV=development
+   * and HOST on loopback; `npm start` sets it for its own dev server's UI unless it is set to false.
+   */
+  CODEC_TRUST_LOCAL_UI: z.stringbool().optional(),
+  /** Once asked to stop: how long a worker lets running activities finish, and the API its open requests, in ms. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** How long `npm start` waits for each process it stops (API, worker, Temporal, PostgreSQL) before it kills it, in ms. */
+  STOP_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
 });
 
 /** The path every metrics endpoint serves (the API's, the worker's and the Temporal SDK's, which is fixed at /metrics). */
 export const METRICS_PATH = '/metrics';
+
+/** Hosts that reach this machine only: where CODEC_TRUST_LOCAL_UI may be set. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
 
 /** Used only where NODE_ENV is not production: a fixed secret for local tokens. */
 export const DEVELOPMENT_JWT_SECRET = 'ecoloop-development-secret-do-not-use-in-production';
@@ -123,6 +137,19 @@ export const configSchema = baseSchema
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
     checkEncryptionKeys(c, ctx);
+    if (c.CODEC_TRUST_LOCAL_UI && (c.NODE_ENV !== 'development' || !LOOPBACK_HOSTS.includes(c.HOST))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CODEC_TRUST_LOCAL_UI'],
+        message: `may be true only with NODE_ENV=development and HOST on loopback (${LOOPBACK_HOSTS.join(', ')})`,
+      });
+    }
+    if (
+      c.CODEC_TRUST_LOCAL_UI &&
+      !(c.TEMPORAL_UI_URL && LOOPBACK_HOSTS.includes(new URL(c.TEMPORAL_UI_URL).hostname.replace(/^\[|\]$/g, '')))
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['CODEC_TRUST_LOCAL_UI'], message: 'needs TEMPORAL_UI_URL, the UI it trusts, on loopback' });
+    }
   })
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
 

@@ -51,7 +51,8 @@ export interface EmbeddedPostgres {
   /** Connection string of the cluster's `postgres` maintenance database. */
   adminUrl: string;
   process: OwnedProcess;
-  stop(): Promise<void>;
+  /** Fast shutdown (SIGINT), then SIGKILL to its process group after `graceMs` (default 30 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -107,5 +108,5 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw err;
   }
   // SIGINT is PostgreSQL's "fast shutdown": it rolls back open transactions and exits cleanly.
-  return { url, adminUrl, process: proc, stop: () => proc.stop('SIGINT', 30_000) };
+  return { url, adminUrl, process: proc, stop: (graceMs = 30_000) => proc.stop('SIGINT', graceMs) };
 }

@@ -22,7 +22,8 @@ export interface DevServer {
   address: string;
   uiUrl?: string;
   process: OwnedProcess;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL to its process group after `graceMs` (default 10 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Whether a Temporal frontend answers at `address`. */
@@ -78,6 +79,6 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     address,
     uiUrl: options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`,
     process: proc,
-    stop: () => proc.stop('SIGTERM', 10_000),
+    stop: (graceMs = 10_000) => proc.stop('SIGTERM', graceMs),
   };
 }

@@ -33,6 +33,20 @@ async function main(): Promise<void> {
     log.fatal({ err: (err as Error).message }, 'invalid policy');
     process.exit(78);
   }
+  // Stopping: a signal before the worker runs ends the process (nothing polled yet, nothing to
+  // drain); once it runs, the SDK's Runtime takes the first SIGINT/SIGTERM and drains the worker,
+  // and stops listening. Later signals must not kill it mid-drain: this listener keeps them.
+  let running = false;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!running) {
+      log.info({ signal }, 'worker stopped before it started');
+      process.exit(0);
+    }
+    if (signalled) log.info({ signal }, 'worker already draining');
+    signalled = true;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   // The one Runtime of the process, before any connection or worker: logs into pino, and the SDK's
   // own metrics (temporal_*) on WORKER_TEMPORAL_METRICS_PORT.
   const sdkMetrics = temporalMetricsExporter(config);
@@ -77,7 +91,13 @@ async function main(): Promise<void> {
     pool,
     activityDeps: { client, reporterKeys, policy: () => policy },
     dataConverter,
-    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } }),
+    overrides: {
+      ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS }),
+      // A slow activity gets SHUTDOWN_GRACE_MS to finish before it is cancelled; the worker gives up
+      // on draining after twice that (run() rejects, the process exits 1), so a stop always ends.
+      shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+      shutdownForceTime: 2 * config.SHUTDOWN_GRACE_MS,
+    },
   });
   // Supervision Schedules (daily desk check, quarterly re-inspection): created, or brought up to the policy.
   try {
@@ -108,6 +128,7 @@ async function main(): Promise<void> {
   });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
   // The SDK's Runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
+  running = true;
   await worker.run();
   await sender.stop();
   await metricsServer?.stop();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import type { Logger } from '../../runtime/logger';
 import { DecryptionError, OperatorCodec, type KeyRing } from '../../runtime/encryption';
+import { authenticate } from '../auth';
 import { commonProblems } from '../fields';
 import { forbidden, HttpProblem } from '../problem';
 import { mountRoutes, route, type Route } from '../validate';
@@ -18,8 +19,11 @@ import { mountRoutes, route, type Route } from '../validate';
  * shows every other field of every case, so only the `ops` role may use it, and every use is logged.
  *
  * History payloads are bigger than the API's 64 kB bodies: this table reads bodies up to 8 MB.
- * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included. One table,
- * mounted by the router and described in the OpenAPI document.
+ * The browser-facing Temporal UI (`TEMPORAL_UI_URL`) gets CORS, preflight included. In development
+ * (`CODEC_TRUST_LOCAL_UI`, which `npm start` sets for its own dev server's UI, bound to loopback) a
+ * request from that UI's origin without a token is taken as `ops`: the dev server's UI has no
+ * sign-in. Everywhere else the UI passes the signed-in operator's token. One table, mounted by the
+ * router and described in the OpenAPI document.
  */
 
 export interface CodecRoutesDeps {
@@ -30,6 +34,8 @@ export interface CodecRoutesDeps {
   namespace: string;
   /** The Temporal UI's address; its origin may call the codec from the browser. */
   temporalUiUrl?: string;
+  /** Development only (CODEC_TRUST_LOCAL_UI): the UI at temporalUiUrl, on loopback, calls without a token, as `ops`. */
+  codecTrustsLocalUi?: boolean;
   log: Logger;
 }
 
@@ -58,26 +64,63 @@ function toJson(p: Payload): { metadata: Record<string, string>; data: string } 
   };
 }
 
+/** What the Temporal UI sends with a codec request (its data-encoder service): `Authorization` and `Authorization-Extras` when it passes the operator's tokens. */
+const UI_REQUEST_HEADERS = 'Authorization, Authorization-Extras, Content-Type, X-Namespace';
+
+/**
+ * The origins of the Temporal UI at `temporalUiUrl`. A UI on loopback is the same UI whether the
+ * browser names it 127.0.0.1, localhost or [::1], so each of these names with its port counts.
+ */
+export function uiOrigins(temporalUiUrl: string | undefined): Set<string> {
+  if (!temporalUiUrl) return new Set();
+  const url = new URL(temporalUiUrl);
+  const origins = new Set([url.origin]);
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    for (const host of ['127.0.0.1', 'localhost', '[::1]']) origins.add(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+  }
+  return origins;
+}
+
 /** CORS for the Temporal UI's origin only; answers its preflight. Other origins get no CORS headers. */
-function uiCors(temporalUiUrl: string | undefined): RequestHandler {
-  const allowed = temporalUiUrl ? new URL(temporalUiUrl).origin : undefined;
+function uiCors(allowed: Set<string>): RequestHandler {
   return (req, res, next) => {
     res.vary('Origin');
     const origin = req.get('origin');
-    const fromUi = allowed !== undefined && origin === allowed;
+    const fromUi = origin !== undefined && allowed.has(origin);
     if (fromUi) {
       res.set({ 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' });
     }
     if (req.method !== 'OPTIONS') return next();
     if (!fromUi) return next(forbidden('This origin may not call the codec.'));
-    res
-      .set({
-        'Access-Control-Allow-Methods': 'POST',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type, X-Namespace',
-        'Access-Control-Max-Age': '600',
-      })
-      .status(204)
-      .end();
+    res.set({
+      'Access-Control-Allow-Methods': 'POST',
+      'Access-Control-Allow-Headers': UI_REQUEST_HEADERS,
+      'Access-Control-Max-Age': '600',
+    });
+    // Chromium's Private Network Access asks before a page reaches a loopback address.
+    if (req.get('access-control-request-private-network') === 'true') res.set('Access-Control-Allow-Private-Network', 'true');
+    res.status(204).end();
+  };
+}
+
+/** Who the trusted local development UI is, in the codec's log. */
+export const LOCAL_UI_PRINCIPAL = { sub: 'temporal-ui (local development, no sign-in)', role: 'ops' } as const;
+
+/**
+ * The codec's token check: a bearer token with the `ops` role, as on every route; in development
+ * (codecTrustsLocalUi) a request without a token from the local UI's origin is taken as `ops`.
+ * A token, when sent, is always checked.
+ */
+function codecAuthentication(deps: CodecRoutesDeps, uiOrigin: Set<string>): RequestHandler {
+  const bearer = authenticate(deps.jwtSecret);
+  if (!deps.codecTrustsLocalUi) return bearer;
+  return (req, res, next) => {
+    const origin = req.get('origin');
+    if (req.get('authorization') === undefined && origin !== undefined && uiOrigin.has(origin)) {
+      req.principal = { ...LOCAL_UI_PRINCIPAL };
+      return next();
+    }
+    return bearer(req, res, next);
   };
 }
 
@@ -123,7 +166,12 @@ export const codecRouteTable: Route<CodecRoutesDeps>[] = [codecRoute('encode'), 
 
 export function codecRoutes(deps: CodecRoutesDeps): Router {
   const router = Router();
-  router.use('/codec', uiCors(deps.temporalUiUrl));
-  mountRoutes(router, codecRouteTable, deps, { jwtSecret: deps.jwtSecret, bodyLimit: MAX_BODY });
+  const origins = uiOrigins(deps.temporalUiUrl);
+  router.use('/codec', uiCors(origins));
+  mountRoutes(router, codecRouteTable, deps, {
+    jwtSecret: deps.jwtSecret,
+    bodyLimit: MAX_BODY,
+    authenticate: codecAuthentication(deps, origins),
+  });
   return router;
 }

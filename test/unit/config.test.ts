@@ -74,6 +74,8 @@ describe('loadConfig', () => {
       WORKER_METRICS_HOST: '127.0.0.1',
       WORKER_METRICS_PORT: 9464,
       WORKER_TEMPORAL_METRICS_PORT: 9465,
+      SHUTDOWN_GRACE_MS: 10_000,
+      STOP_TIMEOUT_MS: 30_000,
     });
   });
 

@@ -1,0 +1,198 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { Client as PgClient } from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { mintToken } from '../api/auth';
+import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
+import {
+  eventually,
+  exitOf,
+  killEverything,
+  makeDataDir,
+  outputOf,
+  processesOf,
+  startNpmStart,
+  untilRunning,
+  type NpmStart,
+} from './support/npm-start';
+
+/**
+ * Ctrl-C stops `npm start` cleanly, every time (issue #13, point 5). A terminal sends SIGINT to its
+ * whole foreground process group: npm, the shell, start.ts. Each run below is the real `npm start`
+ * in a group of its own (as a terminal's job), on free ports, on one DATA_DIR; SIGINT goes to the
+ * group, once or several times; afterwards no process of the run is left (its group, its session,
+ * anything with its DATA_DIR) and none of its ports answers. Linux /proc.
+ *
+ * The activity that retries: projectCase, the complaint workflow's projection into PostgreSQL, made
+ * to fail for real by a CHECK (false) constraint on case_events (NOT VALID: old rows stay); every
+ * attempt's INSERT is refused, and the workflow retries it with backoff (workflows/complaint.ts).
+ */
+
+let dataDir: string;
+const runs: NpmStart[] = [];
+
+/** How long a whole stop may take: the stop steps are bounded by STOP_TIMEOUT_MS (30 s) each. */
+const STOP_WITHIN_MS = 150_000;
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+async function start(): Promise<NpmStart> {
+  const run = await startNpmStart(dataDir);
+  runs.push(run);
+  return run;
+}
+
+/** SIGINT to the process group of npm start, `times` over, `gapMs` apart, as a terminal's Ctrl-C. */
+async function ctrlC(run: NpmStart, times: number, gapMs: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    try {
+      process.kill(-run.pgid, 'SIGINT');
+    } catch {
+      // the group is gone already
+    }
+  }
+}
+
+/** npm start exits, then nothing of the run is left and none of its ports answers. */
+async function expectNothingLeft(run: NpmStart): Promise<void> {
+  await exitOf(run, STOP_WITHIN_MS);
+  const deadline = Date.now() + STOP_WITHIN_MS;
+  let left = processesOf(run);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    left = processesOf(run);
+  }
+  expect({ left, output: left.length ? outputOf(run) : '' }).toEqual({ left: [], output: '' });
+  for (const [name, port] of Object.entries(run.ports)) {
+    expect({ [name]: await accepts(port) }).toEqual({ [name]: false });
+  }
+}
+
+/** start.ts stopped its children in order: API, worker, Temporal, PostgreSQL, then itself. */
+function expectOrderedStop(run: NpmStart): void {
+  const messages = run.output.flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { service?: string; msg?: string };
+      return entry.service === 'start' && entry.msg?.startsWith('stop') ? [entry.msg] : [];
+    } catch {
+      return [];
+    }
+  });
+  expect(messages).toEqual([
+    'stopping',
+    'stopping api',
+    'stopping worker',
+    'stopping the Temporal dev server',
+    'stopping PostgreSQL',
+    'stopped',
+  ]);
+}
+
+beforeAll(() => {
+  dataDir = makeDataDir('ecoloop-shutdown-');
+});
+
+afterAll(() => {
+  for (const run of runs) killEverything(run);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+describe('Ctrl-C on npm start', () => {
+  test('when the group gets one SIGINT, then API, worker, Temporal and PostgreSQL stop in order and nothing is left', async () => {
+    const run = await start();
+    await untilRunning(run);
+    await ctrlC(run, 1, 0);
+    await expectNothingLeft(run);
+    expectOrderedStop(run);
+  }, 420_000);
+
+  test('when the group gets SIGINT twice in quick succession, then it stops once, in order, and nothing is left', async () => {
+    const run = await start();
+    await untilRunning(run);
+    await ctrlC(run, 2, 20);
+    await expectNothingLeft(run);
+    expectOrderedStop(run);
+  }, 420_000);
+
+  test("when SIGINT comes twice while the case's projection activity is retrying, then nothing is left", async () => {
+    const run = await start();
+    await untilRunning(run);
+    // PostgreSQL refuses every new case event: projectCase fails, and Temporal retries it.
+    const pg = new PgClient({ connectionString: `postgres://postgres@127.0.0.1:${run.ports.postgres}/ecoloop` });
+    await pg.connect();
+    try {
+      await pg.query('ALTER TABLE case_events ADD CONSTRAINT shutdown_test_refuses_events CHECK (false) NOT VALID');
+    } finally {
+      await pg.end();
+    }
+    const clerk = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'clerk-1', role: 'clerk' });
+    const res = await fetch(`http://127.0.0.1:${run.ports.api}/v1/complaints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clerk}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        channel: 'hotline',
+        category: 'noise',
+        divisionCode: '370102',
+        title: 'Night drilling',
+        description: 'Drilling after 22:00',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { caseId } = (await res.json()) as { caseId: string };
+    const connection = await Connection.connect({ address: `127.0.0.1:${run.ports.temporal}` });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(`complaint-${caseId}`);
+      const retrying = await eventually(
+        run,
+        'projectCase is retrying',
+        async () => {
+          const { raw } = await handle.describe();
+          const activity = raw.pendingActivities?.find((a) => a.activityType?.name === 'projectCase');
+          return activity && (activity.attempt ?? 0) >= 2 ? activity : undefined;
+        },
+        120_000,
+      );
+      expect(retrying.lastFailure?.message).toMatch(/shutdown_test_refuses_events|check constraint/i);
+    } finally {
+      await connection.close();
+    }
+    await ctrlC(run, 2, 300);
+    await expectNothingLeft(run);
+    expectOrderedStop(run);
+  }, 420_000);
+
+  test('when SIGINT comes three times, half a second apart, while it stops, then nothing is left', async () => {
+    const run = await start();
+    await untilRunning(run);
+    await ctrlC(run, 3, 500);
+    await expectNothingLeft(run);
+    expectOrderedStop(run);
+  }, 420_000);
+
+  test('when SIGINT comes while it is still starting (Temporal up, the rest not yet), then nothing is left', async () => {
+    const run = await start();
+    await eventually(run, 'the Temporal dev server is up', async () => ((await accepts(run.ports.temporal)) ? true : undefined), 240_000);
+    await ctrlC(run, 1, 0);
+    await expectNothingLeft(run);
+    expect(run.output).not.toContain('EcoLoop is running.');
+  }, 420_000);
+
+  test('when start.ts itself is killed outright (SIGKILL, no chance to stop anything), then its reaper stops the rest and nothing is left', async () => {
+    const run = await start();
+    await untilRunning(run);
+    // start.ts is node itself, not the shell npm runs it with (`sh -c node --import tsx runtime/start.ts`).
+    const startTs = processesOf(run).find((p) => /^\S*node --import tsx runtime\/start\.ts/.test(p.cmdline));
+    expect(startTs).toBeDefined();
+    process.kill(startTs!.pid, 'SIGKILL');
+    await expectNothingLeft(run);
+  }, 420_000);
+});
