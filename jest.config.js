@@ -8,6 +8,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  // A retry timer of a closed Temporal connection must not fail the next test file (see the file).
+  setupFiles: ['<rootDir>/test/support/grpc-shutdown-guard.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120_000,
   // Every test file runs its own Temporal workers (and time-skipping servers) on 2 cores.
