@@ -9,6 +9,7 @@ import {
   type CaseEvent,
   type CaseState,
   type CaseStatus,
+  type ComplaintInput,
   type ClockKind,
   type Closure,
   type Escalate,
@@ -313,6 +314,26 @@ function change(s: CaseState, now: number, apply: (c: Change) => void): Transiti
 const unchanged = (s: CaseState): Transition => ({ state: s, events: [] });
 
 // ---- Intake ----
+
+/** The state of a case before its first transition: what registration gives, nothing decided yet. */
+export function initialState(input: ComplaintInput): CaseState {
+  return {
+    caseId: input.caseId,
+    intake: input.intake,
+    policy: input.policy,
+    status: 'registered',
+    owner: input.owner,
+    receivedAt: input.receivedAt,
+    escalationLevel: 0,
+    extensions: [],
+    returns: 0,
+    callbackAttempts: 0,
+    linked: [],
+    reopenCount: 0,
+    timeline: [],
+    projectedSeq: 0,
+  };
+}
 
 /** A new case is registered; with key information missing, the complainant is asked to supplement it. */
 export function register(s: CaseState, now: number): Transition {

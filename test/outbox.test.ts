@@ -1,5 +1,6 @@
 import { projectCase, type ProjectionInput } from '../activities/projection';
 import { toView, type CaseEvent, type CaseState } from '../domain/case';
+import { initialState } from '../domain/complaint-lifecycle';
 import { casePolicy, defaultPolicy } from '../domain/policy';
 import { drainOutbox, type Notification } from '../worker/notification-sender';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -16,7 +17,7 @@ afterAll(async () => {
 const T0 = Date.UTC(2026, 10, 2, 2);
 
 function projection(caseId: string, events: CaseEvent[]): ProjectionInput {
-  const s: CaseState = {
+  const registered = initialState({
     caseId,
     intake: {
       channel: 'web',
@@ -30,18 +31,10 @@ function projection(caseId: string, events: CaseEvent[]): ProjectionInput {
       missing: [],
     },
     policy: casePolicy(defaultPolicy, 'odour', 'normal'),
-    status: 'pending_acceptance',
     owner: { id: 'clerk-1', role: 'clerk' },
     receivedAt: T0,
-    escalationLevel: 0,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
-  };
+  });
+  const s: CaseState = { ...registered, status: 'pending_acceptance' };
   return { view: toView(s, T0), events, reporter: s.intake.reporter, location: {}, description: 'd' };
 }
 

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { toView, workflowIdFor, type CaseState, type CaseView, type ComplaintInput } from '../domain/case';
+import { toView, workflowIdFor, type CaseState, type CaseView } from '../domain/case';
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
 import { searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
@@ -70,7 +70,7 @@ const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>
  * validator asks the machine and rejects an impossible transition before anything is written to history.
  */
 export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<ComplaintOutcome> {
-  let s: CaseState = 'resume' in input ? input.resume : initialState(input);
+  let s: CaseState = 'resume' in input ? input.resume : lifecycle.initialState(input);
   const casLimit = input.continueAsNewAfterEvents;
   const isNew = !('resume' in input);
   /** Counts the events the case has had in this run: the main loop waits for it to move. */
@@ -347,23 +347,4 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   }
   await condition(allHandlersFinished);
   return { caseId: s.caseId, closure: s.closure, mergedInto: s.mergedInto, events: s.timeline.length };
-}
-
-function initialState(input: ComplaintInput): CaseState {
-  return {
-    caseId: input.caseId,
-    intake: input.intake,
-    policy: input.policy,
-    status: 'registered',
-    owner: input.owner,
-    receivedAt: input.receivedAt,
-    escalationLevel: 0,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
-  };
 }

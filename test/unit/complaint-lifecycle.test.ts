@@ -19,7 +19,7 @@ const supervisor: Actor = { id: 'sup-1', role: 'supervisor' };
 const SYSTEM = lifecycle.SYSTEM;
 
 function newCase(overrides: Partial<CaseState['intake']> = {}): CaseState {
-  return {
+  return lifecycle.initialState({
     caseId: 'EC-2026-0000001',
     intake: {
       channel: 'web',
@@ -34,18 +34,9 @@ function newCase(overrides: Partial<CaseState['intake']> = {}): CaseState {
       ...overrides,
     },
     policy: casePolicy(defaultPolicy, 'air', 'normal'),
-    status: 'registered',
     owner: clerk,
     receivedAt: T0,
-    escalationLevel: 0,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
-  };
+  });
 }
 
 /** Asserts the decision is allowed and applies it. */

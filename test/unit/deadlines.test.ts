@@ -1,12 +1,13 @@
 import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../../domain/deadlines';
 import { casePolicy, defaultPolicy, parsePolicy } from '../../domain/policy';
 import type { CaseState } from '../../domain/case';
+import { initialState } from '../../domain/complaint-lifecycle';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0); // Mon 2 March 2026, 10:00 in China
 
 function state(overrides: Partial<CaseState> = {}): CaseState {
-  return {
+  const registered = initialState({
     caseId: 'EC-2026-0000001',
     intake: {
       channel: 'web',
@@ -20,19 +21,10 @@ function state(overrides: Partial<CaseState> = {}): CaseState {
       missing: [],
     },
     policy: casePolicy(defaultPolicy, 'air', 'normal'),
-    status: 'handling',
     owner: { id: 'c', role: 'clerk' },
     receivedAt: T0,
-    escalationLevel: 0,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
-    ...overrides,
-  };
+  });
+  return { ...registered, status: 'handling', ...overrides };
 }
 
 describe('deadline arithmetic', () => {

@@ -1,5 +1,6 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import { toView, type CaseState } from '../../domain/case';
+import { initialState } from '../../domain/complaint-lifecycle';
 import { newClock } from '../../domain/deadlines';
 import { casePolicy, defaultPolicy } from '../../domain/policy';
 import {
@@ -15,7 +16,7 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0);
 
 function state(overrides: Partial<CaseState> = {}): CaseState {
-  return {
+  const registered = initialState({
     caseId: 'EC-2026-0000001',
     intake: {
       channel: 'web',
@@ -29,18 +30,14 @@ function state(overrides: Partial<CaseState> = {}): CaseState {
       missing: [],
     },
     policy: casePolicy(defaultPolicy, 'water', 'normal'),
-    status: 'handling',
     owner: { id: 'clerk-li', role: 'clerk' },
-    unitId: 'licheng-bureau',
     receivedAt: T0,
+  });
+  return {
+    ...registered,
+    status: 'handling',
+    unitId: 'licheng-bureau',
     escalationLevel: 1,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
     clock: newClock('handle', T0, T0 + 60 * DAY),
     ...overrides,
   };

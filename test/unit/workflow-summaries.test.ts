@@ -21,7 +21,7 @@ const clerk: Actor = { id: 'clerk-1', role: 'clerk' };
 const REPORTER = { anonymous: false, name: 'Li Wei', phone: '13900001111', email: 'li@example.org', address: '7 Quiet Lane' };
 
 function newCase(): CaseState {
-  return {
+  return lifecycle.initialState({
     caseId: 'EC-2026-0000001',
     intake: {
       channel: 'web',
@@ -35,18 +35,9 @@ function newCase(): CaseState {
       missing: [],
     },
     policy: casePolicy(defaultPolicy, 'solid_waste', 'normal'),
-    status: 'registered',
     owner: clerk,
     receivedAt: T0,
-    escalationLevel: 0,
-    extensions: [],
-    returns: 0,
-    callbackAttempts: 0,
-    linked: [],
-    reopenCount: 0,
-    timeline: [],
-    projectedSeq: 0,
-  };
+  });
 }
 
 /** A case put up for acceptance: the acceptance clock runs. */
