@@ -35,6 +35,8 @@ const DIVISION = '370102';
 const UNIT = 'unit-a';
 const principals = {
   clerk: { sub: 'clerk-1', role: 'clerk' },
+  /** A clerk who owns none of the cases here (the clerk above registers them all). */
+  clerkOther: { sub: 'clerk-2', role: 'clerk' },
   unitOwn: { sub: 'unit-a-user', role: 'unit', unitId: UNIT },
   unitOther: { sub: 'unit-b-user', role: 'unit', unitId: 'unit-b' },
   supervisorOwn: { sub: 'sup-jinan', role: 'supervisor', divisions: ['3701'] },
@@ -59,6 +61,8 @@ function expected(r: RouteSpec, who: Who): 'allowed' | 403 | 404 {
   const p = principals[who];
   if (!r.access.includes(p.role)) return 403;
   if (r.caseScoped && !inScope(p)) return 404;
+  // The result of a case is reviewed by the clerk who owns it, or by a supervisor.
+  if (r.operationId === 'reviewResult' && p.role === 'clerk' && p.sub !== principals.clerk.sub) return 403;
   return 'allowed';
 }
 

@@ -177,6 +177,17 @@ describe('backfill and review through the API', () => {
     expect(refused.status).toBe(403);
     const backwards = await call('POST', '/v1/supervision/backfills', supervisor, { kind: 'desk_check', from: '2026-01-08', to: day });
     expect(backwards).toMatchObject({ status: 400, type: expect.stringContaining('application/problem+json') });
+    // Periods before 1970 are refused at the edge (a year below 1000 once answered 500).
+    for (const [kind, from, to] of [
+      ['re_inspection', '0999-Q1', '0999-Q2'],
+      ['desk_check', '0999-12-30', '0999-12-31'],
+    ]) {
+      const ancient = await call('POST', '/v1/supervision/backfills', supervisor, { kind, from, to });
+      expect({ kind, ancient }).toMatchObject({
+        kind,
+        ancient: { status: 400, type: expect.stringContaining('application/problem+json') },
+      });
+    }
     const today = localDate(Date.now(), CST);
     expect((await call('POST', '/v1/supervision/backfills', supervisor, { kind: 'desk_check', from: today, to: today })).status).toBe(422);
 

@@ -140,6 +140,8 @@ interface Decision {
   update: UpdateDefinition<c.CaseView, [any]>;
   /** Seals what must not enter the workflow in clear (the reporter's identity) before the update is sent. */
   seal?: (deps: ComplaintRoutesDeps, caseId: string, body: never) => object;
+  /** A clerk may take it on the cases it owns only (the clerk who registered a case owns it to the end). */
+  ownerClerkOnly?: true;
 }
 
 /** The decision bodies are strict: an unknown field is refused, not ignored. The actor comes from the token. */
@@ -214,6 +216,7 @@ export const decisions: Decision[] = [
     roles: ['clerk', 'supervisor'],
     body: reviewBody,
     update: wf.reviewUpdate,
+    ownerClerkOnly: true,
   },
   {
     path: 'callback',
@@ -297,7 +300,11 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
       problems: [...commonProblems, 404, 409, 413, 415, 422],
     },
     async (deps, { params, headers, body }, req, res) => {
-      await loadVisible(deps, req, params.caseId);
+      const record = await loadVisible(deps, req, params.caseId);
+      const p = req.principal!;
+      if (d.ownerClerkOnly && p.role === 'clerk' && record.view.owner.id !== p.sub) {
+        throw forbidden(`Only the clerk who owns case ${params.caseId}, or a supervisor, may ${d.summary.toLowerCase()}.`);
+      }
       const key = headers['idempotency-key'];
       const args = { ...(d.seal ? d.seal(deps, params.caseId, body as never) : (body as object)), actor: actorOf(req.principal!) };
       // A projected case whose workflow has finished (archived) takes no decision: 404.
