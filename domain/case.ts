@@ -32,7 +32,29 @@ export const actorSchema = z.object({ id: z.string().min(1).max(200), role: role
 export type Actor = z.infer<typeof actorSchema>;
 
 const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** C0 control characters but tab and newline, and DEL: never in stored text (a NUL cannot even enter PostgreSQL). */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B-\u001F\u007F]/;
+/** Half of a UTF-16 surrogate pair without the other half: not a character. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Free text as every schema takes it: line breaks as LF (a form's CRLF included), trimmed, NFC, at
+ * least one and at most `max` characters; control characters and lone surrogates are refused.
+ */
+export const text = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.replace(/\r\n?/g, '\n'))
+    .pipe(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .max(max)
+        .refine((s) => !CONTROL_CHARACTER.test(s), 'no control characters (tab and line breaks only)')
+        .refine((s) => !LONE_SURROGATE.test(s), 'no lone surrogates (not valid Unicode text)')
+        .transform((s) => s.normalize('NFC')),
+    );
 
 export const locationSchema = z.object({
   lat: z.number().min(-90).max(90).optional(),

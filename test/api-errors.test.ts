@@ -94,6 +94,20 @@ describe('problem documents for bad input', () => {
     expect(await rowCounts(api.db.pool)).toEqual(before);
   });
 
+  test('when a text field holds a NUL, another control character or a lone surrogate, then 400 names the field, and nothing is registered', async () => {
+    const before = await rowCounts(api.db.pool);
+    for (const [field, value] of [
+      ['title', 'Smoke\u0000'],
+      ['description', 'Black smoke\u001b[0m'],
+      ['title', 'Smoke \ud800'],
+    ]) {
+      const res = await api.request('POST', '/v1/complaints', { token: clerk, body: { ...complaint, [field]: value } });
+      expectProblem(res, 400);
+      expect(res.body.errors).toEqual([expect.objectContaining({ in: 'body', path: field })]);
+    }
+    expect(await rowCounts(api.db.pool)).toEqual(before);
+  });
+
   test('when the body is over the limit, then 413', async () => {
     const res = await api.request('POST', '/v1/complaints', { token: clerk, body: { ...complaint, description: 'x'.repeat(100_000) } });
     expectProblem(res, 413);

@@ -1,0 +1,39 @@
+import { intakeSchema, text } from '../../domain/case';
+
+/**
+ * Free text (domain/case.ts `text`): what every text field of every schema takes. A NUL reaching
+ * PostgreSQL fails the projection on every retry, so it is refused at the edge, with the other
+ * control characters and lone surrogates.
+ */
+
+const field = text(200);
+const intake = (title: string) =>
+  intakeSchema.safeParse({ channel: 'web', category: 'air', divisionCode: '370102', title, description: 'Smoke at night' });
+
+test.each([
+  ['a NUL', 'Smoke\u0000'],
+  ['a backspace', 'Smo\u0008ke'],
+  ['an escape', '\u001b[31mSmoke'],
+  ['a DEL', 'Smoke\u007f'],
+  ['a lone high surrogate', 'Smoke \ud800'],
+  ['a lone low surrogate', '\udc00 smoke'],
+])('when a text holds %s, then it is refused', (_what, value) => {
+  expect(field.safeParse(value).success).toBe(false);
+  expect(intake(value).success).toBe(false);
+});
+
+test('when a text holds tabs, line breaks and a surrogate pair, then it is taken, CRLF as LF', () => {
+  expect(field.parse('Smoke\tat night\r\nevery day\rsince 🏭')).toBe('Smoke\tat night\nevery day\nsince 🏭');
+});
+
+test('when a text is decomposed Unicode, then it is stored NFC', () => {
+  const decomposed = 'Cafe\u0301 chimney';
+  const stored = field.parse(decomposed);
+  expect(stored).toBe('Caf\u00e9 chimney');
+  expect(stored.length).toBe(decomposed.length - 1);
+});
+
+test('when a text is only blanks or too long, then it is refused', () => {
+  expect(field.safeParse(' \r\n ').success).toBe(false);
+  expect(text(5).safeParse('smoke!').success).toBe(false);
+});
