@@ -5,7 +5,8 @@ module.exports = {
   // test/unit/ is also the unit lane (`npm run test:unit`, jest.unit.config.js), without the global setup.
   testMatch: ['**/*.test.ts'],
   // The fault-injection tests take minutes: `npm run test:faults` (jest.faults.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
+  // The whole-stack tests run after the rest, one at a time: `jest --config jest.stack.config.js`.
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/', ...require('./jest.stack-tests.js').map((f) => `/${f}$`)],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   // A retry timer of a closed Temporal connection must not fail the next test file (see the file).
