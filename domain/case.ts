@@ -33,7 +33,13 @@ export type Actor = z.infer<typeof actorSchema>;
 
 const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
 /** C0 control characters but tab and newline, and DEL: never in stored text (a NUL cannot even enter PostgreSQL). */
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000B-\u001F\u007F]/;
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f) return true;
+  }
+  return false;
+}
 /** Half of a UTF-16 surrogate pair without the other half: not a character. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -51,7 +57,7 @@ export const text = (max: number) =>
         .trim()
         .min(1)
         .max(max)
-        .refine((s) => !CONTROL_CHARACTER.test(s), 'no control characters (tab and line breaks only)')
+        .refine((s) => !hasControlCharacter(s), 'no control characters (tab and line breaks only)')
         .refine((s) => !LONE_SURROGATE.test(s), 'no lone surrogates (not valid Unicode text)')
         .transform((s) => s.normalize('NFC')),
     );
