@@ -7,7 +7,7 @@ import { analysisActivities } from './analysis';
 import { governanceActivities } from './governance';
 import { findRelatedCase, type RelatedCaseQuery } from './intake';
 import type { PaymentGateway } from './payments';
-import { projectCase, type ProjectionInput } from './projection';
+import { deadLetterProjection, projectCase, type DeadLetterInput, type ProjectionInput } from './projection';
 import { spotCheckActivities } from './spot-checks';
 import { feedWarningWatchers } from './warning-intake';
 
@@ -53,6 +53,8 @@ export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
         },
       );
     },
+    /** Events the read model refused for good into the dead-letter table; operations told of the first refusal. */
+    deadLetterProjection: (input: DeadLetterInput) => deadLetterProjection(pool, input),
     findRelatedCase: (query: RelatedCaseQuery) => findRelatedCase(pool, query),
     ...governanceActivities(pool, deps),
     ...spotCheckActivities(pool, deps.client),

@@ -96,6 +96,60 @@ export async function saveCaseEvent(client: Queryable, caseId: string, e: CaseEv
   );
 }
 
+/** Events the read model refused for good (table `projection_dead_letters`), with the error and the view they came with. */
+export interface ProjectionDeadLetter {
+  caseId: string;
+  fromSeq: number;
+  toSeq: number;
+  /** JSON text of the events and of the view: escapes stay escapes, whatever the values hold. */
+  eventsJson: string;
+  viewJson: string;
+  sqlState?: string;
+  error: string;
+}
+
+/** Keep refused events; the same range again is a no-op. */
+export async function saveProjectionDeadLetter(client: Queryable, d: ProjectionDeadLetter): Promise<void> {
+  await client.query(
+    `INSERT INTO projection_dead_letters (case_id, from_seq, to_seq, events, view, sql_state, error)
+     VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (case_id, from_seq, to_seq) DO NOTHING`,
+    [d.caseId, d.fromSeq, d.toSeq, d.eventsJson, d.viewJson, d.sqlState ?? null, d.error],
+  );
+}
+
+/** A projection of the case up to `lastSeq` succeeded: its dead letters up to there are in the read model now. */
+export async function markProjectionDeadLettersReplayed(client: Queryable, caseId: string, lastSeq: number): Promise<void> {
+  await client.query(`UPDATE projection_dead_letters SET replayed_at = now() WHERE case_id = $1 AND replayed_at IS NULL AND to_seq <= $2`, [
+    caseId,
+    lastSeq,
+  ]);
+}
+
+export interface ProjectionDeadLetterRow {
+  fromSeq: number;
+  toSeq: number;
+  events: string;
+  sqlState: string | null;
+  error: string;
+  replayedAt: string | null;
+}
+
+/** A case's dead letters, oldest first. */
+export async function listProjectionDeadLetters(pool: Pool, caseId: string): Promise<ProjectionDeadLetterRow[]> {
+  const { rows } = await pool.query(
+    `SELECT from_seq, to_seq, events, sql_state, error, replayed_at FROM projection_dead_letters WHERE case_id = $1 ORDER BY from_seq, to_seq`,
+    [caseId],
+  );
+  return rows.map((r) => ({
+    fromSeq: r.from_seq,
+    toSeq: r.to_seq,
+    events: r.events,
+    sqlState: r.sql_state,
+    error: r.error,
+    replayedAt: r.replayed_at?.toISOString() ?? null,
+  }));
+}
+
 // ---- Reads ----
 
 export interface CaseRecord {

@@ -3,7 +3,7 @@ import { caseStatuses, MAX_ESCALATION_LEVEL, type CaseStatus } from '../domain/c
 
 /**
  * What the worker's metrics endpoint (worker/metrics.ts) reads on each scrape: the open cases,
- * the overdue ones by escalation level, and the outbox backlog. Aggregates only: each query is one
+ * the overdue ones by escalation level, the outbox backlog and the projection's dead letters. Aggregates only: each query is one
  * index or sequential scan of a table, with no row leaving the database.
  */
 
@@ -22,6 +22,8 @@ export interface OperationalGauges {
   outboxBacklog: number;
   /** Age in seconds of the oldest of them; 0 when there is none. */
   outboxOldestAgeSeconds: number;
+  /** Projection dead letters not replayed yet (table `projection_dead_letters`): events the read model refused. */
+  projectionDeadLetters: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface OperationalGauges {
  */
 export async function readOperationalGauges(db: Queryable): Promise<OperationalGauges> {
   const finished = [...FINISHED_STATUSES];
-  const [open, overdue, outbox] = await Promise.all([
+  const [open, overdue, outbox, deadLetters] = await Promise.all([
     db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM cases WHERE status <> ALL($1::text[]) GROUP BY status', [
       finished,
     ]),
@@ -45,6 +47,7 @@ export async function readOperationalGauges(db: Queryable): Promise<OperationalG
       `SELECT count(*) AS n, extract(epoch FROM now() - min(created_at))::float8 AS oldest_age
          FROM outbox WHERE delivered_at IS NULL`,
     ),
+    db.query<{ n: string }>('SELECT count(*) AS n FROM projection_dead_letters WHERE replayed_at IS NULL'),
   ]);
   const openCasesByStatus: Record<string, number> = Object.fromEntries(OPEN_STATUSES.map((s) => [s, 0]));
   for (const r of open.rows) openCasesByStatus[r.status] = Number(r.n);
@@ -56,5 +59,6 @@ export async function readOperationalGauges(db: Queryable): Promise<OperationalG
     overdueCasesByLevel,
     outboxBacklog: Number(outbox.rows[0].n),
     outboxOldestAgeSeconds: Math.max(0, outbox.rows[0].oldest_age ?? 0),
+    projectionDeadLetters: Number(deadLetters.rows[0].n),
   };
 }

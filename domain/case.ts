@@ -243,6 +243,24 @@ export interface CaseState {
   timeline: CaseEvent[];
   /** Highest seq whose event has been projected into PostgreSQL. */
   projectedSeq: number;
+  /** Set while the read model refuses the case's events (see ProjectionFailure); cleared once a projection succeeds. */
+  projectionFailure?: ProjectionFailure;
+}
+
+/**
+ * The read model refused the case's events with an error retrying cannot fix (a value PostgreSQL
+ * cannot store, a violated constraint): the events from `fromSeq` on are kept in the dead-letter
+ * table up to `deadLetteredSeq`, and the case goes on without them until a projection succeeds.
+ */
+export interface ProjectionFailure {
+  /** The first event the read model is missing. */
+  fromSeq: number;
+  /** The last event kept in the dead-letter table. */
+  deadLetteredSeq: number;
+  /** PostgreSQL's SQLSTATE and message, as the projection reported them. */
+  sqlState?: string;
+  error: string;
+  at: number;
 }
 
 /** What the `status` query returns and the API shows. */

@@ -558,14 +558,40 @@ export function tightenDeadline(s: CaseState, t: DeadlineTightening, now: number
   });
 }
 
+// ---- The read model ----
+
+/**
+ * The read model refused the events from `fromSeq` on with an error retrying cannot fix: the case
+ * records it (its search attribute `EcoAttention` turns true and operations are told) and goes on.
+ */
+export function projectionFailed(s: CaseState, f: { fromSeq: number; sqlState?: string; error: string }, now: number): Transition {
+  return change(s, now, (c) => {
+    c.emit('projection_failed', SYSTEM, { reason: f.error, data: { fromSeq: f.fromSeq, sqlState: f.sqlState ?? null } });
+    // Nothing is in the dead-letter table yet: the workflow moves `deadLetteredSeq` once it has kept them.
+    c.s.projectionFailure = { fromSeq: f.fromSeq, deadLetteredSeq: f.fromSeq - 1, sqlState: f.sqlState, error: f.error, at: now };
+  });
+}
+
+/** A projection succeeded again (its cause fixed, `npm run projection:replay`): the read model has every event. */
+export function projectionRepaired(s: CaseState, now: number): Transition {
+  return change(s, now, (c) => {
+    const failed = c.s.projectionFailure;
+    c.s.projectionFailure = undefined;
+    c.emit('projection_repaired', SYSTEM, { data: { fromSeq: failed?.fromSeq ?? null } });
+  });
+}
+
 // ---- Time ----
 
 /**
- * What a due trigger (see `nextTrigger` in domain/deadlines.ts) does. Its events are recorded at the
- * moment it was due, not when the workflow got round to it.
+ * What a due trigger (see `nextTrigger` in domain/deadlines.ts) does. Its events are dated when it
+ * fired: when it was due, or, for a trigger that was already due when the workflow last looked
+ * (`seenAt`: a case registered with a `receivedAt` long past), at that look, so that no event is
+ * dated before the case was registered. Without `seenAt`, when it was due (cases started before
+ * the workflow's `project-in-workflow-task` patch).
  */
-export function fire(s: CaseState, t: Trigger): Transition {
-  return change(s, t.at, (c) => {
+export function fire(s: CaseState, t: Trigger, seenAt: number = t.at): Transition {
+  return change(s, Math.max(t.at, seenAt), (c) => {
     const clock = c.s.clock!;
     switch (t.kind) {
       case 'warning':

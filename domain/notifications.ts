@@ -4,7 +4,7 @@ import type { CaseEvent, CaseState } from './case';
  * Who is told of each event. Recipients are addresses, resolved to real endpoints by the
  * notification sender: `owner:<clerk>`, `unit:<unit>`, `supervisor:<division>`,
  * `city-government:<division>`, `provincial-inspection:<division>`, `complainant:<case>`,
- * `competent-body:<name>`. A complainant is told only when they can be reached (not anonymous);
+ * `competent-body:<name>`, `ops` (operations). A complainant is told only when they can be reached (not anonymous);
  * the complainants of linked duplicate cases get the same updates as this case's.
  */
 export function recipientsFor(event: CaseEvent, s: CaseState): string[] {
@@ -63,6 +63,9 @@ export function recipientsFor(event: CaseEvent, s: CaseState): string[] {
       return [...unit, owner];
     case 'backlog_listed':
       return [supervisor, `provincial-inspection:${division}`];
+    case 'projection_failed':
+      // Operations: the read model refuses this case's events (see docs/operations.md).
+      return ['ops'];
     default:
       return [];
   }

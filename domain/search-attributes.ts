@@ -15,6 +15,12 @@ export const ownerKey = defineSearchAttributeKey('EcoOwner', SearchAttributeType
 export const escalationLevelKey = defineSearchAttributeKey('EcoEscalationLevel', SearchAttributeType.INT);
 export const nextDeadlineKey = defineSearchAttributeKey('EcoNextDeadline', SearchAttributeType.DATETIME);
 export const overdueKey = defineSearchAttributeKey('EcoOverdue', SearchAttributeType.BOOL);
+/**
+ * True while the read model refuses the case's events (a projection failed with an error retrying
+ * cannot fix; see docs/operations.md): `EcoAttention = true` lists the cases operations must look at.
+ * Unset on every other case. Not part of the read model, so `npm run ops:check` does not compare it.
+ */
+export const attentionKey = defineSearchAttributeKey('EcoAttention', SearchAttributeType.BOOL);
 
 export const allSearchAttributes: SearchAttributeKey<SearchAttributeType>[] = [
   caseStatusKey,
@@ -25,6 +31,7 @@ export const allSearchAttributes: SearchAttributeKey<SearchAttributeType>[] = [
   escalationLevelKey,
   nextDeadlineKey,
   overdueKey,
+  attentionKey,
 ];
 
 /** `temporal server start-dev --search-attribute NAME=TYPE` spelling of each type. */
@@ -131,6 +138,11 @@ export function searchAttributeUpdates(a: CaseSearchAttributes): SearchAttribute
     { key: nextDeadlineKey, value: a.EcoNextDeadline === null ? null : new Date(a.EcoNextDeadline) },
     { key: overdueKey, value: a.EcoOverdue },
   ];
+}
+
+/** The pair that sets `EcoAttention` (true) or removes it. */
+export function attentionUpdate(attention: boolean): SearchAttributeUpdatePair {
+  return { key: attentionKey, value: attention ? true : null };
 }
 
 /** What a workflow carries, read from its typed search attributes (a list entry or a describe). */

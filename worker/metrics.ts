@@ -14,10 +14,8 @@ import type { Logger } from '../runtime/logger';
  *   failures, slots, pollers, sticky cache...), served by the SDK's native Prometheus exporter,
  *   which worker/main.ts installs with the Runtime before any connection or worker exists;
  * - EcoLoop's gauges, computed from PostgreSQL on each scrape (db/metrics.ts): open cases by status,
- *   overdue cases by escalation level, the outbox backlog and the age of its oldest message; with
- *   Node's process metrics of the worker.
- *
- * Projection dead letters are not exported: the projection has no dead-letter table yet.
+ *   overdue cases by escalation level, the outbox backlog and the age of its oldest message, the
+ *   projection's dead letters; with Node's process metrics of the worker.
  */
 
 /** The Runtime's telemetry for the SDK's Prometheus exporter; undefined when WORKER_TEMPORAL_METRICS_PORT is 0. */
@@ -81,6 +79,11 @@ export function workerMetrics(pool: Pool, log: Logger): { scrape: () => Promise<
     help: 'Age of the oldest undelivered outbox notification (0 when there is none)',
     registers,
   });
+  const deadLetters = new Gauge({
+    name: 'ecoloop_projection_dead_letters',
+    help: 'Projection dead letters not replayed yet: event ranges the read model refused (npm run projection:replay)',
+    registers,
+  });
 
   async function scrape(): Promise<string> {
     let gauges;
@@ -97,6 +100,7 @@ export function workerMetrics(pool: Pool, log: Logger): { scrape: () => Promise<
     for (const [level, n] of Object.entries(gauges.overdueCasesByLevel)) overdue.set({ escalation_level: level }, n);
     backlog.set(gauges.outboxBacklog);
     oldest.set(gauges.outboxOldestAgeSeconds);
+    deadLetters.set(gauges.projectionDeadLetters);
     up.set(1);
     return Registry.merge([always, fromDatabase]).metrics();
   }

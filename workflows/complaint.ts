@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -7,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -16,7 +18,7 @@ import type { createActivities } from '../activities';
 import { toView, workflowIdFor, type CaseState, type CaseView } from '../domain/case';
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
-import { searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
+import { attentionUpdate, searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
 import { complaintDetails, complaintTimerSummary, projectionSummary } from '../domain/workflow-summaries';
 import {
   statusQuery,
@@ -37,7 +39,9 @@ import {
   recurrenceSignal,
   tightenDeadlineSignal,
   syncSearchAttributesUpdate,
+  replayProjectionUpdate,
   INVALID_TRANSITION,
+  PROJECTION_REJECTED,
   type ComplaintOutcome,
   type ComplaintWorkflowInput,
 } from './contracts/complaint';
@@ -49,6 +53,14 @@ import {
  */
 export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-projection';
 
+/**
+ * Patch id: the write path in one workflow task. The events a decision or a timer produces are
+ * projected by a local activity inside the workflow task that produced them (before it: a regular
+ * activity and a second task); the search attributes are upserted once more after the last
+ * projection before the workflow completes; a timer's events are dated when the timer fired.
+ */
+export const PROJECT_IN_WORKFLOW_TASK = 'project-in-workflow-task';
+
 /** Projection must never be given up: a database outage only delays it. Retries back off to one a minute. */
 const PROJECTION_OPTIONS = {
   startToCloseTimeout: '30 seconds',
@@ -57,6 +69,14 @@ const PROJECTION_OPTIONS = {
 /** The projection of some events: its summary ("project events 5–7") names them in the UI's timeline. */
 const projectCaseFor = (summary: string) =>
   proxyActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_OPTIONS, summary }).projectCase;
+/** The same projection as a local activity: it runs within the workflow task whose events it projects. */
+const projectCaseLocallyFor = (summary: string) =>
+  proxyLocalActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_OPTIONS, summary }).projectCase;
+/** Events the read model refused, into the dead-letter table (and operations told): retried like the projection. */
+const { deadLetterProjection } = proxyLocalActivities<ReturnType<typeof createActivities>>({
+  ...PROJECTION_OPTIONS,
+  summary: 'keep the refused events in the dead-letter table',
+});
 const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
@@ -77,6 +97,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   let version = 0;
   // Cases started before this patch keep the old wake-up, so their histories replay unchanged.
   const wakeOnChangesDuringProjection = patched(WAKE_ON_CHANGES_DURING_PROJECTION);
+  const inOneTask = patched(PROJECT_IN_WORKFLOW_TASK);
 
   // ---- State changes: decided by the state machine (domain/complaint-lifecycle.ts) ----
 
@@ -104,10 +125,10 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     });
   }
 
-  /** Let the caller see its change in the read model before the update returns. */
+  /** Let the caller see its change in the read model before the update returns (or in the dead-letter table, if refused). */
   async function projected(): Promise<CaseView> {
     const seq = s.timeline.length;
-    await condition(() => s.projectedSeq >= seq);
+    await condition(() => s.projectedSeq >= seq || (s.projectionFailure?.deadLetteredSeq ?? 0) >= seq);
     return toView(s, Date.now());
   }
 
@@ -267,12 +288,18 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   // ---- Projection and visibility ----
 
   let lastAttributes = '';
+  /** Whether `EcoAttention` is set: only a case whose projection failed ever upserts it. */
+  let attention = false;
   function upsertAttributes() {
     const attrs = searchAttributesOfState(s);
     const key = JSON.stringify(attrs);
-    if (key === lastAttributes) return;
+    const needsAttention = !!s.projectionFailure;
+    if (key === lastAttributes && needsAttention === attention) return;
     lastAttributes = key;
-    upsertSearchAttributes(searchAttributeUpdates(attrs));
+    const updates = searchAttributeUpdates(attrs);
+    if (needsAttention !== attention) updates.push(attentionUpdate(needsAttention));
+    attention = needsAttention;
+    upsertSearchAttributes(updates);
   }
 
   // `npm run ops:check -- --fix` (worker/ops-check.ts): upsert every attribute again from the state,
@@ -287,23 +314,92 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   let reporterRevision = isNew ? 1 : 0;
   let projectedReporterRevision = 0;
 
+  /** Whether events wait for the read model: none refused for good, or a replay asked for. */
+  function needsProjection(): boolean {
+    if (s.projectedSeq >= s.timeline.length) return false;
+    return replayRequested || !s.projectionFailure || s.projectionFailure.deadLetteredSeq < s.timeline.length;
+  }
+
   async function project(): Promise<void> {
-    while (s.projectedSeq < s.timeline.length) {
+    while (needsProjection()) {
       const upTo = s.timeline.length;
       const revision = reporterRevision;
       const events = s.timeline.slice(s.projectedSeq, upTo);
-      await projectCaseFor(projectionSummary(events))({
-        view: toView({ ...s, timeline: [] }, Date.now()),
-        events,
-        reporter: revision !== projectedReporterRevision ? s.intake.reporter : undefined,
-        location: s.intake.location,
-        description: s.intake.description,
-        repliedAt: s.repliedAt,
-      });
+      const view = toView({ ...s, timeline: [] }, Date.now());
+      try {
+        await (inOneTask ? projectCaseLocallyFor : projectCaseFor)(projectionSummary(events))({
+          view,
+          events,
+          reporter: revision !== projectedReporterRevision ? s.intake.reporter : undefined,
+          location: s.intake.location,
+          description: s.intake.description,
+          repliedAt: s.repliedAt,
+          ...(s.projectionFailure && { repairs: true }),
+        });
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        await deadLetter(refusal, view);
+        continue;
+      }
       s.projectedSeq = upTo;
       projectedReporterRevision = revision;
+      replayRequested = false;
+      // The read model has every event again: the case says so, and that event is projected next.
+      if (s.projectionFailure) apply(lifecycle.projectionRepaired(s, Date.now()));
     }
   }
+
+  /** The read model's refusal of a projection that retrying cannot fix (activities/projection.ts), if that is what failed. */
+  function refusalOf(err: unknown): { sqlState?: string; error: string } | undefined {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (!(cause instanceof ApplicationFailure) || cause.type !== PROJECTION_REJECTED) return undefined;
+    const details = cause.details?.[0] as { sqlState?: string; error?: string } | undefined;
+    return { sqlState: details?.sqlState, error: details?.error ?? cause.message };
+  }
+
+  /**
+   * The read model refused the events for good: the case records it once (`projection_failed`,
+   * `EcoAttention`, operations notified), keeps every refused event in the dead-letter table, and
+   * goes on; later events are tried again, and `npm run projection:replay` asks for another try.
+   */
+  async function deadLetter(refusal: { sqlState?: string; error: string }, view: CaseView): Promise<void> {
+    replayRequested = false;
+    lastRefusal = refusal.error;
+    const already = s.projectionFailure;
+    let failure: lifecycle.Transition | undefined;
+    if (!already) {
+      failure = lifecycle.projectionFailed(s, { fromSeq: s.projectedSeq + 1, ...refusal }, Date.now());
+      apply(failure);
+    }
+    const upTo = s.timeline.length;
+    const refused = s.timeline.slice(Math.max(s.projectedSeq, already?.deadLetteredSeq ?? 0), upTo);
+    upsertAttributes();
+    if (refused.length) {
+      await deadLetterProjection({
+        view: failure ? toView({ ...s, timeline: [] }, Date.now()) : view,
+        events: refused,
+        ...refusal,
+        failure: failure?.events[0],
+      });
+    }
+    s.projectionFailure = { ...s.projectionFailure!, deadLetteredSeq: upTo };
+  }
+
+  // `npm run projection:replay -- <caseId>` (worker/projection-replay.ts), once the cause is fixed:
+  // project every event the read model is missing again. Registering it issues no command.
+  let replayRequested = false;
+  let lastRefusal: string | undefined;
+  setHandler(replayProjectionUpdate, async () => {
+    const missing = s.timeline.length - s.projectedSeq;
+    if (!s.projectionFailure) return { projected: missing === 0, replayed: 0 };
+    replayRequested = true;
+    version++; // wakes the main loop, which projects
+    await condition(() => !replayRequested);
+    if (s.projectionFailure) return { projected: false, replayed: 0, error: lastRefusal };
+    await condition(() => s.projectedSeq >= s.timeline.length || !!s.projectionFailure);
+    return { projected: !s.projectionFailure, replayed: missing };
+  });
 
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
@@ -318,26 +414,35 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     if (s.status === 'registered') await intakeComplete(s.receivedAt);
   }
 
+  /** When the main loop last saw no trigger due: the start of this run, then each wait. */
+  let seenAt = Date.now();
   for (;;) {
     const before = version;
     upsertAttributes();
     await project();
-    if (s.status === 'archived') break;
+    // A case whose events the read model refused stays open (without timers) until they are replayed.
+    if (s.status === 'archived' && !s.projectionFailure) {
+      // The attributes of the last transition, with the workflow's completion.
+      if (inOneTask) upsertAttributes();
+      break;
+    }
     const trigger = nextTrigger(s);
     const now = Date.now();
     if (trigger && trigger.at <= now) {
-      apply(lifecycle.fire(s, trigger));
+      // Dated when it fired: when due, or when this workflow last looked if it was due before (a receivedAt long past).
+      apply(inOneTask ? lifecycle.fire(s, trigger, seenAt) : lifecycle.fire(s, trigger));
       continue;
     }
     if (shouldContinueAsNew()) {
       // Let running handlers finish (they wait for their projection), then carry the state over.
       while (!allHandlersFinished()) {
-        await condition(() => allHandlersFinished() || s.projectedSeq < s.timeline.length);
+        await condition(() => allHandlersFinished() || needsProjection());
         await project();
       }
       upsertAttributes();
       await continueAsNew<typeof complaintWorkflow>({ resume: s, continueAsNewAfterEvents: casLimit });
     }
+    seenAt = now;
     // A handler may change the case between project()'s last look and here (two activities resolved in
     // one activation): waking on any change since the top of the loop projects it at once.
     const seen = wakeOnChangesDuringProjection ? before : version;

@@ -28,7 +28,7 @@ import type { DeadlineTightening } from '../../domain/governance';
 import type { CaseSearchAttributes } from '../../domain/search-attributes';
 
 export { workflowIdFor } from '../../domain/case';
-export { INVALID_TRANSITION } from './errors';
+export { INVALID_TRANSITION, PROJECTION_REJECTED } from './errors';
 
 /** The workflow type, as registered by the worker. */
 export const COMPLAINT_WORKFLOW = 'complaintWorkflow';
@@ -58,6 +58,22 @@ export const tightenDeadlineSignal = defineSignal<[DeadlineTightening]>('tighten
  * case's state; answers the attributes as upserted. Only a running workflow can take it.
  */
 export const syncSearchAttributesUpdate = defineUpdate<CaseSearchAttributes, []>('syncSearchAttributes');
+
+/**
+ * From `npm run projection:replay -- <caseId>` (worker/projection-replay.ts): project again every event
+ * the read model is missing, once the cause of a failed projection is fixed. Answers whether the read
+ * model now has every event, and the error if it still refuses them.
+ */
+export const replayProjectionUpdate = defineUpdate<ProjectionReplay, []>('replayProjection');
+
+export interface ProjectionReplay {
+  /** The read model has every event of the case. */
+  projected: boolean;
+  /** The events that were missing and have been projected now (0: nothing was missing). */
+  replayed: number;
+  /** Why the read model still refuses them. */
+  error?: string;
+}
 
 export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number };
 
