@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { mintToken } from '../api/auth';
 import { workflowIdFor } from '../domain/case';
-import { parsePolicy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { lifecycleBaselineWorkflow, stepUpdate } from './workflows';
 import { http, startApi } from './api';

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { registerComplaint } from '../api/registration';
 import { TemporalGateway } from '../api/temporal-gateway';
-import { intakeSchema } from '../domain/case';
-import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
+import { defaultPolicy, type Policy } from '../domain/policy';
+import { intakeSchema } from '../domain/schemas/case';
+import { parsePolicy } from '../domain/schemas/policy';
 import { createPool } from '../db/pool';
 import { API_DEFAULTS } from '../runtime/config';
 import { developmentReporterKeyRing } from '../runtime/reporter-seal';
@@ -189,16 +190,23 @@ main(async () => {
     const lateRow = (name: string, v: number[]) =>
       `| ${name} | ${v.length} | ${fmt.ms(percentile(v, 50))} | ${fmt.ms(percentile(v, 99))} | ${fmt.ms(Math.max(...v))} |`;
     const memRow = (when: string, m: WorkerMemory) =>
-      `| ${when} | ${fmt.mib(m.rss)} | ${fmt.mib(m.heapUsed)} | ${fmt.mib(m.heapTotal)} | ${fmt.mib(m.external)} |`;
+      `| ${when} | ${fmt.n(m.cachedWorkflows)} | ${fmt.mib(m.rss)} | ${fmt.mib(m.heapUsed)} | ${fmt.mib(m.heapTotal)} | ${fmt.mib(m.external)} |`;
+    // Workflows run in the SDK's worker threads, whose heaps process.memoryUsage() does not count
+    // apart: what one cached workflow costs is the growth of the whole process over the cache's size.
+    const perCached = (m: WorkerMemory) => (m.cachedWorkflows > 0 ? (m.rss - idle.rss) / m.cachedWorkflows : NaN);
+    const perCachedLine = (when: string, m: WorkerMemory) =>
+      `${when}: ${fmt.n(perCached(m) / 1024 / 1024, 2)} MiB per cached workflow (RSS ${fmt.mib(m.rss)} − idle ${fmt.mib(idle.rss)}, over ${fmt.n(m.cachedWorkflows)} cached workflows).`;
     printSection('Open cases', 'bench:open-cases', machine, [
       `${fmt.n(bulk.completed)} cases registered (${bulk.errors} errors) at ${fmt.n(bulk.perSecond, 1)}/s, concurrency ${concurrency}, at most ${backlog} ahead of the projection; the worker had projected them all ${fmt.n(catchUpMs / 1000, 1)} s after the last registration. ` +
         `${fmt.n(running.count)} workflows open on the task queue at the end. Worker maxCachedWorkflows: ${maxCached ?? DEFAULT_MAX_CACHED_WORKFLOWS}.`,
       '',
-      '| worker process memory | RSS | V8 heap used (main thread) | V8 heap total | external |',
-      '| --- | ---: | ---: | ---: | ---: |',
+      '| worker process memory | cached workflows | RSS | V8 heap used (main thread) | V8 heap total | external |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
       memRow('idle, before any case', idle),
       memRow(`${fmt.n(bulk.completed)} cases open`, loaded),
       memRow(`after the sample's deadlines fired`, after),
+      '',
+      `Memory of one cached workflow: ${perCachedLine('with the cases open', loaded)} ${perCachedLine("After the sample's deadlines", after)}`,
       '',
       `Server storage with ${fmt.n(bulk.completed)} open cases: SQLite ${stack.sqliteFile ? fmt.mib(sqliteLoaded!) : 'n/a (TEMPORAL_ADDRESS)'} (with its WAL; ${stack.sqliteFile ? fmt.n(sqliteLoaded! / bulk.completed / 1024, 1) : 'n/a'} KiB per case), PostgreSQL database ${fmt.mib(pgLoaded)}; at the end SQLite ${stack.sqliteFile ? fmt.mib(fileSize(stack.sqliteFile)!) : 'n/a'}.`,
       '',

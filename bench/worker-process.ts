@@ -19,6 +19,8 @@ export interface WorkerMemory {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** Workflows in the worker's cache (the SDK's count) when the figures were taken. */
+  cachedWorkflows: number;
 }
 
 async function main(): Promise<void> {
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
         heapTotal: m.heapTotal,
         external: m.external,
         arrayBuffers: m.arrayBuffers,
+        cachedWorkflows: worker.getStatus().numCachedWorkflows,
       };
       process.send?.({ memory });
     }

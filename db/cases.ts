@@ -263,7 +263,7 @@ export interface Nearness {
 }
 
 // Same site, or within the radius (haversine on a 6,371 km sphere; a bounding box first, for the index).
-const NEAR = `(
+export const NEAR = `(
   ($2::text IS NOT NULL AND site_id = $2)
   OR ($3::float8 IS NOT NULL AND lat IS NOT NULL
       AND lat BETWEEN $3 - $5 / 111320.0 AND $3 + $5 / 111320.0
@@ -272,26 +272,14 @@ const NEAR = `(
             + cos(radians($3)) * cos(radians(lat)) * power(sin(radians(lon - $4) / 2), 2))) <= $5)
 )`;
 
-const nearParams = (n: Nearness) => {
+export const nearParams = (n: Nearness) => {
   const { siteId, lat, lon } = n.location;
   return [n.category, siteId ?? null, lat ?? null, lon ?? null, n.radiusMeters, n.caseId];
 };
 
-/** The earliest open case near, registered since `since` (epoch ms), and not merged into another. */
-export async function firstOpenCaseNear(pool: Pool, n: Nearness, since: number): Promise<string | undefined> {
-  const { rows } = await pool.query<{ case_id: string }>(
-    `SELECT case_id FROM cases
-      WHERE category = $1 AND case_id <> $6 AND merged_into IS NULL
-        AND status NOT IN ('closed', 'archived') AND received_at >= $7 AND ${NEAR}
-      ORDER BY received_at LIMIT 1`,
-    [...nearParams(n), iso(since)],
-  );
-  return rows[0]?.case_id;
-}
-
 /** The case near that was closed last, since `since` (epoch ms), and not merged into another. */
-export async function lastClosedCaseNear(pool: Pool, n: Nearness, since: number): Promise<string | undefined> {
-  const { rows } = await pool.query<{ case_id: string }>(
+export async function lastClosedCaseNear(db: Pool | PoolClient, n: Nearness, since: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ case_id: string }>(
     `SELECT case_id FROM cases
       WHERE category = $1 AND case_id <> $6 AND merged_into IS NULL
         AND status = 'closed' AND closed_at >= $7 AND ${NEAR}

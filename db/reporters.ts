@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { reporterSchema, type Reporter } from '../domain/case';
+import type { Reporter } from '../domain/case';
+import { reporterSchema } from '../domain/schemas/case';
 
 /**
  * The reporter's identity at rest (table `case_reporters`, migration 002): AES-256-GCM under the

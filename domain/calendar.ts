@@ -1,10 +1,13 @@
-import { z } from 'zod';
+import type { HolidayCalendar } from './schemas/calendar';
+
+// Inferred from its schema (domain/schemas/calendar.ts); type-only, so no zod in the workflow bundle.
+export type { HolidayCalendar } from './schemas/calendar';
 
 /**
  * Deadline arithmetic for complaint handling periods.
  *
  * This module runs inside the Temporal workflow sandbox, so it is pure and deterministic: it imports
- * nothing but zod, never reads the clock and never uses `Date`, `Intl` or the host time zone. Local
+ * nothing, never reads the clock and never uses `Date`, `Intl` or the host time zone. Local
  * dates are computed with integer arithmetic in a fixed UTC offset taken from the calendar
  * (China Standard Time, UTC+08:00, has no daylight saving time).
  *
@@ -22,25 +25,6 @@ export const MAX_WORKING_DAYS = 10_000;
 export const durationUnits = ['minutes', 'hours', 'days', 'working_days'] as const;
 export type DurationUnit = (typeof durationUnits)[number];
 export type Duration = { amount: number; unit: DurationUnit };
-
-/**
- * A period length. minutes/hours/days accept any positive finite amount (1.5 hours is fine);
- * working_days must be a positive integer (at most MAX_WORKING_DAYS), since each one ends at local midnight.
- */
-export const durationSchema: z.ZodType<Duration> = z
-  .object({
-    amount: z.number().positive(),
-    unit: z.enum(durationUnits),
-  })
-  .superRefine((d, ctx) => {
-    if (d.unit === 'working_days' && (!Number.isInteger(d.amount) || d.amount > MAX_WORKING_DAYS)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['amount'],
-        message: `working_days must be a whole number from 1 to ${MAX_WORKING_DAYS}`,
-      });
-    }
-  });
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -63,45 +47,13 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 /** Day number (days since 1970-01-01) of a real 'YYYY-MM-DD' date, or undefined if the string is not one. */
-function parseLocalDate(s: string): number | undefined {
+export function parseLocalDate(s: string): number | undefined {
   const m = DATE_RE.exec(s);
   if (!m) return undefined;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   return daysFromCivil(year, month, day);
 }
-
-const localDateSchema = z
-  .string()
-  .refine((s) => parseLocalDate(s) !== undefined, { message: 'expected a real calendar date as YYYY-MM-DD' });
-
-export const holidayCalendarSchema = z
-  .object({
-    /** Offset of local time from UTC in minutes; 480 is China Standard Time (UTC+08:00). */
-    utcOffsetMinutes: z
-      .number()
-      .int()
-      .min(-14 * 60)
-      .max(14 * 60)
-      .default(480),
-    /** Local dates that are not working days (typically every day of each official break). */
-    holidays: z.array(localDateSchema),
-    /** Local Saturdays/Sundays declared working days (调休). */
-    makeUpWorkdays: z.array(localDateSchema),
-  })
-  .superRefine((cal, ctx) => {
-    const holidays = new Set(cal.holidays);
-    cal.makeUpWorkdays.forEach((date, i) => {
-      if (holidays.has(date)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['makeUpWorkdays', i],
-          message: `${date} is listed both as a holiday and as a make-up workday`,
-        });
-      }
-    });
-  });
-export type HolidayCalendar = z.infer<typeof holidayCalendarSchema>;
 
 /**
  * China 2026 public holidays and make-up workdays (国务院办公厅关于2026年部分节假日安排的通知).
@@ -211,10 +163,25 @@ function assertInstant(ms: number, name: string): void {
   if (!Number.isSafeInteger(ms)) throw new RangeError(`${name} must be an integer epoch millisecond value, got ${ms}`);
 }
 
+/**
+ * What is wrong with a period length, or undefined: minutes/hours/days take any positive finite
+ * amount (1.5 hours is fine); working_days a whole number from 1 to MAX_WORKING_DAYS, since each
+ * one ends at local midnight. The policy's schema (domain/schemas/calendar.ts) applies the same rule.
+ */
+export function durationProblem(d: Duration): string | undefined {
+  if (typeof d !== 'object' || d === null) return 'expected { amount, unit }';
+  if (!durationUnits.includes(d.unit)) return `unit: one of ${durationUnits.join(', ')}`;
+  if (typeof d.amount !== 'number' || !Number.isFinite(d.amount) || d.amount <= 0) return 'amount: a positive number';
+  if (d.unit === 'working_days' && (!Number.isInteger(d.amount) || d.amount > MAX_WORKING_DAYS)) {
+    return `working_days must be a whole number from 1 to ${MAX_WORKING_DAYS}`;
+  }
+  return undefined;
+}
+
 function parseDuration(d: Duration): Duration {
-  const r = durationSchema.safeParse(d);
-  if (!r.success) throw new RangeError(`invalid duration ${JSON.stringify(d)}: ${r.error.issues.map((i) => i.message).join('; ')}`);
-  return r.data;
+  const problem = durationProblem(d);
+  if (problem) throw new RangeError(`invalid duration ${JSON.stringify(d)}: ${problem}`);
+  return d;
 }
 
 /** Whether the local date (in the calendar's offset) of `epochMs` is Mon–Fri and not a holiday, or is a make-up workday. */

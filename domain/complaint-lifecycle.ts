@@ -375,6 +375,7 @@ export function relatedCaseSearch(s: CaseState, now: number) {
     radiusMeters: windows.duplicateRadiusMeters,
     duplicateSince: now - durationMs(windows.duplicateWindow),
     recurrenceSince: now - durationMs(windows.recurrenceWindow),
+    receivedAt: s.receivedAt,
   };
 }
 

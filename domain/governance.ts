@@ -1,23 +1,24 @@
-import { z } from 'zod';
 import type { Actor, Clock } from './case';
 import { addDuration, durationMs, pointBetween, type HolidayCalendar } from './calendar';
-import { categorySchema } from './policy';
-import {
-  violationSeveritySchema,
-  type BacklogPolicy,
-  type CampaignPolicy,
-  type RewardPolicy,
-  type ViolationSeverity,
-} from './governance-policy';
+import type { BacklogPolicy, CampaignPolicy, RewardPolicy, ViolationSeverity } from './governance-policy';
+import type { Leader } from './schemas/governance';
+
+// Inferred from the API's schemas (domain/schemas/governance.ts); type-only, so no zod in the workflow bundle.
+export type {
+  AssignLeaders,
+  CampaignCriteria,
+  Confirmation,
+  Leader,
+  PaymentApproval,
+  PreliminaryCheck,
+  Tighten,
+} from './schemas/governance';
 
 /**
  * Rewards for reporting, backlog cases and campaigns: the messages their workflows take (validated
  * at the API edge too) and the arithmetic they do, as pure functions of the policy. Plain JSON only;
  * this module runs inside the workflow sandbox.
  */
-
-const text = (max: number) => z.string().trim().min(1).max(max);
-const divisionPrefix = z.string().regex(/^\d{2,6}$/, 'a division code or prefix (2 to 6 digits)');
 
 // ---- Rewards ----
 
@@ -36,31 +37,6 @@ export function tieredReward(policy: RewardPolicy, severity: ViolationSeverity, 
   const amount = Math.max(tier.minimum, Math.round(penaltyAmount * tier.penaltyShare * 100) / 100);
   return Math.min(amount, policy.cap);
 }
-
-// The bodies of the reward's findings and decisions, as the API takes them; the workflow receives them with the actor.
-
-export const preliminaryCheckBodySchema = z.strictObject({
-  /** Whether the preliminary check found the report true (a violation is plausible). */
-  passed: z.boolean(),
-  note: text(2000).optional(),
-});
-export const confirmationBodySchema = z.discriminatedUnion('confirmed', [
-  z.strictObject({
-    confirmed: z.literal(true),
-    severity: violationSeveritySchema,
-    /** The penalty imposed for the violation, when known; the tier pays a share of it. */
-    penaltyAmount: z.number().nonnegative().max(1e10).optional(),
-    note: text(2000).optional(),
-  }),
-  z.strictObject({ confirmed: z.literal(false), note: text(2000).optional() }),
-]);
-export const paymentApprovalBodySchema = z.strictObject({
-  decision: z.enum(['approved', 'rejected']),
-  note: text(2000).optional(),
-});
-export type PreliminaryCheck = z.infer<typeof preliminaryCheckBodySchema> & { actor: Actor };
-export type Confirmation = z.infer<typeof confirmationBodySchema> & { actor: Actor };
-export type PaymentApproval = z.infer<typeof paymentApprovalBodySchema> & { actor: Actor; seq: number };
 
 // ---- Backlog ----
 
@@ -97,19 +73,6 @@ export type BacklogMilestone =
 export function localYear(epochMs: number, calendar: Pick<HolidayCalendar, 'utcOffsetMinutes'>): number {
   return new Date(epochMs + calendar.utcOffsetMinutes * 60_000).getUTCFullYear();
 }
-
-const leaderSchema = z.object({ id: text(200), name: text(200), organisation: text(200) });
-export const assignLeadersBodySchema = z.strictObject({
-  /** The leader from the environment system. */
-  systemLeader: leaderSchema,
-  /** The leader from the local (territorial) government. */
-  territorialLeader: leaderSchema,
-  /** Defaults to the policy's clearing deadline from now. */
-  clearingDueAt: z.iso.datetime({ offset: true }).optional(),
-  note: text(2000).optional(),
-});
-export type Leader = z.infer<typeof leaderSchema>;
-export type AssignLeaders = z.infer<typeof assignLeadersBodySchema> & { actor: Actor };
 
 /** What a backlog workflow needs of the policy: its section and the calendar it counts in. */
 export interface BacklogSettings {
@@ -155,26 +118,6 @@ export function campaignLimitBreach(policy: CampaignPolicy, request: CampaignReq
   if (dueBy !== undefined && dueBy <= now) return 'The tightened date must be in the future.';
   return undefined;
 }
-
-export const campaignCriteriaSchema = z.object({
-  categories: z.array(categorySchema).min(1).max(10),
-  /** Division codes or prefixes ("37" a province, "3701" a city). */
-  divisions: z.array(divisionPrefix).min(1).max(200),
-  /** A case matches when its title or description contains any of them (none: every case of the categories and divisions). */
-  keywords: z.array(text(100)).max(50).default([]),
-});
-export type CampaignCriteria = z.infer<typeof campaignCriteriaSchema>;
-
-export const tightenBodySchema = z
-  .strictObject({
-    /** Multiply each tagged case's current handling or rework period by this factor... */
-    factor: z.number().gt(0).max(1).optional(),
-    /** ...or move it to this date at the latest. */
-    dueBy: z.iso.datetime({ offset: true }).optional(),
-    reason: text(2000),
-  })
-  .refine((t) => (t.factor === undefined) !== (t.dueBy === undefined), { message: 'give either factor or dueBy' });
-export type Tighten = z.infer<typeof tightenBodySchema> & { actor: Actor };
 
 /** Sent to a complaint workflow: move its current handle/rework deadline earlier. Applied once per key. */
 export interface DeadlineTightening {

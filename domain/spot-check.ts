@@ -1,16 +1,13 @@
-import type { z } from 'zod';
 import type { Reopen } from './case';
 import { deskCheckSeed, reInspectionSeed } from './sampling';
 import type { InspectionFinding } from './supervision';
 import {
-  localDateSchema,
   localDayPeriod,
   nextDate,
   nextQuarter,
   previousLocalDate,
   previousQuarter,
   quarterPeriod,
-  quarterSchema,
   type Period,
 } from './supervision-periods';
 
@@ -34,8 +31,6 @@ export interface SpotCheckKindSpec {
   name: string;
   /** The hyphenated name, in Schedule ids and paths. */
   slug: string;
-  /** The sampled period's id: a local day (YYYY-MM-DD) or a quarter (YYYY-Qn). */
-  periodSchema: z.ZodType<string>;
   /** The period, half-open, in epoch ms. */
   periodOf(id: string, utcOffsetMinutes: number): Period;
   nextPeriod(id: string): string;
@@ -49,7 +44,6 @@ export const deskCheckKind: SpotCheckKindSpec = {
   kind: 'desk_check',
   name: 'desk check',
   slug: 'desk-check',
-  periodSchema: localDateSchema,
   periodOf: localDayPeriod,
   nextPeriod: nextDate,
   periodCheckedAt: previousLocalDate,
@@ -60,7 +54,6 @@ export const reInspectionKind: SpotCheckKindSpec = {
   kind: 're_inspection',
   name: 're-inspection',
   slug: 're-inspection',
-  periodSchema: quarterSchema,
   periodOf: quarterPeriod,
   nextPeriod: nextQuarter,
   periodCheckedAt: previousQuarter,

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The periods that supervision samples: a local day (desk checks) and a quarter (re-inspections),
  * in a fixed UTC offset (the holiday calendar's, UTC+08:00 by default). Pure; safe in workflows.
@@ -9,26 +7,12 @@ import { z } from 'zod';
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 
-/** No period before the epoch: periods are epoch milliseconds, and no complaint record predates it. */
-const EARLIEST_YEAR = 1970;
-const fromEarliestYear = (s: string) => Number(s.slice(0, 4)) >= EARLIEST_YEAR;
-
-export const localDateSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((s) => parseDate(s) !== undefined, 'a real calendar date')
-  .refine(fromEarliestYear, `a date from ${EARLIEST_YEAR} on`);
-export const quarterSchema = z
-  .string()
-  .regex(/^\d{4}-Q[1-4]$/, 'a quarter as YYYY-Qn, for example 2026-Q3')
-  .refine(fromEarliestYear, `a quarter from ${EARLIEST_YEAR} on`);
-
 export interface Period {
   from: number;
   to: number;
 }
 
-function parseDate(s: string): number | undefined {
+export function parseDate(s: string): number | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   if (!m) return undefined;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];

@@ -11,10 +11,14 @@ const path = require('node:path');
  */
 const root = path.resolve(__dirname, '..');
 
-/** Most specific folder first: `workflows/contracts` before `workflows`, `test/support` before `test`. */
+/**
+ * Most specific folder first: `workflows/contracts` before `workflows`, `domain/schemas` before
+ * `domain`, `test/support` before `test`.
+ */
 const LAYERS = [
   { name: 'contracts', dir: 'workflows/contracts' },
   { name: 'workflows', dir: 'workflows' },
+  { name: 'schemas', dir: 'domain/schemas' },
   { name: 'domain', dir: 'domain' },
   { name: 'db', dir: 'db' },
   { name: 'activities', dir: 'activities' },
@@ -26,14 +30,23 @@ const LAYERS = [
   { name: 'bench', dir: 'bench' },
 ];
 
-const PRODUCTION = ['contracts', 'domain', 'db', 'activities', 'api', 'worker', 'runtime'];
+const PRODUCTION = ['contracts', 'domain', 'schemas', 'db', 'activities', 'api', 'worker', 'runtime'];
 
 /**
  * What each layer may import. `workflows` is not in any production list: the worker finds workflow
- * code through the bundle (worker/workflow-bundle.ts), everyone else through contracts.
+ * code through the bundle (worker/workflow-bundle.ts), everyone else through contracts. What the
+ * workflows import (contracts, domain/) is evaluated once per cached workflow, so it holds no zod:
+ * the schemas live in domain/schemas/, which the API, activities and db/ import, never a workflow.
  */
+const NO_SCHEMAS = ['zod'];
 const RULES = {
-  domain: { may: ['domain'], why: 'domain/ is pure: it imports nothing of ours' },
+  domain: {
+    may: ['domain'],
+    typeOnly: ['schemas'],
+    forbiddenPackages: NO_SCHEMAS,
+    why: 'domain/ is pure and zod-free (the workflows import it): it imports nothing of ours, and domain/schemas/ as types only',
+  },
+  schemas: { may: ['domain', 'schemas'], why: 'domain/schemas/ imports only domain/' },
   contracts: {
     may: ['domain', 'contracts'],
     packages: ['@temporalio/workflow'],
@@ -43,22 +56,23 @@ const RULES = {
     may: ['domain', 'contracts'],
     typeOnly: ['activities'],
     nodeBuiltins: false,
-    why: 'workflows/ imports only domain/ and workflows/contracts/ (activities as types), no Node built-ins',
+    forbiddenPackages: NO_SCHEMAS,
+    why: 'workflows/ imports only domain/ and workflows/contracts/ (activities as types), no Node built-ins, no zod',
   },
-  db: { may: ['db', 'domain'], why: 'db/ imports only db/ and domain/' },
+  db: { may: ['db', 'domain', 'schemas'], why: 'db/ imports only db/ and domain/' },
   activities: {
-    may: ['activities', 'db', 'domain', 'contracts', 'runtime'],
+    may: ['activities', 'db', 'domain', 'schemas', 'contracts', 'runtime'],
     why: 'activities/ import db/, domain/, runtime/ and workflow contracts, never a workflow implementation',
   },
   api: {
-    may: ['api', 'db', 'domain', 'contracts', 'runtime'],
+    may: ['api', 'db', 'domain', 'schemas', 'contracts', 'runtime'],
     why: 'api/ never imports activities/, worker/ or a workflow implementation (only workflows/contracts/)',
   },
   worker: {
-    may: ['worker', 'activities', 'db', 'domain', 'contracts', 'runtime'],
+    may: ['worker', 'activities', 'db', 'domain', 'schemas', 'contracts', 'runtime'],
     why: 'worker/ never imports a workflow implementation (only workflows/contracts/)',
   },
-  runtime: { may: ['runtime', 'db', 'domain'], why: 'runtime/ imports only runtime/, db/ and domain/' },
+  runtime: { may: ['runtime', 'db', 'domain', 'schemas'], why: 'runtime/ imports only runtime/, db/ and domain/' },
   testkit: { may: [...PRODUCTION, 'workflows', 'testkit'], why: 'test/support/ never imports bench/ or a test' },
   test: { may: [...PRODUCTION, 'workflows', 'testkit', 'test'], why: 'test/ never imports bench/' },
   bench: {
@@ -96,6 +110,7 @@ function check(context, node, specifier, typeOnly) {
   if (!specifier.startsWith('.')) {
     if (rule.nodeBuiltins === false && isNodeBuiltin(specifier)) report('a Node built-in');
     else if (rule.packages && !rule.packages.includes(packageName(specifier))) report(`the package ${packageName(specifier)}`);
+    else if (rule.forbiddenPackages?.includes(packageName(specifier))) report(`the package ${packageName(specifier)}`);
     return;
   }
   const target = layerOf(path.resolve(path.dirname(file), specifier));

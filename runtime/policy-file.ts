@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
+import { defaultPolicy, type Policy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 
 /** The policy in force: the defaults, overridden by POLICY_FILE when set. Fails fast on a bad file. */
 export function loadPolicy(file: string | undefined): Policy {

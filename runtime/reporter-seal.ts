@@ -1,12 +1,12 @@
 import {
   reporterIdentityFields,
-  reporterSchema,
   type CarriedReporter,
   type Reporter,
   type ReporterIdentity,
   type ReporterPatch,
   type SealedIdentity,
 } from '../domain/case';
+import { reporterSchema } from '../domain/schemas/case';
 import {
   DEVELOPMENT_REPORTER_KEY_ID,
   DEVELOPMENT_REPORTER_KEYS,

@@ -1,5 +1,6 @@
 import { mintToken } from '../api/auth';
-import { parsePolicy, type Policy } from '../domain/policy';
+import { type Policy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { acceptUpdate } from '../workflows/contracts/complaint';
 import { campaignWorkflow } from '../workflows/campaign';

@@ -8,7 +8,8 @@ import {
   statusQuery,
   transferUpdate,
 } from '../workflows/contracts/complaint';
-import { defaultPolicy, parsePolicy } from '../domain/policy';
+import { defaultPolicy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit } from './support/complaint-harness';
 
 let h: ComplaintHarness;

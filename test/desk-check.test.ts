@@ -1,7 +1,8 @@
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../activities';
 import type { Actor, Reopen } from '../domain/case';
-import { defaultPolicy, parsePolicy, type Policy } from '../domain/policy';
+import { defaultPolicy, type Policy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { deskCheckSeed, drawStratified, verifyDraw } from '../domain/sampling';
 import { localDate, localDayPeriod } from '../domain/supervision-periods';
 import { getStoredDraw } from '../db/spot-checks';

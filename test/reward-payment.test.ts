@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { newPayeeRef } from '../domain/governance-payees';
 import { rewardWorkflowId } from '../domain/governance';
-import { parsePolicy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { spawnOwned, type OwnedProcess } from '../runtime/child-process';
 import {
   REWARD_WORKFLOW,

@@ -1,5 +1,6 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { parsePolicy, defaultPolicy } from '../domain/policy';
+import { defaultPolicy } from '../domain/policy';
+import { parsePolicy } from '../domain/schemas/policy';
 import { ApiHarness } from './support/api-harness';
 import { testDataConverter } from './support/temporal';
 

@@ -12,7 +12,6 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { SearchAttributeType, WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey } from '@temporalio/common';
-import type { z } from 'zod';
 import type { createActivities } from '../activities';
 import { addDuration, pointBetween, type HolidayCalendar } from '../domain/calendar';
 import type { Reopen } from '../domain/case';
@@ -26,7 +25,7 @@ import {
   type ReopenOutcome,
   type SpotCheckKindSpec,
 } from '../domain/spot-check';
-import { deskReviewSchema, findingSchema, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
+import { deskReviewIssues, findingIssues, type InspectionFinding, type InspectionFindingInput } from '../domain/supervision';
 import { detailLines, inspectionSummary } from '../domain/workflow-summaries';
 import { deskCheckQuery, deskReviewUpdate, type DeskCheckInput, type DeskCheckOutcome, type DeskCheckView } from './contracts/desk-check';
 import { INVALID_TRANSITION } from './contracts/errors';
@@ -122,10 +121,9 @@ export function refusal(details: Record<string, unknown>): Refuse {
   };
 }
 
-/** Refuse a decision its schema rejects, naming every issue. */
-export function refuseInvalid(schema: z.ZodType, value: unknown, what: string, refuse: Refuse): void {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) refuse(`Invalid ${what}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+/** Refuse a decision its checks (domain/supervision.ts) find wrong, naming every issue. */
+export function refuseInvalid(issues: string[], what: string, refuse: Refuse): void {
+  if (issues.length > 0) refuse(`Invalid ${what}: ${issues.join('; ')}`);
 }
 
 // ---- The daily desk check ----
@@ -201,7 +199,7 @@ export async function deskCheckWorkflow(input: DeskCheckInput): Promise<DeskChec
     },
     {
       validator: (r) => {
-        refuseInvalid(deskReviewSchema, r, 'review', refuse);
+        refuseInvalid(deskReviewIssues(r), 'review', refuse);
         if (!draw) refuse(`The desk check of ${date} is still being drawn`);
         if (closed) refuse(`The review deadline of the desk check of ${date} has passed`);
         const item = draw.items.find((i) => i.caseId === r.caseId);
@@ -398,7 +396,7 @@ export async function inspectionWorkflow(input: InspectionInput): Promise<Inspec
     },
     {
       validator: (f) => {
-        refuseInvalid(findingSchema, f, 'finding', refuse);
+        refuseInvalid(findingIssues(f), 'finding', refuse);
         if (finding) refuse(`The finding of inspection ${input.inspectionId} is already recorded (${finding.finding})`);
         if (f.actor.id !== input.inspectorId) refuse(`Inspection ${input.inspectionId} is assigned to another inspector`, NOT_ASSIGNED);
       },

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { activeListingYear, countBacklogByStatus, listBacklog, listingsOfCase } from '../../db/backlog';
-import { assignLeadersBodySchema, backlogStatuses } from '../../domain/governance';
+import { backlogStatuses } from '../../domain/governance';
+import { assignLeadersBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';
 import { localDate } from '../../domain/supervision-periods';
 import {

@@ -3,7 +3,8 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Pool } from 'pg';
 import { countCampaignCases, getCampaign, listCampaigns, type CampaignRow } from '../../db/campaigns';
-import { campaignCriteriaSchema, campaignLimitBreach, tightenBodySchema } from '../../domain/governance';
+import { campaignLimitBreach } from '../../domain/governance';
+import { campaignCriteriaSchema, tightenBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';
 import {
   CAMPAIGN_WORKFLOW,

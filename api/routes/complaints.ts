@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
-import { categories, categorySchema, urgencySchema } from '../../domain/policy';
+import { categories } from '../../domain/policy';
+import * as cs from '../../domain/schemas/case';
+import { categorySchema, urgencySchema } from '../../domain/schemas/policy';
 import type { Policy } from '../../domain/policy';
 import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
@@ -78,7 +80,7 @@ const timelineEntrySchema = z.object({
   seq: z.number().int(),
   type: z.string(),
   at: isoTime,
-  actor: c.actorSchema,
+  actor: cs.actorSchema,
   reason: z.string().nullish(),
   deadlineAt: isoTime.nullish(),
   data: z.record(z.string(), z.unknown()).nullish(),
@@ -90,10 +92,10 @@ export const caseViewSchema = z.object({
   closure: z.enum(c.closures).optional(),
   category: categorySchema,
   urgency: urgencySchema,
-  channel: c.channelSchema,
+  channel: cs.channelSchema,
   divisionCode: z.string(),
   title: z.string(),
-  owner: c.actorSchema,
+  owner: cs.actorSchema,
   unitId: z.string().optional(),
   escalationLevel: z.number().int(),
   escalation: z.enum(c.escalationLevels),
@@ -122,7 +124,7 @@ void _viewFitsSchema;
 const caseDetailSchema = caseViewSchema.extend({
   description: z.string(),
   location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
-  reporter: c.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
+  reporter: cs.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
 const casePageSchema = pageSchema(caseViewSchema);
 const registrationSchema = z.object({ caseId: z.string(), created: z.boolean(), links: z.object({ self: z.string() }) });
@@ -146,7 +148,7 @@ interface Decision {
 
 /** The decision bodies are strict: an unknown field is refused, not ignored. The actor comes from the token. */
 const withoutActor = (s: z.ZodObject) => s.omit({ actor: true }).strict();
-const reviewBody = z.discriminatedUnion('decision', [withoutActor(c.reviewSchema.options[0]), withoutActor(c.reviewSchema.options[1])]);
+const reviewBody = z.discriminatedUnion('decision', [withoutActor(cs.reviewSchema.options[0]), withoutActor(cs.reviewSchema.options[1])]);
 
 export const decisions: Decision[] = [
   {
@@ -154,7 +156,7 @@ export const decisions: Decision[] = [
     operationId: 'supplementComplaint',
     summary: 'Record the key information the complainant supplemented',
     roles: ['clerk'],
-    body: withoutActor(c.supplementSchema),
+    body: withoutActor(cs.supplementSchema),
     update: wf.supplementUpdate,
     seal: (deps, caseId, body: Omit<c.Supplement, 'actor'>): Omit<c.SupplementDecision, 'actor'> => ({
       ...body,
@@ -166,7 +168,7 @@ export const decisions: Decision[] = [
     operationId: 'acceptComplaint',
     summary: 'Accept the case and assign it to a handling unit',
     roles: ['clerk'],
-    body: withoutActor(c.acceptSchema),
+    body: withoutActor(cs.acceptSchema),
     update: wf.acceptUpdate,
   },
   {
@@ -174,7 +176,7 @@ export const decisions: Decision[] = [
     operationId: 'forwardComplaint',
     summary: 'Forward a case outside our scope to the competent body',
     roles: ['clerk'],
-    body: withoutActor(c.forwardSchema),
+    body: withoutActor(cs.forwardSchema),
     update: wf.forwardUpdate,
   },
   {
@@ -182,7 +184,7 @@ export const decisions: Decision[] = [
     operationId: 'transferComplaint',
     summary: 'Transfer the case to another handling unit',
     roles: ['clerk', 'supervisor'],
-    body: withoutActor(c.transferSchema),
+    body: withoutActor(cs.transferSchema),
     update: wf.transferUpdate,
   },
   {
@@ -190,7 +192,7 @@ export const decisions: Decision[] = [
     operationId: 'requestExtension',
     summary: 'Ask for more time to handle the case',
     roles: ['unit'],
-    body: withoutActor(c.extensionRequestSchema),
+    body: withoutActor(cs.extensionRequestSchema),
     update: wf.requestExtensionUpdate,
   },
   {
@@ -198,7 +200,7 @@ export const decisions: Decision[] = [
     operationId: 'decideExtension',
     summary: 'Approve or deny the pending extension request',
     roles: ['supervisor'],
-    body: withoutActor(c.extensionDecisionSchema),
+    body: withoutActor(cs.extensionDecisionSchema),
     update: wf.decideExtensionUpdate,
   },
   {
@@ -206,7 +208,7 @@ export const decisions: Decision[] = [
     operationId: 'submitResult',
     summary: "Submit the unit's handling result and reply",
     roles: ['unit'],
-    body: withoutActor(c.resultSchema),
+    body: withoutActor(cs.resultSchema),
     update: wf.submitResultUpdate,
   },
   {
@@ -223,7 +225,7 @@ export const decisions: Decision[] = [
     operationId: 'recordCallback',
     summary: 'Record the outcome of calling the complainant back',
     roles: ['clerk'],
-    body: withoutActor(c.callbackSchema),
+    body: withoutActor(cs.callbackSchema),
     update: wf.recordCallbackUpdate,
   },
   {
@@ -231,7 +233,7 @@ export const decisions: Decision[] = [
     operationId: 'requestReview',
     summary: "Record the complainant's request for a review by the next level",
     roles: ['clerk'],
-    body: withoutActor(c.reviewRequestSchema),
+    body: withoutActor(cs.reviewRequestSchema),
     update: wf.requestReviewUpdate,
   },
   {
@@ -239,7 +241,7 @@ export const decisions: Decision[] = [
     operationId: 'decideReview',
     summary: 'Uphold the handling, or overturn it and reopen the case',
     roles: ['supervisor'],
-    body: withoutActor(c.reviewDecisionSchema),
+    body: withoutActor(cs.reviewDecisionSchema),
     update: wf.decideReviewUpdate,
   },
   {
@@ -247,7 +249,7 @@ export const decisions: Decision[] = [
     operationId: 'escalateComplaint',
     summary: 'Escalate the case (supervision, city, provincial)',
     roles: ['supervisor'],
-    body: withoutActor(c.escalateSchema),
+    body: withoutActor(cs.escalateSchema),
     update: wf.escalateUpdate,
   },
   {
@@ -255,7 +257,7 @@ export const decisions: Decision[] = [
     operationId: 'reopenComplaint',
     summary: 'Reopen a closed case (spot check, re-inspection, supervision)',
     roles: ['supervisor', 'inspector'],
-    body: withoutActor(c.reopenSchema),
+    body: withoutActor(cs.reopenSchema),
     update: wf.reopenUpdate,
   },
 ];
@@ -328,7 +330,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       access: ['clerk'],
       query: noQuery,
       headers: idempotencyHeaders,
-      body: c.intakeSchema.strict(),
+      body: cs.intakeSchema.strict(),
       response: {
         status: 201,
         description: 'Registered (200 when an earlier request with the same Idempotency-Key did)',

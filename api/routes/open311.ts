@@ -4,7 +4,8 @@ import { rateLimit } from 'express-rate-limit';
 import { XMLBuilder } from 'fast-xml-parser';
 import { z, ZodError } from 'zod';
 import type { Pool } from 'pg';
-import { intakeSchema, type Actor, type Reporter } from '../../domain/case';
+import type { Actor, Reporter } from '../../domain/case';
+import { intakeSchema } from '../../domain/schemas/case';
 import {
   CONTACT,
   KEY_SERVICE,

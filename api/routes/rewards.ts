@@ -5,7 +5,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { getReporter } from '../../db/cases';
 import { insertPayee, listLedger, updatePayeeMethod, type PayeeMethod } from '../../db/rewards';
-import { confirmationBodySchema, paymentApprovalBodySchema, preliminaryCheckBodySchema } from '../../domain/governance';
+import { confirmationBodySchema, paymentApprovalBodySchema, preliminaryCheckBodySchema } from '../../domain/schemas/governance';
 import { hashClaimCode, newClaimCode, newPayeeRef } from '../../domain/governance-payees';
 import type { Policy } from '../../domain/policy';
 import type { KeyRing } from '../../runtime/encryption';

@@ -4,6 +4,7 @@ import type { Principal, PrincipalRole } from '../auth';
 import { getStoredDraw, listDraws, type StoredDraw } from '../../db/spot-checks';
 import { verifyDraw } from '../../domain/sampling';
 import type { SpotCheckKindSpec } from '../../domain/spot-check';
+import { periodSchemas } from '../../domain/schemas/supervision-periods';
 import { caseIdField, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { notFound } from '../problem';
 import { route, type Route, type RouteSpec } from '../validate';
@@ -22,7 +23,7 @@ const readers: readonly PrincipalRole[] = ['inspector', 'supervisor', 'analyst',
 const pageQuery = z.strictObject(pageFields);
 
 /** `{id}/…/{caseId}` in the path: one drawn case of a period's draw. */
-const drawnCaseParams = (kind: SpotCheckKindSpec) => z.object({ id: kind.periodSchema, caseId: caseIdField });
+const drawnCaseParams = (kind: SpotCheckKindSpec) => z.object({ id: periodSchemas[kind.kind], caseId: caseIdField });
 
 const drawFields = {
   id: z.string(),
@@ -128,7 +129,7 @@ async function storedDraw(pool: Pool, of: SpotCheckRoutesOf<unknown>, id: string
 /** The listing, one draw, its verification, and the decision about a drawn case, for one kind. */
 export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf<D>): Route<D>[] {
   const base = `/v1/supervision/${of.path}`;
-  const params = z.object({ id: of.kind.periodSchema.describe(of.periodDescription) });
+  const params = z.object({ id: periodSchemas[of.kind.kind].describe(of.periodDescription) });
   const many = `${of.kind.name}s`;
   return [
     route(

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
-import { actorSchema } from '../../domain/case';
+import { actorSchema } from '../../domain/schemas/case';
 import type { Policy } from '../../domain/policy';
 import {
   backfillWindow,
@@ -15,8 +15,9 @@ import {
   spotCheckKindOf,
   type SpotCheckKindSpec,
 } from '../../domain/spot-check';
-import { deskReviewBodySchema, findingBodySchema, inspectionFindings } from '../../domain/supervision';
-import { quarterSchema } from '../../domain/supervision-periods';
+import { inspectionFindings } from '../../domain/supervision';
+import { deskReviewBodySchema, findingBodySchema } from '../../domain/schemas/supervision';
+import { periodSchemas, quarterSchema } from '../../domain/schemas/supervision-periods';
 import { deskReviewUpdate } from '../../workflows/contracts/desk-check';
 import { recordFindingUpdate } from '../../workflows/contracts/re-inspection';
 import { actorOf, coversDivision } from '../auth';
@@ -55,7 +56,7 @@ const inspectorParams = z.object({
 });
 
 const backfillOf = (kind: SpotCheckKindSpec) =>
-  z.strictObject({ kind: z.literal(kind.kind), from: kind.periodSchema, to: kind.periodSchema });
+  z.strictObject({ kind: z.literal(kind.kind), from: periodSchemas[kind.kind], to: periodSchemas[kind.kind] });
 const backfillBody = z
   .discriminatedUnion('kind', [backfillOf(deskCheckKind), backfillOf(reInspectionKind)])
   .refine((b) => b.from <= b.to, { path: ['to'], message: "must not be before 'from'" });

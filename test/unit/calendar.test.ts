@@ -3,12 +3,11 @@ import {
   addDurations,
   defaultHolidayCalendar,
   durationMs,
-  durationSchema,
-  holidayCalendarSchema,
   isWorkingDay,
   pointBetween,
   type HolidayCalendar,
 } from '../../domain/calendar';
+import { durationSchema, holidayCalendarSchema } from '../../domain/schemas/calendar';
 
 /** An instant written as China Standard Time wall-clock time. The explicit offset keeps it independent of the host time zone. */
 const cst = (local: string): number => Date.parse(`${local}+08:00`);

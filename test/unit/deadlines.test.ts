@@ -1,5 +1,6 @@
 import { newClock, nextTrigger, ladderTimes, handleDueAt, recomputeHandleClock, after } from '../../domain/deadlines';
-import { casePolicy, defaultPolicy, parsePolicy } from '../../domain/policy';
+import { casePolicy, defaultPolicy } from '../../domain/policy';
+import { parsePolicy } from '../../domain/schemas/policy';
 import type { CaseState } from '../../domain/case';
 import { initialState } from '../../domain/complaint-lifecycle';
 

@@ -49,6 +49,11 @@ describe('the layer rules', () => {
     ['test/support/x.ts', "import { cases } from '../api-lifecycle.test';", 'testkit may not import test/'],
     ['bench/x.ts', "import { cases } from '../test/api-lifecycle.test';", 'bench may not import test/'],
     ['domain/x.ts', "const later = import('../db/pool');", 'domain may not import db/'],
+    ['domain/x.ts', "import { z } from 'zod';", 'domain may not import the package zod'],
+    ['domain/x.ts', "import { intakeSchema } from './schemas/case';", 'domain may not import schemas/'],
+    ['workflows/x.ts', "import { z } from 'zod';", 'workflows may not import the package zod'],
+    ['workflows/x.ts', "import { intakeSchema } from '../domain/schemas/case';", 'workflows may not import schemas/'],
+    ['workflows/contracts/x.ts', "import { policySchema } from '../../domain/schemas/policy';", 'contracts may not import schemas/'],
   ])('when %s imports %s, then the lint fails: %s', async (file, code, message) => {
     const errors = await layerErrors(file, code);
     expect(errors).toHaveLength(1);
@@ -57,6 +62,9 @@ describe('the layer rules', () => {
 
   test.each([
     ['domain/x.ts', "import { iso } from './instant';"],
+    ['domain/x.ts', "import type { Intake } from './schemas/case';"],
+    ['domain/schemas/x.ts', "import { z } from 'zod';"],
+    ['api/x.ts', "import { intakeSchema } from '../domain/schemas/case';"],
     ['workflows/x.ts', "import type { createActivities } from '../activities';"],
     ['workflows/x.ts', "import { type createActivities } from '../activities';"],
     ['workflows/x.ts', "import { statusQuery } from './contracts/complaint';"],

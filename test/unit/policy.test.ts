@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { casePolicy, defaultPolicy, parsePolicy, resolveLimits } from '../../domain/policy';
+import { casePolicy, defaultPolicy, resolveLimits } from '../../domain/policy';
+import { parsePolicy } from '../../domain/schemas/policy';
 import { loadPolicy } from '../../runtime/policy-file';
 
 describe('the policy document', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { parsePolicy, defaultPolicy } from '../../domain/policy';
+import { defaultPolicy } from '../../domain/policy';
+import { parsePolicy } from '../../domain/schemas/policy';
 import { assignInspectors, drawStratified, hashSeed, mulberry32, pickOne, rngFor, sampleSize, verifyDraw } from '../../domain/sampling';
 import {
   localDate,

@@ -1,4 +1,4 @@
-import { intakeSchema, text } from '../../domain/case';
+import { intakeSchema, text } from '../../domain/schemas/case';
 
 /**
  * Free text (domain/case.ts `text`): what every text field of every schema takes. A NUL reaching
