@@ -30,6 +30,8 @@ export function renderReportCsv(r: ReportDocument): string {
   add('report', r.id, r.kind, 'period', r.period.label);
   add('report', r.id, r.kind, 'from', r.period.from);
   add('report', r.id, r.kind, 'to', r.period.to);
+  add('report', r.id, r.kind, 'partial', r.period.partial ? 'true' : 'false');
+  add('report', r.id, r.kind, 'through', r.period.through);
   add('report', r.id, r.kind, 'generatedAt', r.generatedAt);
   add('report', r.id, r.kind, 'policyVersion', r.policyVersion);
   for (const [metric, value] of Object.entries(r.totals)) add('totals', '', '', metric, value);
@@ -63,6 +65,10 @@ export function renderReportCsv(r: ReportDocument): string {
   for (const g of r.key.regions) add('keyRegions', g.key, g.name, 'count', g.count);
   add('change', '', r.change.previous.label, 'previous.received', r.change.previous.received);
   add('change', '', r.change.lastYear.label, 'lastYear.received', r.change.lastYear.received);
+  add('change', '', r.change.previous.label, 'previous.from', r.change.previous.from);
+  add('change', '', r.change.previous.label, 'previous.to', r.change.previous.to);
+  add('change', '', r.change.lastYear.label, 'lastYear.from', r.change.lastYear.from);
+  add('change', '', r.change.lastYear.label, 'lastYear.to', r.change.lastYear.to);
   add('change', '', '', 'received.change', r.change.received);
   add('change', '', '', 'received.yearOnYear', r.change.yearOnYear);
   for (const [section, list] of [
@@ -82,6 +88,10 @@ export function renderReportCsv(r: ReportDocument): string {
   for (const x of r.rates.byCity) rates('ratesByCity', x.key, x.name, x);
   for (const x of r.rates.byUnit) rates('ratesByUnit', x.key, x.name, x);
   for (const x of r.rates.byCategory) rates('ratesByCategory', x.key, x.name, x);
+  for (const h of r.history) {
+    add('history', h.label, h.label, 'received', h.received);
+    if (h.partial) add('history', h.label, h.label, 'partial', 'true');
+  }
   for (const t of r.trend) {
     add('trend', t.label, t.label, 'received', t.received);
     for (const [category, n] of Object.entries(t.byCategory)) add('trend', t.label, category, 'count', n);

@@ -1,6 +1,6 @@
 import { shandongCities } from '../domain/divisions';
 import { rateDefinitions, rateNames, type Rate, type RateName, type RateSet } from '../domain/rates';
-import type { CountShare, ReportDocument } from '../domain/report';
+import { daysCovered, type ComparedPeriod, type CountShare, type ReportDocument } from '../domain/report';
 
 /**
  * A report as one self-contained HTML page: inline CSS and inline SVG charts (bars, trend lines, a
@@ -92,12 +92,20 @@ interface Series {
   values: Array<number | null>;
 }
 
-/** Lines over labelled points; `percent` scales 0..100%. */
-function lineChart(labels: string[], series: Series[], options: { title: string; percent?: boolean }): string {
+/**
+ * Lines over points one step apart (one month each: the spacing is true to time); `percent` scales
+ * 0..100%. A point at `partialAt` (a period still running) is drawn hollow, reached by a dashed line.
+ * The legend is HTML beside the drawing, so that a long name wraps instead of being clipped.
+ */
+function lineChart(
+  labels: string[],
+  series: Series[],
+  options: { title: string; percent?: boolean; partialAt?: number; partialNote?: string },
+): string {
   const width = 520;
   const height = 220;
   const left = 48;
-  const right = 130;
+  const right = 28;
   const top = 14;
   const bottom = 30;
   const plotW = width - left - right;
@@ -115,29 +123,41 @@ function lineChart(labels: string[], series: Series[], options: { title: string;
         `<text x="${left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" class="axis">${options.percent ? pct(t, 0) : int(Math.round(t))}</text>`,
     )
     .join('');
+  // Every label when they fit; else every other one, counted back from the last (the period itself).
+  const step = Math.ceil((labels.length * 56) / plotW);
+  const last = labels.length - 1;
   const xLabels = labels
-    .map((l, i) => `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" class="axis">${esc(l)}</text>`)
+    .map((l, i) =>
+      (last - i) % step === 0
+        ? `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="${i === 0 && labels.length > 1 ? 'start' : i === last && labels.length > 1 ? 'end' : 'middle'}" class="axis">${esc(l)}${i === options.partialAt ? '*' : ''}</text>`
+        : '',
+    )
     .join('');
   const lines = series
-    .map((s, si) => {
+    .map((s) => {
       const pts = s.values.map((v, i) => (v === null ? null : ([x(i), y(v)] as const)));
-      const path = pts.map((p, i) => (p ? `${i === 0 || !pts[i - 1] ? 'M' : 'L'}${p[0].toFixed(1)},${p[1].toFixed(1)}` : '')).join(' ');
+      const segment = (i: number) => `${pts[i]![0].toFixed(1)},${pts[i]![1].toFixed(1)}`;
+      const solid = pts.map((p, i) => (p && i !== options.partialAt ? `${i === 0 || !pts[i - 1] ? 'M' : 'L'}${segment(i)}` : '')).join(' ');
+      const p = options.partialAt;
+      const dashed =
+        p !== undefined && p > 0 && pts[p] && pts[p - 1]
+          ? `<path d="M${segment(p - 1)} L${segment(p)}" fill="none" stroke="${s.colour}" stroke-width="2" stroke-dasharray="5 4" class="partial-line"/>`
+          : '';
       const dots = pts
-        .map((p, i) =>
-          p
-            ? `<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3.5" fill="${s.colour}"><title>${esc(`${s.name} ${labels[i]}: ${options.percent ? pct(s.values[i]) : int(s.values[i]!)}`)}</title></circle>`
+        .map((pt, i) =>
+          pt
+            ? `<circle cx="${pt[0].toFixed(1)}" cy="${pt[1].toFixed(1)}" r="3.5" ${i === p ? `fill="#fff" stroke="${s.colour}" stroke-width="2" data-partial="true"` : `fill="${s.colour}"`}><title>${esc(`${s.name} ${labels[i]}${i === p ? ' (partial)' : ''}: ${options.percent ? pct(s.values[i]) : int(s.values[i]!)}`)}</title></circle>`
             : '',
         )
         .join('');
-      const legendY = top + 12 + si * 18;
-      return (
-        `<g class="series"><path d="${path}" fill="none" stroke="${s.colour}" stroke-width="2.5"/>${dots}` +
-        `<rect x="${left + plotW + 14}" y="${legendY - 9}" width="12" height="12" rx="2" fill="${s.colour}"/>` +
-        `<text x="${left + plotW + 30}" y="${legendY + 1}" class="legend">${esc(s.name)}</text></g>`
-      );
+      return `<g class="series"><path d="${solid}" fill="none" stroke="${s.colour}" stroke-width="2.5"/>${dashed}${dots}</g>`;
     })
     .join('');
-  return `<svg class="chart" role="img" aria-label="${esc(options.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${grid}${xLabels}${lines}</svg>`;
+  const legend = series
+    .map((s) => `<li><span class="swatch" style="background:${s.colour}"></span><span class="legend-label">${esc(s.name)}</span></li>`)
+    .join('');
+  const note = options.partialAt !== undefined && options.partialNote ? `<p class="partial-note">${esc(options.partialNote)}</p>` : '';
+  return `<figure class="line-chart"><svg class="chart" role="img" aria-label="${esc(options.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${grid}${xLabels}${lines}</svg><ul class="legend">${legend}</ul>${note}</figure>`;
 }
 
 /** The hotspot cells on a plain map of the province's cities (equirectangular, corrected for latitude). */
@@ -188,11 +208,11 @@ function trendArrow(change: number | null): string {
   return `<span class="${cls}">${arrow} ${esc(signedPct(change))}</span>`;
 }
 
-function rateCard(name: RateName, current: Rate, previous: Rate): string {
+function rateCard(name: RateName, current: Rate, previous: Rate, previousWords: string): string {
   const def = rateDefinitions[name];
   const delta = current.value !== null && previous.value !== null ? current.value - previous.value : null;
   const deltaText =
-    delta === null ? 'no earlier figure' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(1)} pts on the previous period`;
+    delta === null ? 'no earlier figure' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(1)} pts on ${previousWords}`;
   const angle = (current.value ?? 0) * 360;
   const colour = rateColour(current.value);
   const r = 34;
@@ -257,7 +277,16 @@ svg.chart text { font-size: 12px; fill: var(--ink); }
 svg.chart .value { font-weight: 600; }
 svg.chart .note { fill: var(--muted); font-weight: 400; }
 svg.chart .grid { stroke: var(--line); }
-svg.chart .axis, svg.chart .legend { fill: var(--muted); font-size: 11px; }
+svg.chart .axis { fill: var(--muted); font-size: 11px; }
+svg.chart { max-width: 100%; height: auto; }
+figure.line-chart { margin: 0; min-width: 0; }
+ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0 0; padding: 0 0 0 48px; font-size: 11px; color: var(--muted); }
+ul.legend li { display: flex; align-items: center; min-width: 0; max-width: 100%; }
+ul.legend .legend-label { overflow-wrap: anywhere; }
+.partial-note { margin: 4px 0 0 48px; font-size: 11px; color: #8a5300; }
+.partial-mark { background: #fff4e5; border: 1px solid #f0a330; color: #6b4100; border-radius: 10px; padding: 10px 16px; margin: 0 0 18px; }
+.partial-badge { font-size: 12px; vertical-align: middle; padding: 2px 8px; border-radius: 10px; background: #f0a330; color: #1f2933; margin-left: 6px; }
+.grid2 > div { min-width: 0; }
 svg.map .sea { fill: #eef4f8; }
 svg.map .city { fill: #607d8b; }
 svg.map .city-label { font-size: 10px; fill: #607d8b; }
@@ -282,12 +311,23 @@ export function renderReportHtml(r: ReportDocument): string {
   const off = r.period.utcOffsetMinutes;
   const kindTitle = r.kind === 'monthly' ? 'Monthly report' : 'Quarterly report';
   const previousWord = r.kind === 'monthly' ? 'month' : 'quarter';
+  // A partial period (still running when built) is compared with the same first days of the others.
+  const partial = r.period.partial;
+  const spanOf = (x: { from: string; to: string }) => ({ from: Date.parse(x.from), to: Date.parse(x.to) });
+  const days = daysCovered({ from: Date.parse(r.period.from), to: Date.parse(r.period.through) });
+  const totalDays = daysCovered(spanOf(r.period));
+  const previousDays = daysCovered(spanOf(r.change.previous));
+  const compared = (c: ComparedPeriod) => (partial ? `${c.label} days 1–${daysCovered(spanOf(c))}` : c.label);
+  const currentLabel = partial ? `${r.period.label} days 1–${days}` : r.period.label;
+  const partialMark = partial
+    ? `<div class="partial-mark" id="partial-period" role="note"><b>Partial period:</b> ${esc(r.period.label)} was still running: its figures run to ${esc(localTime(r.period.through, off))}, day ${days} of ${totalDays}. Every change compares the same days: ${esc(compared(r.change.previous))} and ${esc(compared(r.change.lastYear))}.</div>`
+    : '';
 
   const kpis = [
     kpi(
       'Complaints received',
       int(r.totals.received),
-      `${trendArrow(r.change.received)} on ${esc(r.change.previous.label)} · ${trendArrow(r.change.yearOnYear)} year on year`,
+      `${trendArrow(r.change.received)} on ${esc(compared(r.change.previous))} · ${trendArrow(r.change.yearOnYear)} ${partial ? `on ${esc(compared(r.change.lastYear))}` : 'year on year'}`,
     ),
     kpi('Accepted', int(r.totals.accepted)),
     kpi('Completed', int(r.totals.completed)),
@@ -296,28 +336,26 @@ export function renderReportHtml(r: ReportDocument): string {
     kpi('Early warnings', int(r.totals.warnings)),
   ].join('');
 
-  const rateCards = rateNames.map((n) => rateCard(n, r.rates.overall[n], r.rates.previous[n])).join('');
+  const rateCards = rateNames
+    .map((n) =>
+      rateCard(n, r.rates.overall[n], r.rates.previous[n], partial ? `the same days of ${r.change.previous.label}` : 'the previous period'),
+    )
+    .join('');
 
-  // Trend: the quarter's months; for a month, the same month last year, the previous month and this one.
-  const trendLabels =
-    r.kind === 'quarterly' ? r.trend.map((t) => t.label) : [r.change.lastYear.label, r.change.previous.label, r.period.label];
-  const receivedSeries: Series = {
-    name: 'All complaints',
-    colour: '#1d4e6b',
-    values:
-      r.kind === 'quarterly' ? r.trend.map((t) => t.received) : [r.change.lastYear.received, r.change.previous.received, r.totals.received],
-  };
+  // Trend: a point per month from the same period a year before to this one, one step per month.
+  const history = r.history;
+  const historyPartial = history.findIndex((h) => h.partial);
+  const partialLabel = historyPartial >= 0 ? history[historyPartial].label : undefined;
+  const partialNote = `* ${partialLabel ?? r.period.label} so far: day ${days} of ${totalDays}, to ${localTime(r.period.through, off)}.`;
+  const receivedSeries: Series = { name: 'All complaints', colour: '#1d4e6b', values: history.map((h) => h.received) };
   const topCategories = r.byCategory.slice(0, 4).map((c) => c.key);
-  const categorySeries: Series[] = topCategories.map((key) => {
-    const row = r.change.byCategory.find((c) => c.key === key);
-    return {
-      name: humanize(key),
-      colour: colourOf(key),
-      values:
-        r.kind === 'quarterly' ? r.trend.map((t) => t.byCategory[key] ?? 0) : [row?.lastYear ?? 0, row?.previous ?? 0, row?.count ?? 0],
-    };
-  });
+  const categorySeries: Series[] = topCategories.map((key) => ({
+    name: humanize(key),
+    colour: colourOf(key),
+    values: history.map((h) => h.byCategory[key] ?? 0),
+  }));
   const rateLabels = r.kind === 'quarterly' ? r.trend.map((t) => t.label) : [r.change.previous.label, r.period.label];
+  const ratePartial = partialLabel === undefined ? -1 : rateLabels.indexOf(partialLabel);
   const rateSets = r.kind === 'quarterly' ? r.trend.map((t) => t.rates) : [r.rates.previous, r.rates.overall];
   const rateColours: Record<RateName, string> = {
     timelyAcceptance: '#2a6f97',
@@ -362,7 +400,7 @@ export function renderReportHtml(r: ReportDocument): string {
   const keyProblems = r.key.problems
     .map(
       (p) =>
-        `<li><b>${esc(humanize(p.name))}</b>: ${int(p.count)} (${trendArrow(p.change)} on the previous ${previousWord})${p.rising ? '<span class="badge">rising</span>' : ''}</li>`,
+        `<li><b>${esc(humanize(p.name))}</b>: ${int(p.count)} (${trendArrow(p.change)} on ${partial ? 'the same days of ' : ''}the previous ${previousWord})${p.rising ? '<span class="badge">rising</span>' : ''}</li>`,
     )
     .join('');
   const keyRegions = r.key.regions.map((g) => `<li><b>${esc(g.name)}</b>: ${int(g.count)} complaints (${pct(g.share)})</li>`).join('');
@@ -383,15 +421,25 @@ export function renderReportHtml(r: ReportDocument): string {
 </head>
 <body>
 <header>
-  <h1>${esc(kindTitle)} · ${esc(r.period.label)}</h1>
-  <div class="meta">Complaints received from ${esc(localTime(r.period.from, off))} to ${esc(localTime(r.period.to, off))} (${esc(utcOffsetLabel(off))}) · generated ${esc(localTime(r.generatedAt, off))} · policy ${esc(r.policyVersion)}</div>
+  <h1>${esc(kindTitle)} · ${esc(r.period.label)}${partial ? ' <span class="partial-badge">partial</span>' : ''}</h1>
+  <div class="meta">Complaints received from ${esc(localTime(r.period.from, off))} to ${esc(localTime(r.period.through, off))} (${esc(utcOffsetLabel(off))}) · generated ${esc(localTime(r.generatedAt, off))} · policy ${esc(r.policyVersion)}</div>
 </header>
 <main>
+${partialMark}
 <section id="overview"><h2>Overview</h2><div class="kpis">${kpis}</div></section>
 <section id="rates"><h2>The four rates</h2><div class="rates-cards">${rateCards}</div></section>
 <section id="trend"><h2>Trend</h2><div class="grid2">
-  <div><h3>Complaints</h3>${lineChart(trendLabels, [receivedSeries, ...categorySeries], { title: 'Complaints over time' })}</div>
-  <div><h3>Rates</h3>${lineChart(rateLabels, rateSeries, { title: 'Rates over time', percent: true })}</div>
+  <div><h3>Complaints by month</h3>${lineChart(
+    history.map((h) => h.label),
+    [receivedSeries, ...categorySeries],
+    { title: 'Complaints over time', partialAt: historyPartial >= 0 ? historyPartial : undefined, partialNote },
+  )}</div>
+  <div><h3>Rates</h3>${lineChart(rateLabels, rateSeries, {
+    title: 'Rates over time',
+    percent: true,
+    partialAt: ratePartial >= 0 ? ratePartial : undefined,
+    partialNote: r.kind === 'monthly' ? `${partialNote} ${r.change.previous.label}: its days 1–${previousDays}.` : partialNote,
+  })}</div>
 </div></section>
 <section id="counts"><h2>What, where and how</h2><div class="grid2">
   <div><h3>By problem type</h3>${countBars(r.byCategory, { title: 'Complaints by category', colourByKey: true })}</div>
@@ -412,7 +460,7 @@ export function renderReportHtml(r: ReportDocument): string {
   <div><h3>Key problems</h3><ol>${keyProblems}</ol></div>
 </div></section>
 <section id="change"><h2>Change</h2>
-  <table><thead><tr><th>Problem</th><th class="num">${esc(r.period.label)}</th><th class="num">${esc(r.change.previous.label)}</th><th class="num">Change</th><th class="num">${esc(r.change.lastYear.label)}</th><th class="num">Year on year</th></tr></thead><tbody>${changeRows}</tbody></table>
+  <table><thead><tr><th>Problem</th><th class="num">${esc(currentLabel)}</th><th class="num">${esc(compared(r.change.previous))}</th><th class="num">Change</th><th class="num">${esc(compared(r.change.lastYear))}</th><th class="num">Year on year</th></tr></thead><tbody>${changeRows}</tbody></table>
 </section>
 <section id="rate-tables"><h2>Rates by city, problem type and unit</h2>
   ${rateTable('By city', r.rates.byCity)}

@@ -6,17 +6,23 @@ import type { Policy } from '../domain/policy';
 import { emptyRateSet, type RateSet } from '../domain/rates';
 import {
   change,
+  elapsedOf,
+  historyMonths,
   monthsOf,
+  parsePeriod,
   previousPeriod,
   reportIdFor,
+  sameStretchOf,
   samePeriodLastYear,
   titleKeywords,
   type ChangeRow,
+  type ComparedPeriod,
   type CountShare,
   type Hotspot,
   type Period,
   type PeriodKind,
   type ReportDocument,
+  type Span,
   type TrendPoint,
 } from '../domain/report';
 import { dimensionName, rateCells, withWorkMem, type RateDimension } from './rates';
@@ -56,8 +62,8 @@ function emptyCounts(): Counts {
   };
 }
 
-/** Complaints received in the period, the previous one and the same one a year before, in one scan. */
-async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Promise<[Counts, Counts, Counts]> {
+/** Complaints received in the period, the previous one and the same one a year before (each over its span), in one scan. */
+async function receivedCounts(pool: Pool, periods: [Span, Span, Span]): Promise<[Counts, Counts, Counts]> {
   const { rows } = await withWorkMem(pool, (db) =>
     db.query<{
       p: number;
@@ -112,7 +118,7 @@ async function receivedCounts(pool: Pool, periods: [Period, Period, Period]): Pr
 }
 
 /** The most complained-about grid cells, with the category and division that dominate each. */
-async function hotspotCells(pool: Pool, period: Period, cellSize: number, top: number): Promise<Array<Omit<Hotspot, 'share'>>> {
+async function hotspotCells(pool: Pool, period: Span, cellSize: number, top: number): Promise<Array<Omit<Hotspot, 'share'>>> {
   const { rows } = await pool.query<{ r: string; c: string; total: number; category: string; division_code: string; n: number }>(
     `WITH g AS (
        SELECT floor(lat / $3::float8 + $5::float8)::bigint AS r, floor(lon / $3::float8 + $5::float8)::bigint AS c,
@@ -155,7 +161,7 @@ async function hotspotCells(pool: Pool, period: Period, cellSize: number, top: n
     .sort((a, b) => b.count - a.count || (a.cell < b.cell ? -1 : 1));
 }
 
-async function titleWords(pool: Pool, period: Period, policy: Policy): Promise<Array<{ word: string; count: number }>> {
+async function titleWords(pool: Pool, period: Span, policy: Policy): Promise<Array<{ word: string; count: number }>> {
   const { rows } = await pool.query<{ title: string; n: number }>(
     `SELECT title, count(*)::int AS n FROM cases WHERE received_at >= $1 AND received_at < $2 GROUP BY title`,
     [iso(period.from), iso(period.to)],
@@ -171,12 +177,17 @@ async function titleWords(pool: Pool, period: Period, policy: Policy): Promise<A
     .slice(0, top.keywords);
 }
 
-async function trendCounts(pool: Pool, months: Period[]): Promise<Array<{ received: number; byCategory: Record<string, number> }>> {
+/** Complaints received per month, up to `until` (the end of a partial period). */
+async function trendCounts(
+  pool: Pool,
+  months: Period[],
+  until: number,
+): Promise<Array<{ received: number; byCategory: Record<string, number> }>> {
   const { rows } = await pool.query<{ m: number; category: string | null; g: number; n: number }>(
     `SELECT m, category, GROUPING(category) AS g, count(*)::int AS n
        FROM (SELECT width_bucket(received_at, $3::timestamptz[]) AS m, category FROM cases WHERE received_at >= $1 AND received_at < $2) x
       GROUP BY GROUPING SETS ((m), (m, category))`,
-    [iso(months[0].from), iso(months[months.length - 1].to), months.map((m) => iso(m.from))],
+    [iso(months[0].from), iso(Math.min(until, months[months.length - 1].to)), months.map((m) => iso(m.from))],
   );
   const out: Array<{ received: number; byCategory: Record<string, number> }> = months.map(() => ({ received: 0, byCategory: {} }));
   for (const r of rows) {
@@ -187,7 +198,7 @@ async function trendCounts(pool: Pool, months: Period[]): Promise<Array<{ receiv
   return out;
 }
 
-async function warningsRaised(pool: Pool, period: Period): Promise<number> {
+async function warningsRaised(pool: Pool, period: Span): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM warnings WHERE raised_at >= $1 AND raised_at < $2`, [
     iso(period.from),
     iso(period.to),
@@ -220,27 +231,38 @@ function changeRows(
     .sort(bySize);
 }
 
+const isoTime = (ms: number) => new Date(ms).toISOString();
+const isoSpan = (s: Span) => ({ from: isoTime(s.from), to: isoTime(s.to) });
+
 /**
  * Build the report of a period from the projection: counts and shares, points of conflict,
  * hotspots, key areas, problems and regions, the change on the previous period and on the same
- * period a year before, the four rates, and the trend over the period's months.
+ * period a year before, the four rates, and the trend over the period's months and the year before.
+ * A period still running at `now` is partial: its figures run to `now`, and it is compared with the
+ * same first days of the previous period and of the same period a year before, like with like.
  */
 export async function buildReport(pool: Pool, period: Period, policy: Policy, now: number = Date.now()): Promise<ReportDocument> {
   const { analysis } = policy;
   const top = analysis.report.top;
+  const elapsed = elapsedOf(period, now);
   const previous = previousPeriod(period);
   const lastYear = samePeriodLastYear(period);
+  const previousSpan = elapsed.partial ? sameStretchOf(previous, elapsed.to - elapsed.from) : previous;
+  const lastYearSpan = elapsed.partial ? sameStretchOf(lastYear, elapsed.to - elapsed.from) : lastYear;
   const months = monthsOf(period);
+  const history = historyMonths(period);
 
-  const [[cur, prev, ly], hotCells, keywords, rates, previousRates, trend, warnings] = await Promise.all([
-    receivedCounts(pool, [period, previous, lastYear]),
-    hotspotCells(pool, period, analysis.hotspots.cellSizeDegrees, top.cells),
-    titleWords(pool, period, policy),
-    rateCells(pool, period.from, period.to, { monthStarts: months.map((m) => m.from) }),
-    rateCells(pool, previous.from, previous.to, { overallOnly: true }),
-    trendCounts(pool, months),
-    warningsRaised(pool, period),
+  const [[cur, prev, ly], hotCells, keywords, rates, previousRates, monthly, warnings] = await Promise.all([
+    receivedCounts(pool, [elapsed, previousSpan, lastYearSpan]),
+    hotspotCells(pool, elapsed, analysis.hotspots.cellSizeDegrees, top.cells),
+    titleWords(pool, elapsed, policy),
+    rateCells(pool, elapsed.from, elapsed.to, { monthStarts: months.map((m) => m.from) }),
+    rateCells(pool, previousSpan.from, previousSpan.to, { overallOnly: true }),
+    trendCounts(pool, history, elapsed.to),
+    warningsRaised(pool, elapsed),
   ]);
+  const trend = monthly.slice(history.length - months.length);
+  const compared = (p: Period, span: Span, received: number): ComparedPeriod => ({ label: p.label, received, ...isoSpan(span) });
   const cells: Hotspot[] = hotCells.map((c) => ({ ...c, share: share(c.count, cur.received) }));
 
   const byDivision = countShares(cur.division, cur.received, divisionName);
@@ -258,6 +280,8 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
       from: new Date(period.from).toISOString(),
       to: new Date(period.to).toISOString(),
       utcOffsetMinutes: period.utcOffsetMinutes,
+      partial: elapsed.partial,
+      through: isoTime(elapsed.to),
     },
     generatedAt: new Date(now).toISOString(),
     policyVersion: policy.version,
@@ -296,8 +320,8 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
       regions: byCity.slice(0, top.key),
     },
     change: {
-      previous: { label: previous.label, received: prev.received },
-      lastYear: { label: lastYear.label, received: ly.received },
+      previous: compared(previous, previousSpan, prev.received),
+      lastYear: compared(lastYear, lastYearSpan, ly.received),
       received: change(cur.received, prev.received),
       yearOnYear: change(cur.received, ly.received),
       byCategory: categoryChange,
@@ -318,6 +342,29 @@ export async function buildReport(pool: Pool, period: Period, policy: Policy, no
       byCategory: trend[i].byCategory,
       rates: rates.find((c) => c.dimension === 'month' && c.key === String(i + 1))?.rates ?? emptyRateSet(),
     })),
+    // Months not yet begun have no point; the month running at `now` is partial.
+    history: history
+      .map((m, i) => ({ label: m.label, ...monthly[i], partial: m.to > elapsed.to, begun: m.from < elapsed.to }))
+      .filter((m) => m.begun)
+      .map(({ begun: _begun, ...m }) => m),
+  };
+}
+
+/**
+ * A stored document as the renderers expect it: reports stored before partial periods and the
+ * history existed were built after their period, over whole periods, with the period's months alone.
+ */
+function withDefaults(body: ReportDocument): ReportDocument {
+  const offset = body.period.utcOffsetMinutes;
+  const whole = (c: ComparedPeriod): ComparedPeriod => {
+    const p = c.from ? undefined : parsePeriod(body.kind, c.label, offset);
+    return p ? { ...c, ...isoSpan(p) } : c;
+  };
+  return {
+    ...body,
+    period: { ...body.period, partial: body.period.partial ?? false, through: body.period.through ?? body.period.to },
+    change: { ...body.change, previous: whole(body.change.previous), lastYear: whole(body.change.lastYear) },
+    history: body.history ?? body.trend.map((t) => ({ label: t.label, received: t.received, byCategory: t.byCategory, partial: false })),
   };
 }
 
@@ -333,7 +380,7 @@ export async function storeReport(pool: Pool, report: ReportDocument): Promise<v
 
 export async function getReport(pool: Pool, reportId: string): Promise<ReportDocument | undefined> {
   const { rows } = await pool.query<{ body: ReportDocument }>(`SELECT body FROM reports WHERE report_id = $1`, [reportId]);
-  return rows[0]?.body;
+  return rows[0] && withDefaults(rows[0].body);
 }
 
 export interface ReportSummary {

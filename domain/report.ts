@@ -96,6 +96,53 @@ export function samePeriodLastYear(p: Period): Period {
     : quarterPeriod(p.year - 1, p.index, p.utcOffsetMinutes);
 }
 
+const DAY = 86_400_000;
+
+/** An interval of instants (epoch ms): from inclusive, to exclusive. */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/**
+ * How far the period has run at the instant: the whole period once it is over; while it runs, from
+ * its start to the instant (a partial period); before it starts, nothing.
+ */
+export function elapsedOf(p: Period, atMs: number): Span & { partial: boolean } {
+  const to = Math.max(p.from, Math.min(p.to, atMs));
+  return { from: p.from, to, partial: to < p.to };
+}
+
+/**
+ * The same stretch of another period, like with like: its first `lengthMs` (days 1–N of last month
+ * for days 1–N of this one), never past its end (a 31st has no match in February).
+ */
+export function sameStretchOf(p: Period, lengthMs: number): Span {
+  return { from: p.from, to: Math.min(p.to, p.from + lengthMs) };
+}
+
+/** The local days a span from a period's start covers: N of "days 1–N". */
+export function daysCovered(span: Span): number {
+  return Math.ceil((span.to - span.from) / DAY);
+}
+
+/** The local days of a whole period. */
+export function daysOf(p: Period): number {
+  return Math.round((p.to - p.from) / DAY);
+}
+
+/**
+ * The months of the complaints trend, one per step so that the spacing is true to time: from the
+ * first month of the same period a year before to the period's last month (13 for a month, 15 for a
+ * quarter).
+ */
+export function historyMonths(p: Period): Period[] {
+  const last = monthsOf(p).at(-1)!;
+  const first = monthsOf(samePeriodLastYear(p))[0];
+  const count = (last.year - first.year) * 12 + (last.index - first.index) + 1;
+  return Array.from({ length: count }, (_, i) => monthPeriod(first.year, first.index + i, p.utcOffsetMinutes));
+}
+
 /** The three months of a quarter (a month is its own only month). */
 export function monthsOf(p: Period): Period[] {
   if (p.kind === 'monthly') return [p];
@@ -190,6 +237,23 @@ export interface RateRow extends RateSet {
   name: string;
 }
 
+/** A month of the complaints trend; `partial` while it runs (its counts are so far). */
+export interface HistoryPoint {
+  label: string;
+  received: number;
+  byCategory: Record<string, number>;
+  partial: boolean;
+}
+
+/** A period compared with, over the same stretch as the report's period (the whole of it once that is over). */
+export interface ComparedPeriod {
+  label: string;
+  received: number;
+  /** The stretch compared (ISO instants): the period's first days when the report's period is partial. */
+  from: string;
+  to: string;
+}
+
 export interface TrendPoint {
   label: string;
   received: number;
@@ -200,7 +264,16 @@ export interface TrendPoint {
 export interface ReportDocument {
   id: string;
   kind: PeriodKind;
-  period: { label: string; from: string; to: string; utcOffsetMinutes: number };
+  period: {
+    label: string;
+    from: string;
+    to: string;
+    utcOffsetMinutes: number;
+    /** The period was still running when the report was built: its figures are so far, up to `through`. */
+    partial: boolean;
+    /** The end of what the figures cover: `to`, or the build time of a partial period. */
+    through: string;
+  };
   generatedAt: string;
   policyVersion: string;
   totals: {
@@ -227,9 +300,13 @@ export interface ReportDocument {
   hotspots: { cellSizeDegrees: number; cells: Hotspot[]; divisions: CountShare[] };
   /** Key areas (hotspot cells), key problems (categories, rising ones flagged), key regions (cities). */
   key: { areas: Hotspot[]; problems: KeyProblem[]; regions: CountShare[] };
+  /**
+   * Every change compares like with like: for a partial period, the same first days of the previous
+   * period and of the same period a year before (`from`..`to` of each).
+   */
   change: {
-    previous: { label: string; received: number };
-    lastYear: { label: string; received: number };
+    previous: ComparedPeriod;
+    lastYear: ComparedPeriod;
     /** Month on month (quarter on quarter for a quarterly report). */
     received: number | null;
     yearOnYear: number | null;
@@ -238,6 +315,7 @@ export interface ReportDocument {
   };
   rates: {
     overall: RateSet;
+    /** The previous period, over the same stretch as `change.previous`. */
     previous: RateSet;
     byCity: RateRow[];
     byUnit: RateRow[];
@@ -245,4 +323,6 @@ export interface ReportDocument {
   };
   /** Quarterly: the quarter's months in order. Monthly: the month alone. */
   trend: TrendPoint[];
+  /** Complaints per month from the same period a year before to this one (historyMonths). */
+  history: HistoryPoint[];
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { renderReportHtml } from '../api/report-html';
 import { complaints, projectionRows, type CaseRow, type EventRow } from './support/generator';
 import { insertDeskCheckDays, insertProjection } from './support/projection-load';
@@ -24,6 +24,9 @@ let db: TestDatabase;
 let browser: Browser;
 let monthly: ReportDocument;
 let quarterly: ReportDocument;
+/** October 2026 built on the 12th at 10:00 local time, while it runs. */
+let partialMonthly: ReportDocument;
+const local = (y: number, m: number, d: number, h: number) => Date.UTC(y, m - 1, d, h) - OFFSET * 60_000;
 
 beforeAll(async () => {
   if (!fs.existsSync(executablePath)) {
@@ -45,6 +48,7 @@ beforeAll(async () => {
   await insertProjection(db.pool, rows, events, now, OFFSET);
   monthly = await buildReport(db.pool, monthPeriod(2026, 10, OFFSET), defaultPolicy, now);
   quarterly = await buildReport(db.pool, quarterPeriod(2026, 3, OFFSET), defaultPolicy, now);
+  partialMonthly = await buildReport(db.pool, monthPeriod(2026, 10, OFFSET), defaultPolicy, local(2026, 10, 12, 10));
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   fs.mkdirSync(artifacts, { recursive: true });
 });
@@ -52,6 +56,41 @@ afterAll(async () => {
   await browser?.close();
   await db?.drop();
 });
+
+/**
+ * Every legend label of the trend charts whose text does not fit its box: wider than its own box
+ * (scrollWidth over clientWidth), or its box out of the legend's, or the legend out of its chart's
+ * column; and every text of the charts' drawings outside its drawing. Empty when nothing is clipped.
+ */
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+async function clippedLabels(page: Page): Promise<string[]> {
+  return page.$$eval('#trend figure.line-chart', (figures) => {
+    if (figures.length !== 2) return [`${figures.length} trend charts, not 2`];
+    const inside = (a: Box, b: Box) =>
+      a.left >= b.left - 0.5 && a.right <= b.right + 0.5 && a.top >= b.top - 0.5 && a.bottom <= b.bottom + 0.5;
+    const out: string[] = [];
+    for (const figure of figures) {
+      const column = figure.parentElement!.getBoundingClientRect();
+      const legend = figure.querySelector('ul.legend')!;
+      if (!inside(legend.getBoundingClientRect(), column)) out.push(`legend of ${figure.querySelector('svg')!.getAttribute('aria-label')}`);
+      for (const label of figure.querySelectorAll('ul.legend .legend-label')) {
+        if (label.scrollWidth > label.clientWidth || !inside(label.getBoundingClientRect(), legend.getBoundingClientRect())) {
+          out.push(`legend label ${label.textContent}`);
+        }
+      }
+      const svg = figure.querySelector('svg')!.getBoundingClientRect();
+      for (const text of figure.querySelectorAll('svg text')) {
+        if (!inside(text.getBoundingClientRect(), svg)) out.push(`chart text ${text.textContent}`);
+      }
+    }
+    return out;
+  });
+}
 
 /** Open the page with every network request refused and recorded: the page must need none. */
 async function open(html: string) {
@@ -97,15 +136,82 @@ describe('the HTML report in headless Chromium', () => {
     await page.close();
   });
 
-  test('when the quarterly report is rendered, then its trend has a point per month of the quarter', async () => {
-    const { page, requests } = await open(renderReportHtml(quarterly));
-    const labels = await page.$$eval('#trend svg[aria-label="Complaints over time"] text.axis', (ts) => ts.map((t) => t.textContent));
-    expect(labels).toEqual(expect.arrayContaining(['2026-07', '2026-08', '2026-09']));
-    expect(await page.locator('#trend svg[aria-label="Complaints over time"] circle').count()).toBe(
-      3 * (1 + Math.min(4, quarterly.byCategory.length)),
+  test('when the monthly report is rendered, then its trend places each month one step after the last, the month a year ago twelve steps back', async () => {
+    const { page } = await open(renderReportHtml(monthly));
+    const points = await page.$$eval('#trend svg[aria-label="Complaints over time"] g.series:first-of-type circle', (cs) =>
+      cs.map((c) => [Number(c.getAttribute('cx')), c.querySelector('title')!.textContent!.split(':')[0]] as const),
     );
+    const months = ['2025-10', '2025-11', '2025-12', ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((m) => `2026-${String(m).padStart(2, '0')}`)];
+    expect(points.map(([, title]) => title)).toEqual(months.map((m) => `All complaints ${m}`));
+    const steps = points.slice(1).map(([x], i) => x - points[i][0]);
+    for (const step of steps) expect(step).toBeCloseTo(steps[0], 0);
+    // The year-ago month is as far from the previous month as twelve months are, not one step.
+    expect(points[11][0] - points[0][0]).toBeCloseTo(11 * (points[12][0] - points[11][0]), 0);
+    expect(await clippedLabels(page)).toEqual([]);
+    await page.close();
+  });
+
+  test('when the quarterly report is rendered, then its trend has a point per month from the same quarter a year before', async () => {
+    const { page, requests } = await open(renderReportHtml(quarterly));
+    const titles = await page.$$eval('#trend svg[aria-label="Complaints over time"] g.series:first-of-type circle title', (ts) =>
+      ts.map((t) => t.textContent!.split(':')[0]),
+    );
+    expect(titles).toEqual(quarterly.history.map((h) => `All complaints ${h.label}`));
+    expect(titles.slice(-3)).toEqual(['All complaints 2026-07', 'All complaints 2026-08', 'All complaints 2026-09']);
+    expect(quarterly.history[0].label).toBe('2025-07');
+    expect(await page.locator('#trend svg[aria-label="Complaints over time"] circle').count()).toBe(
+      15 * (1 + Math.min(4, quarterly.byCategory.length)),
+    );
+    expect(await clippedLabels(page)).toEqual([]);
     expect(requests).toEqual([]);
     await page.screenshot({ path: path.join(artifacts, 'report-quarterly.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('when a month is reported while it runs, then the page marks it partial and compares it with the same days of September and of October 2025', async () => {
+    expect(partialMonthly.period.partial).toBe(true);
+    expect(partialMonthly.change.previous.to).toBe(new Date(local(2026, 9, 12, 10)).toISOString());
+    const { page, requests, errors } = await open(renderReportHtml(partialMonthly));
+    const mark = page.locator('#partial-period');
+    expect(await mark.isVisible()).toBe(true);
+    const text = (await mark.textContent())!;
+    expect(text).toContain('Partial period');
+    expect(text).toContain('2026-10-12 10:00, day 12 of 31');
+    expect(text).toContain('2026-09 days 1–12');
+    expect(text).toContain('2025-10 days 1–12');
+    expect(await page.locator('h1 .partial-badge').textContent()).toBe('partial');
+    expect(await page.locator('#overview .kpi').first().textContent()).toContain('on 2026-09 days 1–12');
+    // The change table heads its columns with the days compared.
+    expect(await page.locator('#change thead th').allTextContents()).toEqual(
+      expect.arrayContaining(['2026-10 days 1–12', '2026-09 days 1–12', '2025-10 days 1–12']),
+    );
+    // In the trend, October is the last point, hollow and reached by a dashed line, on every series; the note says why.
+    const series = 1 + Math.min(4, partialMonthly.byCategory.length);
+    const complaints = page.locator('#trend figure:has(svg[aria-label="Complaints over time"])');
+    expect(await complaints.locator('circle[data-partial="true"]').count()).toBe(series);
+    expect(await complaints.locator('path.partial-line').count()).toBe(series);
+    expect(await complaints.locator('.partial-note').textContent()).toContain('2026-10 so far: day 12 of 31');
+    expect(await clippedLabels(page)).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: path.join(artifacts, 'report-partial.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('when a month is reported after it ended, then the page carries no partial mark and no legend label overflows', async () => {
+    const { page } = await open(renderReportHtml(monthly));
+    expect(await page.locator('#partial-period').count()).toBe(0);
+    expect(await page.locator('.partial-badge, [data-partial], .partial-note').count()).toBe(0);
+    const labels = await page.locator('#trend ul.legend .legend-label').allTextContents();
+    expect(labels).toEqual([
+      'All complaints',
+      ...monthly.byCategory.slice(0, 4).map((c) => c.key.replace(/_/g, ' ')),
+      ...rateNames.map((n) => rateDefinitions[n].title),
+    ]);
+    expect(await clippedLabels(page)).toEqual([]);
+    // A narrow window: the labels wrap, still inside their boxes.
+    await page.setViewportSize({ width: 760, height: 900 });
+    expect(await clippedLabels(page)).toEqual([]);
     await page.close();
   });
 

@@ -14,6 +14,7 @@ import { ApiHarness } from './support/api-harness';
  */
 
 const OFFSET = 480;
+const isoOf = (ms: number) => new Date(ms).toISOString();
 /** Local time in China Standard Time. */
 const t = (local: string) => Date.parse(`${local.replace(' ', 'T')}:00+08:00`);
 
@@ -444,6 +445,8 @@ describe('the monthly report of a hand-built month', () => {
       from: '2026-02-28T16:00:00.000Z',
       to: '2026-03-31T16:00:00.000Z',
       utcOffsetMinutes: 480,
+      partial: false,
+      through: '2026-03-31T16:00:00.000Z',
     });
     expect(report.generatedAt).toBe('2026-03-31T17:00:00.000Z');
     expect(report.policyVersion).toBe(defaultPolicy.version);
@@ -578,8 +581,10 @@ describe('the monthly report of a hand-built month', () => {
 
   test('when it compares periods, then month-on-month and year-on-year changes match the hand count', () => {
     // February 2026: 15 (air, 370102), 16 (air, 370305), 17 (noise, 370102), 12 (dust, 370211) = 4. March 2025: air 370102, water 370211 = 2.
-    expect(report.change.previous).toEqual({ label: '2026-02', received: 4 });
-    expect(report.change.lastYear).toEqual({ label: '2025-03', received: 2 });
+    // A whole month is compared with whole months.
+    const whole = (y: number, m: number) => ({ from: isoOf(monthPeriod(y, m, OFFSET).from), to: isoOf(monthPeriod(y, m, OFFSET).to) });
+    expect(report.change.previous).toEqual({ label: '2026-02', received: 4, ...whole(2026, 2) });
+    expect(report.change.lastYear).toEqual({ label: '2025-03', received: 2, ...whole(2025, 3) });
     expect(report.change.received).toBe(1.5); // (10 - 4) / 4
     expect(report.change.yearOnYear).toBe(4); // (10 - 2) / 2
     expect(report.change.byCategory).toEqual([
@@ -658,13 +663,60 @@ describe('the monthly report of a hand-built month', () => {
   });
 });
 
+describe('a month still running', () => {
+  test('when March 2026 is built on the 12th at 22:00, then it is marked partial and compared with days 1–12 of February and of March 2025', async () => {
+    const partial = await buildReport(api.db.pool, march, policy, t('2026-03-12 22:00'));
+    expect(partial.period).toMatchObject({ label: '2026-03', partial: true, through: isoOf(t('2026-03-12 22:00')) });
+    // March to the 12th, 22:00: C1 (03-02), C2 (03-04), C3 (03-06), C4 (03-01), C7 (03-10), C8 (03-05), 13th case (03-12 21:00) = 7.
+    expect(partial.totals.received).toBe(7);
+    // February to the 12th, 22:00: 16 only (02-10), not 15 (02-20), 17 (02-15) nor the one of 02-28. March 2025: the 10th, not the 20th.
+    expect(partial.change.previous).toEqual({
+      label: '2026-02',
+      received: 1,
+      from: isoOf(t('2026-02-01 00:00')),
+      to: isoOf(t('2026-02-12 22:00')),
+    });
+    expect(partial.change.lastYear).toEqual({
+      label: '2025-03',
+      received: 1,
+      from: isoOf(t('2025-03-01 00:00')),
+      to: isoOf(t('2025-03-12 22:00')),
+    });
+    expect(partial.change.received).toBe(6); // (7 - 1) / 1, not (7 - 4) / 4 against the whole of February
+    expect(partial.change.yearOnYear).toBe(6);
+    // February's rates over the same days: 16 accepted on time on 02-11; its desk check (02-27) is later.
+    expect(partial.rates.previous).toEqual(set([1, 1], [0, 0], [0, 0], [0, 0]));
+    // The trend: every month from March 2025, whole months whole, March so far and marked.
+    expect(partial.history.map((h) => [h.label, h.received, h.partial])).toEqual([
+      ['2025-03', 2, false],
+      ...['04', '05', '06', '07', '08', '09', '10', '11', '12'].map((m) => [`2025-${m}`, 0, false]),
+      ['2026-01', 2, false],
+      ['2026-02', 4, false],
+      ['2026-03', 7, true],
+    ]);
+  });
+
+  test('when a month is built after it ended, then it is whole and its trend runs over the thirteen months, one step each', () => {
+    expect(report.period.partial).toBe(false);
+    expect(report.history.map((h) => h.label)).toEqual([
+      '2025-03',
+      ...['04', '05', '06', '07', '08', '09', '10', '11', '12'].map((m) => `2025-${m}`),
+      '2026-01',
+      '2026-02',
+      '2026-03',
+    ]);
+    expect(report.history.at(-1)).toEqual({ label: '2026-03', received: 10, byCategory: report.trend[0].byCategory, partial: false });
+    expect(report.history.some((h) => h.partial)).toBe(false);
+  });
+});
+
 describe('the quarterly report', () => {
   test('when the first quarter of 2026 is built, then its trend has the three months with their counts and rates', async () => {
     const q = await buildReport(api.db.pool, quarterPeriod(2026, 1, OFFSET), policy, t('2026-04-01 02:00'));
     expect(q.id).toBe('quarterly-2026-Q1');
     // January: 13 (noise), 14 (water); February: 4 (see above); March: 10. Q4 2025: none; Q1 2025: 2.
     expect(q.totals.received).toBe(16);
-    expect(q.change.previous).toEqual({ label: '2025-Q4', received: 0 });
+    expect(q.change.previous).toMatchObject({ label: '2025-Q4', received: 0 });
     expect(q.change.received).toBeNull();
     expect(q.change.yearOnYear).toBe(7); // (16 - 2) / 2
     expect(q.trend.map((p) => [p.label, p.received, p.byCategory])).toEqual([
@@ -706,6 +758,7 @@ describe('serving and scheduling reports', () => {
     expect(csv.body).toContain('totals,,,received,10\r\n');
     expect(csv.body).toContain('rates,,overall,timelyAcceptance.numerator,5\r\n');
     expect(csv.body).toContain('byCity,370100,Jinan,count,6\r\n');
+    expect(csv.body).toContain('report,monthly-2026-03,monthly,partial,false\r\n');
 
     const html = await api.request('GET', '/v1/reports/monthly-2026-03', { token: analyst, headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);

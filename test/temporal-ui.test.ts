@@ -106,8 +106,10 @@ describe('the Temporal UI of npm start', () => {
   }, 120_000);
 
   test("when an operator opens the workflow list with the case columns (docs/operations.md), then the case's row shows its summary: case number, status, category, division", async () => {
-    // The UI's list shows ids, types, times and search attributes only (2.54: a static summary is on
-    // the workflow's page, under User Metadata); an operator adds the case columns once, as here.
+    // The UI's list shows ids, types, times and search attributes only: UI 2.54.1 has no Summary
+    // column and no setting for one, and ListWorkflowExecutions carries no user metadata (the static
+    // summary is on the workflow's page, under User Metadata; docs/operations.md). An operator adds
+    // the case columns once, as here.
     const columns = ['Status', 'Workflow ID', 'EcoStatus', 'EcoCategory', 'EcoDivision', 'Start'].map((label, i) => ({
       label,
       pinned: i < 2,

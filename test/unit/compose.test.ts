@@ -28,6 +28,7 @@ const deploySecrets = {
   ENCRYPTION_KEY_ID: 'k1',
   REPORTER_KEYS: `r1:${Buffer.alloc(32, 9).toString('base64')}`,
   REPORTER_KEY_ID: 'r1',
+  METRICS_TOKEN: 'a-metrics-token-for-prometheus',
 };
 
 function loadCompose(): Compose {
@@ -163,13 +164,32 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'REPORTER_KEYS'] as const)(
+  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'REPORTER_KEYS', 'METRICS_TOKEN'] as const)(
     'when %s is not provided, then the app environment cannot be resolved',
     (secret) => {
       const otherSecrets: Record<string, string | undefined> = { ...deploySecrets, [secret]: undefined };
       expect(() => interpolatedEnvOf(service('api'), otherSecrets)).toThrow(new RegExp(`^${secret}:`));
     },
   );
+
+  test("when Prometheus scrapes the deployment, then the API's /metrics takes the deploy's METRICS_TOKEN and each worker's metrics listen on its container's every interface, exposed on the compose network only", () => {
+    for (const name of appServices) {
+      const config = loadConfig(interpolatedEnvOf(service(name), deploySecrets));
+      // In production an unset token refuses every scrape (403): the deploy must set it, from its secrets.
+      expect(config.METRICS_TOKEN).toBe(deploySecrets.METRICS_TOKEN);
+      expect(config.WORKER_METRICS_HOST).toBe('0.0.0.0');
+    }
+    expect(envOf(service('api')).METRICS_TOKEN).toMatch(/^\$\{METRICS_TOKEN:\?/);
+    const worker = service('worker');
+    const config = loadConfig(interpolatedEnvOf(worker, deploySecrets));
+    expect(config.WORKER_METRICS_PORT).toBeGreaterThan(0);
+    expect(config.WORKER_TEMPORAL_METRICS_PORT).toBeGreaterThan(0);
+    expect(((worker.expose ?? []) as unknown[]).map(String).sort()).toEqual(
+      [String(config.WORKER_METRICS_PORT), String(config.WORKER_TEMPORAL_METRICS_PORT)].sort(),
+    );
+    // Replicas would collide on a host port, and the endpoints have no access control of their own.
+    expect(worker.ports).toBeUndefined();
+  });
 
   test('when temporal-admin-tools registers attributes, then it does so in the namespace the app uses', () => {
     const appNamespace = loadConfig(interpolatedEnvOf(service('api'), deploySecrets)).TEMPORAL_NAMESPACE;
