@@ -11,6 +11,7 @@ import { createApiMetrics, metricsAccess, type MetricsAccess } from './metrics';
 import { notFound, problemHandler } from './problem';
 import { routeTables } from './routes';
 import type { Open311Settings } from './routes/open311';
+import { directoryPrincipalCheck } from './unit-directory';
 
 export interface AppDeps {
   client: Client;
@@ -59,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
   const metrics = createApiMetrics(deps.metricsAccess ?? metricsAccess(loadConfig()));
   app.use(metrics.middleware);
   app.use(helmet());
+  // Every route with roles checks its token against the unit and division directories (api/validate.ts).
+  app.locals.principalCheck = directoryPrincipalCheck(deps.pool);
   const limits = deps.limits ?? apiLimits(loadConfig());
   // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
   const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);

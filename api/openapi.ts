@@ -79,6 +79,7 @@ const tagDescriptions: Record<string, string> = {
   complaints: 'Registration, search and reading of cases',
   decisions: 'One endpoint per decision of the lifecycle',
   public: 'The public, redacted disclosure feed',
+  units: 'The handling units cases go to, managed by admin (docs/directories.md)',
 };
 
 export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {

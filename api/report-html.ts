@@ -1,4 +1,5 @@
-import { shandongCities } from '../domain/divisions';
+import { divisionName } from '../domain/divisions';
+import { shandongCityCentres } from '../domain/map-centres';
 import { rateDefinitions, rateNames, type Rate, type RateName, type RateSet } from '../domain/rates';
 import { daysCovered, type ComparedPeriod, type CountShare, type ReportDocument } from '../domain/report';
 
@@ -163,7 +164,7 @@ function lineChart(
 /** The hotspot cells on a plain map of the province's cities (equirectangular, corrected for latitude). */
 function hotspotMap(r: ReportDocument): string {
   const cells = r.hotspots.cells;
-  const points = [...shandongCities.map((c) => ({ lat: c.lat, lon: c.lon })), ...cells];
+  const points = [...shandongCityCentres.map((c) => ({ lat: c.lat, lon: c.lon })), ...cells];
   const lats = points.map((p) => p.lat);
   const lons = points.map((p) => p.lon);
   const [minLat, maxLat, minLon, maxLon] = [
@@ -179,10 +180,10 @@ function hotspotMap(r: ReportDocument): string {
   const px = (lon: number) => ((lon - minLon) * k * scale).toFixed(1);
   const py = (lat: number) => ((maxLat - lat) * scale).toFixed(1);
   const max = Math.max(1, ...cells.map((c) => c.count));
-  const cities = shandongCities
+  const cities = shandongCityCentres
     .map(
       (c) =>
-        `<circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="2.5" class="city"/><text x="${px(c.lon)}" y="${Number(py(c.lat)) - 6}" text-anchor="middle" class="city-label">${esc(c.name)}</text>`,
+        `<circle cx="${px(c.lon)}" cy="${py(c.lat)}" r="2.5" class="city"/><text x="${px(c.lon)}" y="${Number(py(c.lat)) - 6}" text-anchor="middle" class="city-label">${esc(divisionName(c.code))}</text>`,
     )
     .join('');
   const spots = cells

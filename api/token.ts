@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../runtime/config';
+import { isDivisionPrefix } from '../domain/divisions';
 import { mintToken, principalSchema } from './auth';
 
 /**
@@ -21,9 +22,14 @@ async function main(): Promise<void> {
   const parsed = principalSchema.safeParse({
     sub: values.sub ?? `${role}-dev`,
     role,
-    unitId: values.unit ?? (role === 'unit' ? 'unit-dev' : undefined),
+    unitId: values.unit ?? (role === 'unit' ? 'bureau-370102' : undefined),
     divisions: values.division ?? (role === 'supervisor' ? ['37'] : undefined),
   });
+  const unknown = (values.division ?? []).filter((d) => !isDivisionPrefix(d));
+  if (unknown.length) {
+    process.stderr.write(`no such division in the directory (GB/T 2260): ${unknown.join(', ')}\n`);
+    process.exit(2);
+  }
   if (!parsed.success) {
     process.stderr.write(
       `usage: npm run token -- <clerk|unit|supervisor|inspector|analyst|ops|admin> [--sub ID] [--unit UNIT] [--division CODE]...\n` +

@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { authenticate, requireRole, type PrincipalRole } from './auth';
+import type { PrincipalCheck } from './unit-directory';
 import { HttpProblem, methodNotAllowed, unsupportedMediaType, validationProblem, type InputLocation } from './problem';
 
 /**
@@ -183,8 +184,18 @@ function accessAndBody(r: RouteSpec, options: MountOptions): RequestHandler[] {
     return [...body, options.apiKey];
   }
   if (!options.jwtSecret) throw new Error(`${r.operationId}: a route with roles needs the jwtSecret`);
-  return [options.authenticate ?? authenticate(options.jwtSecret), requireRole(...r.access), ...body];
+  return [options.authenticate ?? authenticate(options.jwtSecret), requireRole(...r.access), checkPrincipal, ...body];
 }
+
+/**
+ * The app's check of a verified principal against the directories (a unit token naming no active
+ * unit: 403), when the app has one (`app.locals.principalCheck`, set in api/app.ts).
+ */
+const checkPrincipal: RequestHandler = (req, _res, next) => {
+  const check = req.app.locals.principalCheck as PrincipalCheck | undefined;
+  if (!check || !req.principal) return next();
+  check(req.principal).then((problem) => next(problem), next);
+};
 
 /**
  * Mount a table. Each route checks, in order: the token (401), the role (403, before the case is

@@ -80,7 +80,7 @@ main(async () => {
   const baseline = await startBaselineWorker(stack, { taskQueue: rawQueue });
   const worker = await startEcoloopWorker(stack, { taskQueue: ecoQueue });
   const api = await startApi(stack, { taskQueue: ecoQueue, policy });
-  const unitToken = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-unit', role: 'unit', unitId: 'unit-bench' });
+  const unitToken = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-unit', role: 'unit', unitId: 'bureau-370102' });
   const run = randomBytes(3).toString('hex');
 
   try {
@@ -137,7 +137,7 @@ main(async () => {
         if ((await http('GET', url, api.token)).body.status === 'pending_acceptance') break;
         await sleep(100);
       }
-      await timed(() => http('POST', `${url}/accept`, api.token, { unitId: 'unit-bench' }));
+      await timed(() => http('POST', `${url}/accept`, api.token, { unitId: 'bureau-370102' }));
       await timed(() => http('POST', `${url}/result`, unitToken, { summary: 'Fixed.', reply: 'Work stopped at night.' }));
       await timed(() => http('POST', `${url}/review`, api.token, { decision: 'approved' }));
       await timed(() => http('POST', `${url}/callback`, api.token, { outcome: 'satisfied' }));

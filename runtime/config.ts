@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isDivisionCode } from '../domain/divisions';
 import { DEVELOPMENT_KEY, DEVELOPMENT_REPORTER_KEY, parseKeySpec } from './encryption';
 
 /**
@@ -97,6 +98,7 @@ const baseSchema = z.object({
   OPEN311_JURISDICTION_ID: z
     .string()
     .regex(/^\d{6}$/, 'must be a six-digit administrative division code')
+    .refine(isDivisionCode, 'must be a division of the directory of administrative divisions (GB/T 2260)')
     .optional(),
   // ---- Metrics (Prometheus text format; docs/operations.md "Metrics") ----
   /** Bearer token a scraper sends to the API's GET /metrics. Unset: /metrics is open outside production, refused in production. */

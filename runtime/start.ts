@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
+import { seedUnitDirectory } from '../db/units';
+import { seedUnits } from '../domain/unit-seed';
 import { spawnOwned, startReaper, stopOwned, waitFor, type OwnedProcess } from './child-process';
 import { dataDir, loadConfigOrExit, LOOPBACK_HOSTS, METRICS_PATH } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
@@ -95,6 +97,9 @@ async function main(): Promise<void> {
 
     const pool = createPool(databaseUrl, { max: 1 });
     await migrate(pool, (msg) => log.info(msg));
+    // The development stack's handling units (a unit an admin changed is left as it is).
+    const seeded = await seedUnitDirectory(pool, seedUnits(), { id: 'seed', role: 'system' });
+    if (seeded) log.info({ seeded }, 'seeded the unit directory');
     await pool.end();
     if (stopped) return;
 

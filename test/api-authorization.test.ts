@@ -45,6 +45,8 @@ const principals = {
   analyst: { sub: 'analyst-1', role: 'analyst' },
   ops: { sub: 'ops-1', role: 'ops' },
   admin: { sub: 'admin-1', role: 'admin' },
+  /** A unit token naming no unit of the unit directory: refused (403) wherever a token is needed. */
+  unitUnknown: { sub: 'ghost-user', role: 'unit', unitId: 'unit-ghost' },
 } satisfies Record<string, Principal>;
 type Who = keyof typeof principals;
 const everyone = Object.keys(principals) as Who[];
@@ -59,7 +61,7 @@ function inScope(p: Principal): boolean {
 function expected(r: RouteSpec, who: Who): 'allowed' | 403 | 404 {
   if (r.access === 'public' || r.access === 'apiKey') return 'allowed';
   const p = principals[who];
-  if (!r.access.includes(p.role)) return 403;
+  if (!r.access.includes(p.role) || who === 'unitUnknown') return 403;
   if (r.caseScoped && !inScope(p)) return 404;
   // The result of a case is reviewed by the clerk who owns it, or by a supervisor.
   if (r.operationId === 'reviewResult' && p.role === 'clerk' && p.sub !== principals.clerk.sub) return 403;
@@ -111,6 +113,8 @@ async function snapshot() {
     events: await q(`SELECT count(*) AS n FROM case_events`),
     intake: await q(`SELECT count(*) AS n FROM intake_requests`),
     numbers: await q(`SELECT last_value FROM case_number_seq`),
+    units: await q(`SELECT unit_id, name, active, updated_at FROM units ORDER BY unit_id`),
+    unitEvents: await q(`SELECT count(*) AS n FROM unit_events`),
   };
 }
 

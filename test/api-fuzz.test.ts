@@ -68,6 +68,9 @@ const validBodies: Record<string, Record<string, unknown>> = {
   decideReview: { decision: 'upheld', reason: 'fine' },
   escalateComplaint: { reason: 'slow' },
   reopenComplaint: { reason: 'recurred' },
+  createUnit: { unitId: 'fuzz-unit', name: 'Fuzz bureau', divisionCode: '370102', parentUnitId: 'bureau-370100' },
+  renameUnit: { name: 'Renamed bureau' },
+  deactivateUnit: { reason: 'merged' },
   // Not a client's key: a fuzzed Open311 request is never registered, whatever else it carries.
   open311CreateRequest: { api_key: 'not-a-client-key', service_code: 'noise', jurisdiction_id: '370102', lat: '36.6', long: '117.0' },
 };
@@ -336,7 +339,9 @@ async function written() {
   const { rows } = await api.db.pool.query(
     `SELECT (SELECT count(*) FROM cases) AS cases, (SELECT count(*) FROM case_events) AS events,
             (SELECT count(*) FROM intake_requests) AS intake, (SELECT count(*) FROM case_reporters) AS reporters,
-            (SELECT last_value FROM case_number_seq) AS number, (SELECT max(last_seq) FROM cases) AS seq`,
+            (SELECT last_value FROM case_number_seq) AS number, (SELECT max(last_seq) FROM cases) AS seq,
+            (SELECT count(*) FROM units) AS units, (SELECT count(*) FROM units WHERE active) AS active_units,
+            (SELECT count(*) FROM unit_events) AS unit_events`,
   );
   const history = (await api.client.workflow.getHandle(workflowIdFor(existingCase)).fetchHistory()).events?.length;
   return { ...rows[0], history };

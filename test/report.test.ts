@@ -477,15 +477,15 @@ describe('the monthly report of a hand-built month', () => {
     ]);
     // Jinan 370102 (C1 C2 C3 C6) + 370103 (C9 C10) = 6; Qingdao 370211 (C4 C5) = 2; Zibo 370305 (C7 C8) = 2.
     expect(report.byCity).toEqual([
-      { key: '370100', name: 'Jinan', count: 6, share: 0.6 },
-      { key: '370200', name: 'Qingdao', count: 2, share: 0.2 },
-      { key: '370300', name: 'Zibo', count: 2, share: 0.2 },
+      { key: '370100', name: '济南市', count: 6, share: 0.6 },
+      { key: '370200', name: '青岛市', count: 2, share: 0.2 },
+      { key: '370300', name: '淄博市', count: 2, share: 0.2 },
     ]);
     expect(report.byDivision).toEqual([
-      { key: '370102', name: 'Jinan Lixia', count: 4, share: 0.4 },
-      { key: '370103', name: 'Jinan Shizhong', count: 2, share: 0.2 },
-      { key: '370211', name: 'Qingdao Huangdao', count: 2, share: 0.2 },
-      { key: '370305', name: 'Zibo Linzi', count: 2, share: 0.2 },
+      { key: '370102', name: '济南市历下区', count: 4, share: 0.4 },
+      { key: '370103', name: '济南市市中区', count: 2, share: 0.2 },
+      { key: '370211', name: '青岛市黄岛区', count: 2, share: 0.2 },
+      { key: '370305', name: '淄博市临淄区', count: 2, share: 0.2 },
     ]);
     // hotline C1 C4 C7 = 3; every other channel once.
     expect(report.byChannel).toEqual([
@@ -502,13 +502,13 @@ describe('the monthly report of a hand-built month', () => {
   test('when it looks for conflicts, then the top category-division pairs and title keywords match the hand count', () => {
     // air in 370102 (C1 C2 C6) = 3; odour in 370305 (C7 C8) = 2; then five pairs of one, by key.
     expect(report.conflicts.pairs).toEqual([
-      { category: 'air', divisionCode: '370102', divisionName: 'Jinan Lixia', count: 3, share: 0.3 },
-      { category: 'odour', divisionCode: '370305', divisionName: 'Zibo Linzi', count: 2, share: 0.2 },
-      { category: 'dust', divisionCode: '370211', divisionName: 'Qingdao Huangdao', count: 1, share: 0.1 },
-      { category: 'noise', divisionCode: '370102', divisionName: 'Jinan Lixia', count: 1, share: 0.1 },
-      { category: 'noise', divisionCode: '370103', divisionName: 'Jinan Shizhong', count: 1, share: 0.1 },
-      { category: 'other', divisionCode: '370103', divisionName: 'Jinan Shizhong', count: 1, share: 0.1 },
-      { category: 'water', divisionCode: '370211', divisionName: 'Qingdao Huangdao', count: 1, share: 0.1 },
+      { category: 'air', divisionCode: '370102', divisionName: '济南市历下区', count: 3, share: 0.3 },
+      { category: 'odour', divisionCode: '370305', divisionName: '淄博市临淄区', count: 2, share: 0.2 },
+      { category: 'dust', divisionCode: '370211', divisionName: '青岛市黄岛区', count: 1, share: 0.1 },
+      { category: 'noise', divisionCode: '370102', divisionName: '济南市历下区', count: 1, share: 0.1 },
+      { category: 'noise', divisionCode: '370103', divisionName: '济南市市中区', count: 1, share: 0.1 },
+      { category: 'other', divisionCode: '370103', divisionName: '济南市市中区', count: 1, share: 0.1 },
+      { category: 'water', divisionCode: '370211', divisionName: '青岛市黄岛区', count: 1, share: 0.1 },
     ]);
     // "black", "smoke": C1 C2 C6; "chemical", "odour": C7 C8; "chimney": C1 C2; "construction": C3 C5.
     // Then words of one title, alphabetically, up to 15 ("from", "night", "again", "into", "the" are stopwords; "at", "of" too short).
@@ -538,7 +538,7 @@ describe('the monthly report of a hand-built month', () => {
         topCategory: 'air',
         topCategoryCount: 3,
         divisionCode: '370102',
-        divisionName: 'Jinan Lixia',
+        divisionName: '济南市历下区',
       },
       {
         cell: '0.01:3596:12019',
@@ -550,7 +550,7 @@ describe('the monthly report of a hand-built month', () => {
         topCategory: 'dust',
         topCategoryCount: 1,
         divisionCode: '370211',
-        divisionName: 'Qingdao Huangdao',
+        divisionName: '青岛市黄岛区',
       },
       {
         cell: '0.01:3681:11830',
@@ -562,7 +562,7 @@ describe('the monthly report of a hand-built month', () => {
         topCategory: 'odour',
         topCategoryCount: 2,
         divisionCode: '370305',
-        divisionName: 'Zibo Linzi',
+        divisionName: '淄博市临淄区',
       },
     ]);
     expect(report.hotspots.divisions.map((d) => [d.key, d.count])).toEqual([
@@ -596,9 +596,9 @@ describe('the monthly report of a hand-built month', () => {
       { key: 'water', name: 'water', count: 1, previous: 0, lastYear: 1, change: null, yearOnYear: 0 },
     ]);
     expect(report.change.byCity).toEqual([
-      { key: '370100', name: 'Jinan', count: 6, previous: 2, lastYear: 1, change: 2, yearOnYear: 5 }, // (6-2)/2, (6-1)/1
-      { key: '370200', name: 'Qingdao', count: 2, previous: 1, lastYear: 1, change: 1, yearOnYear: 1 },
-      { key: '370300', name: 'Zibo', count: 2, previous: 1, lastYear: 0, change: 1, yearOnYear: null },
+      { key: '370100', name: '济南市', count: 6, previous: 2, lastYear: 1, change: 2, yearOnYear: 5 }, // (6-2)/2, (6-1)/1
+      { key: '370200', name: '青岛市', count: 2, previous: 1, lastYear: 1, change: 1, yearOnYear: 1 },
+      { key: '370300', name: '淄博市', count: 2, previous: 1, lastYear: 0, change: 1, yearOnYear: null },
     ]);
     // Key problems: the top five categories; rising when up by at least 20% (policy): air +50%, noise +100%.
     expect(report.key.problems.map((p) => [p.key, p.rising])).toEqual([
@@ -621,11 +621,11 @@ describe('the monthly report of a hand-built month', () => {
     expect(report.rates.previous).toEqual(set([1, 1], [0, 0], [1, 1], [0, 0]));
     expect(report.rates.byCity).toEqual([
       // Jinan: acceptance C1 C3 ok, C2 15 late; completion C1 C2 13; compliance C1 yes 13 no; satisfaction C1 C2 13.
-      { key: '370100', name: 'Jinan', ...set([2, 4], [3, 3], [1, 2], [3, 3]) },
+      { key: '370100', name: '济南市', ...set([2, 4], [3, 3], [1, 2], [3, 3]) },
       // Qingdao: acceptance C4; completion C4 14 both late; compliance 14; satisfaction 14.
-      { key: '370200', name: 'Qingdao', ...set([1, 1], [0, 2], [1, 1], [1, 1]) },
+      { key: '370200', name: '青岛市', ...set([1, 1], [0, 2], [1, 1], [1, 1]) },
       // Zibo: acceptance C7 C8; completion C7 C8; compliance C7; satisfaction C8 dissatisfied.
-      { key: '370300', name: 'Zibo', ...set([2, 2], [2, 2], [1, 1], [0, 1]) },
+      { key: '370300', name: '淄博市', ...set([2, 2], [2, 2], [1, 1], [0, 1]) },
     ]);
     // The unit that had the case at the moment of each fact: C4 was accepted by bureau-370211, then transferred to bureau-370200.
     const byUnit = Object.fromEntries(report.rates.byUnit.map(({ key, name: _n, ...rates }) => [key, rates]));
@@ -659,7 +659,7 @@ describe('the monthly report of a hand-built month', () => {
     expect(result.overall).toEqual(set([5, 7], [5, 7], [3, 4], [4, 5]));
     // Jinan's facts are all in Lixia (370102); 370103's cases have no facts yet.
     expect(result.rows.map((x) => x.key)).toEqual(['370102', '370211', '370305']);
-    expect(result.rows[0]).toEqual({ key: '370102', name: 'Jinan Lixia', ...set([2, 4], [3, 3], [1, 2], [3, 3]) });
+    expect(result.rows[0]).toEqual({ key: '370102', name: '济南市历下区', ...set([2, 4], [3, 3], [1, 2], [3, 3]) });
   });
 });
 
@@ -757,7 +757,7 @@ describe('serving and scheduling reports', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.body).toContain('totals,,,received,10\r\n');
     expect(csv.body).toContain('rates,,overall,timelyAcceptance.numerator,5\r\n');
-    expect(csv.body).toContain('byCity,370100,Jinan,count,6\r\n');
+    expect(csv.body).toContain('byCity,370100,济南市,count,6\r\n');
     expect(csv.body).toContain('report,monthly-2026-03,monthly,partial,false\r\n');
 
     const html = await api.request('GET', '/v1/reports/monthly-2026-03', { token: analyst, headers: { accept: 'text/html' } });

@@ -348,12 +348,12 @@ describe('npm start, stopped and started again on the same DATA_DIR', () => {
         const res = await api(`/v1/complaints/${caseId}/accept`, {
           method: 'POST',
           headers: { 'idempotency-key': `restart-accept-${caseId}` },
-          body: JSON.stringify({ unitId: 'unit-1' }),
+          body: JSON.stringify({ unitId: 'bureau-370102' }),
         });
         return res.status === 503 ? undefined : { status: res.status, body: await res.json() };
       },
       60_000,
     );
-    expect(accepted).toEqual({ status: 200, body: expect.objectContaining({ caseId, status: 'handling', unitId: 'unit-1' }) });
+    expect(accepted).toEqual({ status: 200, body: expect.objectContaining({ caseId, status: 'handling', unitId: 'bureau-370102' }) });
   }, 360_000);
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { activeListingYear, countBacklogByStatus, listBacklog, listingsOfCase } from '../../db/backlog';
+import { divisionPrefixSchema } from '../../domain/divisions';
 import { backlogStatuses } from '../../domain/governance';
 import { assignLeadersBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';
@@ -65,7 +66,7 @@ const sweepResultSchema = z.object({
 const sweepParams = z.strictObject({
   sweepId: z.string().regex(/^backlog-(scan|yearly)-manual-\d{4}-\d{2}-\d{2}$/, 'a sweep id like backlog-scan-manual-2026-01-31'),
 });
-const division = z.string().regex(/^\d{2,6}$/);
+const division = divisionPrefixSchema;
 const year = z.coerce.number().int().min(2000).max(2100);
 
 const backlogReaders: readonly PrincipalRole[] = ['clerk', 'supervisor', 'analyst'];

@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Pool } from 'pg';
 import { countCampaignCases, getCampaign, listCampaigns, type CampaignRow } from '../../db/campaigns';
+import { divisionPrefixSchema } from '../../domain/divisions';
 import { campaignLimitBreach } from '../../domain/governance';
 import { campaignCriteriaSchema, tightenBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';
@@ -40,7 +41,7 @@ const campaignParams = z.strictObject({ campaignId: z.string().regex(/^CP-[0-9a-
 const campaignStartSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    criteria: campaignCriteriaSchema.strict(),
+    criteria: campaignCriteriaSchema.extend({ divisions: z.array(divisionPrefixSchema).min(1).max(200) }).strict(),
     period: z.strictObject({ from: isoTime, to: isoTime }),
     tighten: z
       .strictObject({ factor: z.number().gt(0).max(1).optional(), dueBy: isoTime.optional(), reason: z.string().trim().min(1).max(2000) })

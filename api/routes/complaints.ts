@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
+import { divisionCodeSchema, divisionPrefixSchema } from '../../domain/divisions';
 import { categories } from '../../domain/policy';
 import * as cs from '../../domain/schemas/case';
 import { categorySchema, urgencySchema } from '../../domain/schemas/policy';
@@ -15,6 +16,7 @@ import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth
 import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';
+import { requireAssignableUnit } from '../unit-directory';
 import { divisionScope } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
@@ -55,11 +57,7 @@ export const listQuery = z
     status: csvOf(c.caseStatuses).optional(),
     category: csvOf(categories).optional(),
     /** Division code or prefix: "37" a province, "3701" a city, "370102" a county. */
-    division: z
-      .string()
-      .regex(/^\d{2,6}$/)
-      .optional()
-      .describe('division code or prefix (2 to 6 digits)'),
+    division: divisionPrefixSchema.optional().describe('division code or prefix (2 to 6 digits)'),
     unit: z.string().min(1).max(100).optional().describe('the handling unit'),
     overdue: z
       .enum(['true', 'false'])
@@ -144,6 +142,8 @@ interface Decision {
   seal?: (deps: ComplaintRoutesDeps, caseId: string, body: never) => object;
   /** A clerk may take it on the cases it owns only (the clerk who registered a case owns it to the end). */
   ownerClerkOnly?: true;
+  /** It hands the case to the body's `unitId`: an active unit of the unit directory inside the case's division. */
+  assignsUnit?: true;
 }
 
 /** The decision bodies are strict: an unknown field is refused, not ignored. The actor comes from the token. */
@@ -170,6 +170,7 @@ export const decisions: Decision[] = [
     roles: ['clerk'],
     body: withoutActor(cs.acceptSchema),
     update: wf.acceptUpdate,
+    assignsUnit: true,
   },
   {
     path: 'forward',
@@ -186,6 +187,7 @@ export const decisions: Decision[] = [
     roles: ['clerk', 'supervisor'],
     body: withoutActor(cs.transferSchema),
     update: wf.transferUpdate,
+    assignsUnit: true,
   },
   {
     path: 'extension-request',
@@ -307,6 +309,7 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
       if (d.ownerClerkOnly && p.role === 'clerk' && record.view.owner.id !== p.sub) {
         throw forbidden(`Only the clerk who owns case ${params.caseId}, or a supervisor, may ${d.summary.toLowerCase()}.`);
       }
+      if (d.assignsUnit) await requireAssignableUnit(deps.pool, (body as { unitId: string }).unitId, record.divisionCode);
       const key = headers['idempotency-key'];
       const args = { ...(d.seal ? d.seal(deps, params.caseId, body as never) : (body as object)), actor: actorOf(req.principal!) };
       // A projected case whose workflow has finished (archived) takes no decision: 404.
@@ -330,7 +333,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       access: ['clerk'],
       query: noQuery,
       headers: idempotencyHeaders,
-      body: cs.intakeSchema.strict(),
+      body: cs.intakeSchema.extend({ divisionCode: divisionCodeSchema }).strict(),
       response: {
         status: 201,
         description: 'Registered (200 when an earlier request with the same Idempotency-Key did)',

@@ -15,6 +15,7 @@ import { publicRouteTable, publicRoutes } from './public';
 import { reportRouteTable, reportRoutes } from './reports';
 import { rewardRouteTable, rewardRoutes } from './rewards';
 import { supervisionRouteTable, supervisionRoutes } from './supervision';
+import { unitRouteTable, unitRoutes } from './units';
 import { warningRouteTable, warningRoutes } from './warnings';
 
 /**
@@ -63,6 +64,7 @@ export const routeTables: readonly RouteTable[] = [
   { name: 'supervision', routes: supervisionRouteTable, router: (d) => supervisionRoutes(d) },
   { name: 'reports', routes: reportRouteTable, router: (d) => reportRoutes(d) },
   { name: 'warnings', routes: warningRouteTable, router: (d) => warningRoutes(d) },
+  { name: 'units', routes: unitRouteTable, router: (d) => unitRoutes(d) },
   { name: 'openapi', routes: openApiRouteTable, router: () => openApiRoutes(allRoutes()) },
 ];
 

@@ -26,6 +26,7 @@ import {
   type AttributeAnswers,
   type ServiceDefinition,
 } from '../../domain/open311-services';
+import { divisionCodeSchema } from '../../domain/divisions';
 import { casePolicy, categories, type Policy } from '../../domain/policy';
 import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, type PublicCaseRow } from '../../db/open311';
 import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';
@@ -177,7 +178,7 @@ function open311ErrorHandler(log: Logger): ErrorRequestHandler {
 
 // ---- Inputs ----
 
-const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
+const divisionCode = divisionCodeSchema;
 const caseId = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a service request id like EC-2026-0000001');
 const text = (max: number) => z.string().trim().min(1).max(max);
 const decimal = (min: number, max: number) =>

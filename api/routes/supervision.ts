@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
+import { divisionPrefixSchema } from '../../domain/divisions';
 import { actorSchema } from '../../domain/schemas/case';
 import type { Policy } from '../../domain/policy';
 import {
@@ -62,7 +63,7 @@ const backfillBody = z
   .refine((b) => b.from <= b.to, { path: ['to'], message: "must not be before 'from'" });
 
 const inspectorBody = z.strictObject({
-  divisionCode: z.string().regex(/^\d{2,6}$/, 'a division code or a prefix of one (2 to 6 digits)'),
+  divisionCode: divisionPrefixSchema,
   name: z.string().trim().min(1).max(200).optional(),
   active: z.boolean().default(true),
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPool, type Pool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
+import { seedTestUnits } from '../support/units';
 import { workflowIdFor } from '../../domain/case';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../runtime/embedded-postgres';
 import { freePort } from '../support/ports';
@@ -51,6 +52,7 @@ beforeAll(async () => {
   pg = await startPostgres();
   pool = createPool(pg.url, { max: 10 });
   await migrate(pool);
+  await seedTestUnits(pool);
   receiver = await startReceiver();
   api = await startApi({ temporalAddress: address, pool, taskQueue });
   worker = new FaultWorker({

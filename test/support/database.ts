@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createPool, type Pool } from '../../db/pool';
 import { migrate } from '../../db/migrate';
 import { createScratchDatabase } from './scratch-database';
+import { seedTestUnits } from './units';
 
 export interface TestDatabase {
   url: string;
@@ -20,6 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const scratch = await createScratchDatabase(adminUrl(), `ecoloop_t_${randomBytes(6).toString('hex')}`);
   const pool = createPool(scratch.url, { max: 5 });
   await migrate(pool);
+  await seedTestUnits(pool);
   return {
     url: scratch.url,
     pool,

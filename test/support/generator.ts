@@ -1,6 +1,6 @@
 import { addDuration, durationMs } from '../../domain/calendar';
 import type { CaseView, Channel, Closure, Intake } from '../../domain/case';
-import { shandongCities } from '../../domain/divisions';
+import { shandongCities } from './shandong-sample';
 import { casePolicy, type Category, type Policy } from '../../domain/policy';
 
 /**

@@ -17,7 +17,8 @@ const candidates = [
   'CP-0123456789ab',
   '1',
 ];
-const byName: Record<string, string> = { format: 'json', code: 'noise', token: '0'.repeat(32) };
+/** `unitId`: a unit every test database has (test/support/units.ts). */
+const byName: Record<string, string> = { format: 'json', code: 'noise', token: '0'.repeat(32), unitId: 'unit-a' };
 
 /** A value of a path parameter, valid by its schema; `given` first (a case of the test's own). */
 export function sampleParam(r: RouteSpec, name: string, given: Record<string, string> = {}): string {
