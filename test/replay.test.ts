@@ -2,18 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { WAKE_ON_CHANGES_DURING_PROJECTION } from '../workflows/complaint';
+import { PROJECT_IN_WORKFLOW_TASK, WAKE_ON_CHANGES_DURING_PROJECTION } from '../workflows/complaint';
 import { quietRuntime, testDataConverter } from './support/temporal';
 
 /**
  * Determinism guard: stored histories of the main paths (recorded by the lifecycle tests with
  * ECOLOOP_RECORD_HISTORIES=1) must replay against today's workflow code. A change that breaks
  * determinism for cases in flight fails here. The histories from before the complaint workflow's
- * wake-up patch stay as they were; those recorded after it are named `<path>.wake-patch.binpb`.
+ * wake-up patch stay as they were; those recorded after it are named `<path>.wake-patch.binpb`, and
+ * those recorded after the write-path patch (projection as a local activity) `<path>.write-patch.binpb`.
  */
 const dir = path.join(__dirname, 'histories');
-/** The suffix of histories recorded with the complaint workflow's wake-up patch. */
+/** The suffix of histories recorded with the complaint workflow's wake-up patch, and with the write-path patch too. */
 const PATCHED = 'wake-patch';
+const WRITE_PATCHED = 'write-patch';
 
 /** The patch ids whose markers a history records. */
 function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
@@ -30,7 +32,7 @@ const files = fs
 
 test('when the stored histories of the main paths are replayed, then every one replays without a nondeterminism error', async () => {
   quietRuntime();
-  // Each main path twice: recorded before the wake-up patch (cases in flight then) and after it.
+  // Each main path three times: recorded before the wake-up patch (cases in flight then), after it, and after the write-path patch.
   const paths = [
     'acceptance-ladder',
     'handling-extension',
@@ -40,7 +42,9 @@ test('when the stored histories of the main paths are replayed, then every one r
     'callback-unreachable',
     'review-overturned',
   ];
-  expect(files).toEqual(expect.arrayContaining(paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`])));
+  expect(files).toEqual(
+    expect.arrayContaining(paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`, `${p}.${WRITE_PATCHED}.binpb`])),
+  );
   const histories = files.map((file) => ({
     workflowId: file.replace(/\.binpb$/, ''),
     history: temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))),
@@ -48,7 +52,11 @@ test('when the stored histories of the main paths are replayed, then every one r
   for (const { workflowId, history } of histories) {
     expect({ workflowId, patches: patchesIn(history) }).toEqual({
       workflowId,
-      patches: workflowId.endsWith(`.${PATCHED}`) ? [WAKE_ON_CHANGES_DURING_PROJECTION] : [],
+      patches: workflowId.endsWith(`.${WRITE_PATCHED}`)
+        ? [WAKE_ON_CHANGES_DURING_PROJECTION, PROJECT_IN_WORKFLOW_TASK]
+        : workflowId.endsWith(`.${PATCHED}`)
+          ? [WAKE_ON_CHANGES_DURING_PROJECTION]
+          : [],
     });
   }
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;

@@ -352,7 +352,8 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
 
   /** The read model's refusal of a projection that retrying cannot fix (activities/projection.ts), if that is what failed. */
   function refusalOf(err: unknown): { sqlState?: string; error: string } | undefined {
-    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    // A local activity's failure reaches the workflow as the activity threw it; a regular one's inside an ActivityFailure.
+    const cause = err instanceof ActivityFailure ? err.cause : err;
     if (!(cause instanceof ApplicationFailure) || cause.type !== PROJECTION_REJECTED) return undefined;
     const details = cause.details?.[0] as { sqlState?: string; error?: string } | undefined;
     return { sqlState: details?.sqlState, error: details?.error ?? cause.message };
