@@ -107,10 +107,20 @@ export function isDivisionPrefix(prefix: string): boolean {
  */
 export function divisionName(code: string): string {
   const lineage = lineageOf(code);
-  if (!lineage.length) return code;
+  if (!lineage.length) return municipalityOf(code)?.name ?? code;
   if (lineage.length === 1) return lineage[0].name;
   // A county is named with its city (or municipality); a city by itself.
   return lineage[0].level === 'county' ? `${lineage[1].name}${lineage[0].name}` : lineage[0].name;
+}
+
+/**
+ * The municipality whose city-level code this is ("110100", which GB/T 2260 lists as 市辖区): what a
+ * count by city prefix (`370102` → `370100`) finds for a district of Beijing, Tianjin, Shanghai or Chongqing.
+ */
+function municipalityOf(code: string): Division | undefined {
+  if (!/^\d{2}0[12]00$/.test(code)) return undefined;
+  const province = directory.get(`${code.slice(0, 2)}0000`);
+  return province && divisionsUnder(province.code).some((d) => d.level === 'county') ? province : undefined;
 }
 
 /** The divisions directly under a code (the cities of a province, the counties of a city). */

