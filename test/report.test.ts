@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { ratesFor } from '../db/rates';
-import { buildReport } from '../db/reports';
+import { buildReport, storeReport } from '../db/reports';
 import { defaultPolicy, type Policy } from '../domain/policy';
 import { rate, rateFactsOf, type RateSet } from '../domain/rates';
 import { lastCompletePeriod, monthPeriod, quarterPeriod, type ReportDocument } from '../domain/report';
@@ -767,6 +767,29 @@ describe('serving and scheduling reports', () => {
 
     const list = await api.request('GET', '/v1/reports?kind=monthly', { token: analyst });
     expect(list.body.items.map((i: { id: string }) => i.id)).toContain('monthly-2026-03');
+  });
+
+  test('when a report stored before partial periods existed is served, then it reads as a whole period with its own months', async () => {
+    // As the documents of before: no partial mark, no compared spans, no history.
+    const { partial: _p, through: _t, ...period } = { ...report.period, label: '2025-12' };
+    const { from: _f1, to: _t1, ...previous } = report.change.previous;
+    const { from: _f2, to: _t2, ...lastYear } = report.change.lastYear;
+    const { history: _h, ...rest } = report;
+    await storeReport(api.db.pool, {
+      ...rest,
+      id: 'monthly-2025-12',
+      period,
+      change: { ...report.change, previous, lastYear },
+    } as unknown as ReportDocument);
+    const json = await api.request('GET', '/v1/reports/monthly-2025-12', { token: analyst });
+    expect(json.status).toBe(200);
+    expect(json.body.period).toMatchObject({ label: '2025-12', partial: false, through: report.period.to });
+    expect(json.body.change.previous).toEqual({ ...report.change.previous });
+    expect(json.body.history).toEqual([{ label: '2026-03', received: 10, byCategory: report.trend[0].byCategory, partial: false }]);
+    const html = await api.request('GET', '/v1/reports/monthly-2025-12?format=html', { token: analyst });
+    expect(html.status).toBe(200);
+    expect(html.body).toContain('Monthly report · 2025-12');
+    expect(html.body).not.toContain('partial-period');
   });
 
   test('when a unit, no one, or a bad request asks, then the API refuses with a problem document', async () => {

@@ -77,7 +77,14 @@ const reportSchema = z
   .object({
     id: z.string(),
     kind: z.enum(periodKinds),
-    period: z.object({ label: z.string(), from: isoTime, to: isoTime, utcOffsetMinutes: z.number().int() }),
+    period: z.object({
+      label: z.string(),
+      from: isoTime,
+      to: isoTime,
+      utcOffsetMinutes: z.number().int(),
+      partial: z.boolean().describe('the period was still running when the report was built: its figures run to `through`'),
+      through: isoTime.describe('the end of what the figures cover: `to`, or the build time of a partial period'),
+    }),
     generatedAt: isoTime,
     policyVersion: z.string(),
     totals: z.object({ received: z.number().int() }).loose(),
