@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
 import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
+import { developmentReporterIndex } from '../../runtime/reporter-index';
 import { createWorker } from '../../worker/worker';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 
@@ -16,6 +17,8 @@ export const testKeyRing = developmentKeyRing();
 export const testDataConverter = encryptingDataConverter(testKeyRing);
 /** The reporter ring of the tests: the development reporter key (and the payload key, for rows sealed before it). */
 export const testReporterKeys = developmentReporterKeyRing();
+/** The reporter index of the tests: the development index key. */
+export const testReporterIndex = developmentReporterIndex();
 
 let runtimeInstalled = false;
 /** Keep the SDK quiet in tests unless something goes wrong. */
@@ -57,7 +60,7 @@ export function createTestWorker(options: {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     pool: options.pool,
-    activityDeps: { reporterKeys: testReporterKeys, ...options.activityDeps },
+    activityDeps: { reporterKeys: testReporterKeys, reporterIndex: testReporterIndex, ...options.activityDeps },
     workflowBundle: codePath ? { codePath } : undefined,
     dataConverter: testDataConverter,
     overrides: options.overrides,
