@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type Logger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
@@ -21,11 +21,11 @@ export const testReporterKeys = developmentReporterKeyRing();
 export const testReporterIndex = developmentReporterIndex();
 
 let runtimeInstalled = false;
-/** Keep the SDK quiet in tests unless something goes wrong. */
-export function quietRuntime(): void {
+/** Keep the SDK quiet in tests unless something goes wrong; a test that reads the worker's logs calls it first with its own logger. */
+export function quietRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger });
 }
 
 export function uniqueTaskQueue(prefix: string): string {
