@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { defaultPolicy, type Policy } from '../domain/policy';
+import type { ReporterIndexer } from '../db/reporters';
 import type { KeyRing } from '../runtime/encryption';
 import { analysisActivities } from './analysis';
 import { governanceActivities } from './governance';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
    * seals it at rest; projectCase and payReward need it.
    */
   reporterKeys?: KeyRing;
+  /** The reporter's blind index (runtime/reporter-index.ts): projectCase stores the digests beside the sealed reporter. */
+  reporterIndex?: ReporterIndexer;
   /** Pays rewards (activities/payments.ts); the development gateway (table gateway_payments) when not given. */
   paymentGateway?: PaymentGateway;
   /** The policy in force (POLICY_FILE), for the reports (activities/analysis.ts); the defaults when not given. */
@@ -38,7 +41,7 @@ export function createActivities(pool: Pool, deps: ActivityDeps = {}) {
   return {
     /** The case's new events into the read model; a new case then feeds its early-warning watchers. */
     projectCase: async (input: ProjectionInput) => {
-      const reporter = await projectCase(pool, input, deps.reporterKeys);
+      const reporter = await projectCase(pool, input, deps.reporterKeys, deps.reporterIndex);
       if (!deps.client || !input.events.some((e) => e.type === 'registered')) return;
       const { view } = input;
       await feedWarningWatchers(

@@ -4,7 +4,7 @@ import type { CarriedReporter, CaseEvent, CaseView, Location, Reporter } from '.
 import { iso, isoOrNull } from '../domain/instant';
 import { markProjectionDeadLettersReplayed, saveCase, saveCaseEvent, saveProjectionDeadLetter } from '../db/cases';
 import { enqueueOutbox } from '../db/outbox';
-import { saveReporter, sealReporter } from '../db/reporters';
+import { saveReporter, sealReporter, type ReporterIndexer } from '../db/reporters';
 import { inTransaction } from '../db/transaction';
 import type { KeyRing } from '../runtime/encryption';
 import { openReporter } from '../runtime/reporter-seal';
@@ -61,10 +61,16 @@ function printable(text: string): string {
  * notifications the events cause (keyed by case, seq and recipient). Idempotent under retries.
  *
  * The reporter comes as the workflow carries it (sealed parts, or clear fields from an older case);
- * it is opened with the reporter ring and sealed whole again for its row, under the same ring.
+ * it is opened with the reporter ring and sealed whole again for its row, under the same ring, with
+ * its blind index beside it (`reporterIndex`; without it the row waits for db/reporters.ts reindexReporters).
  * Returns it opened, for the early-warning watchers' pseudonym (activities/warning-intake.ts).
  */
-export async function projectCase(pool: Pool, input: ProjectionInput, reporterKeys?: KeyRing): Promise<Reporter | undefined> {
+export async function projectCase(
+  pool: Pool,
+  input: ProjectionInput,
+  reporterKeys?: KeyRing,
+  reporterIndex?: ReporterIndexer,
+): Promise<Reporter | undefined> {
   const { view, events } = input;
   // Sealed before the transaction: without the ring nothing is written (the activity retries until
   // the worker is configured), and the reporter is never stored in clear.
@@ -73,11 +79,12 @@ export async function projectCase(pool: Pool, input: ProjectionInput, reporterKe
   }
   const opened = input.reporter && openReporter(reporterKeys!, view.caseId, input.reporter);
   const reporter = opened && sealReporter(reporterKeys!, view.caseId, opened);
+  const digests = opened && reporterIndex?.digestsOf(opened);
   const lastSeq = events.length ? events[events.length - 1].seq : 0;
   try {
     await inTransaction(pool, async (client) => {
       await saveCase(client, { view, description: input.description, location: input.location, repliedAt: input.repliedAt, lastSeq });
-      if (reporter) await saveReporter(client, view.caseId, reporter);
+      if (reporter) await saveReporter(client, view.caseId, reporter, digests);
       for (const e of events) {
         await saveCaseEvent(client, view.caseId, e);
         await enqueueNotifications(client, view, e);

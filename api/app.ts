@@ -6,6 +6,7 @@ import type { Policy } from '../domain/policy';
 import type { Logger } from '../runtime/logger';
 import { API_DEFAULTS, loadConfig, type Config } from '../runtime/config';
 import type { KeyRing } from '../runtime/encryption';
+import type { ReporterIndex } from '../runtime/reporter-index';
 import { TemporalGateway } from './temporal-gateway';
 import { createApiMetrics, metricsAccess, type MetricsAccess } from './metrics';
 import { notFound, problemHandler } from './problem';
@@ -33,6 +34,8 @@ export interface AppDeps {
    * workflow and opens it at rest. Never given to the codec endpoint.
    */
   reporterKeys: KeyRing;
+  /** The reporter's blind index (runtime/reporter-index.ts, REPORTER_INDEX_KEYS): clerks find a case by its caller with it. */
+  reporterIndex: ReporterIndex;
   /** The public feed's rate limit and the wait for Temporal; unset: from the environment. */
   limits?: ApiLimits;
   /** Who may read GET /metrics (METRICS_TOKEN); unset: from the environment. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { localDayPeriod } from '../domain/supervision-periods';
+import { localDateSchema } from '../domain/schemas/supervision-periods';
 
 /**
  * The request and answer fields that several route tables share, defined once. Route modules
@@ -16,6 +18,19 @@ export const noQuery = z.strictObject({});
 
 /** An instant in answers and bodies: ISO 8601 with an offset. */
 export const isoTime = z.iso.datetime({ offset: true });
+
+/** A date (YYYY-MM-DD, a local day of the policy's calendar) or an instant (ISO 8601 with an offset), as list filters take them. */
+export const dateOrTime = z.union([z.iso.datetime({ offset: true }), localDateSchema]);
+
+/**
+ * The instant a `dateOrTime` stands for: an instant as it is; a date, the start of that local day,
+ * or its end (the start of the next) for `edge: 'end'`, so that `to=2026-11-30` includes the 30th.
+ */
+export function instantOf(value: string, utcOffsetMinutes: number, edge: 'start' | 'end' = 'start'): string {
+  if (value.includes('T')) return new Date(value).toISOString();
+  const day = localDayPeriod(value, utcOffsetMinutes);
+  return new Date(edge === 'end' ? day.to : day.from).toISOString();
+}
 
 /** Offset pagination of a listing: `page` (from 1) and `pageSize` (at most 200). */
 export const pageFields = {

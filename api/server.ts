@@ -4,6 +4,7 @@ import { createPool } from '../db/pool';
 import { loadConfigOrExit } from '../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
+import { reporterIndexFromConfig } from '../runtime/reporter-index';
 import { createLogger } from '../runtime/logger';
 import { loadPolicy } from '../runtime/policy-file';
 import { createApp } from './app';
@@ -34,6 +35,7 @@ function main(): void {
     codecTrustsLocalUi: config.CODEC_TRUST_LOCAL_UI === true,
     keyRing,
     reporterKeys: reporterKeyRingFromConfig(config),
+    reporterIndex: reporterIndexFromConfig(config),
   });
   const server: Server = app.listen(config.PORT, config.HOST, () => {
     log.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');

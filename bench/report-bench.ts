@@ -14,13 +14,18 @@ import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { freePort } from '../test/support/ports';
 import { createScratchDatabase } from '../test/support/scratch-database';
 import { complaints, projectionRows, type CaseRow, type EventRow } from '../test/support/generator';
-import { insertDeskCheckDays, insertProjection } from '../test/support/projection-load';
+import { insertDeskCheckDays, insertProjection, insertReporters } from '../test/support/projection-load';
+import { sealReporter } from '../db/reporters';
+import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
+import { reporterIndexFromConfig } from '../runtime/reporter-index';
 
 /**
  * `npm run bench:report [-- --cases 1000000 --months 24 --keep]`: bulk-generates complaints
  * (bench/generator.ts) straight into a fresh database, as the projection would hold them (multi-row
  * INSERTs from arrays, not through Temporal), then times the monthly and quarterly reports and the
- * main list queries. PostgreSQL: a scratch database on DATABASE_URL's server, or an embedded one
+ * main list queries, the free-text search (English and Chinese) and the search by the reporter's
+ * phone number (blind index). Every description gets a Chinese sentence naming one of 2,000
+ * companies (below), as Chinese complaints name the polluter. PostgreSQL: a scratch database on DATABASE_URL's server, or an embedded one
  * in a temporary folder. Figures: bench/RESULTS.md.
  */
 
@@ -41,6 +46,28 @@ const FROM = monthPeriod(2026, 10 - MONTHS + 1, OFFSET).from;
 /** "Now" for the projection: some weeks after the report month, as on the day it is read. */
 const NOW = REPORT.to + 26 * 86_400_000;
 const CHUNK = 5_000;
+
+// Chinese text for the free-text search: a sentence naming one of 40 × 50 companies and a pollution.
+const NAME_HEADS =
+  '华鲁恒升金能齐鲁东岳鲁西晨鸣太阳海化联盟潍坊泰山章丘临沂枣庄日照威海烟台济宁德州聊城滨州菏泽莱芜淄博东营青岛黄河泉城明水平阴商河长清历城天桥槐荫'
+    .match(/../g)!
+    .slice(0, 40);
+const NAME_TAILS = ['化工', '化肥', '造纸', '钢铁', '水泥', '焦化', '制药', '印染', '电镀', '橡胶'].flatMap((kind) =>
+  ['有限公司', '集团', '股份公司', '分厂', '工业园'].map((form) => `${kind}${form}`),
+);
+const POLLUTIONS = [
+  '夜间偷排废水，河水发黑发臭',
+  '烟囱冒黑烟，气味刺鼻',
+  '噪声扰民，深夜不停工',
+  '露天堆放废渣，扬尘严重',
+  '异味明显，居民头晕',
+];
+const chineseSentence = (i: number) =>
+  `${NAME_HEADS[i % NAME_HEADS.length]}${NAME_TAILS[Math.floor(i / NAME_HEADS.length) % NAME_TAILS.length]}${POLLUTIONS[i % POLLUTIONS.length]}。`;
+/** The company the Chinese search looks for (one in 2,000), a common two-character word, and one character. */
+const CHINESE_QUERIES = { company: `${NAME_HEADS[7]}${NAME_TAILS[13]}`, word: '废水', char: '臭' };
+const reporterKeys = reporterKeyRingFromConfig(process.env);
+const reporterIndex = reporterIndexFromConfig(process.env);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -77,34 +104,49 @@ async function database(): Promise<{ url: string; stop(): Promise<void> }> {
   };
 }
 
-async function load(pool: Pool): Promise<{ cases: number; events: number; seconds: number }> {
+async function load(pool: Pool): Promise<{ cases: number; events: number; reporters: number; seconds: number; phone?: string }> {
   await insertDeskCheckDays(pool, FROM, NOW + 2 * 86_400_000, OFFSET);
   const started = Date.now();
   let rows: CaseRow[] = [];
   let events: Array<EventRow & { caseId: string }> = [];
+  let reporters: Parameters<typeof insertReporters>[1] = [];
   let cases = 0;
   let eventCount = 0;
+  let reporterCount = 0;
+  let phone: string | undefined;
   for (const c of complaints({ seed: Number(args.seed), from: FROM, to: REPORT.to, count: CASES })) {
     const projected = projectionRows(c, defaultPolicy, NOW);
+    projected.row.description = `${projected.row.description} ${chineseSentence(cases + rows.length)}`;
     rows.push(projected.row);
+    const r = c.intake.reporter;
+    if (!r.anonymous) {
+      reporters.push({ caseId: c.caseId, ...sealReporter(reporterKeys, c.caseId, r), index: reporterIndex.digestsOf(r) });
+      // The caller the reporter search looks for: one in the middle of the span.
+      if (!phone && cases > CASES / 2) phone = r.phone;
+    }
     for (const e of projected.events) events.push({ ...e, caseId: c.caseId });
     if (rows.length === CHUNK) {
       await insertProjection(pool, rows, events, NOW, OFFSET);
+      await insertReporters(pool, reporters);
       cases += rows.length;
       eventCount += events.length;
+      reporterCount += reporters.length;
       rows = [];
       events = [];
+      reporters = [];
       progress(cases, CASES, started);
     }
   }
   if (rows.length) {
     await insertProjection(pool, rows, events, NOW, OFFSET);
+    await insertReporters(pool, reporters);
     cases += rows.length;
     eventCount += events.length;
+    reporterCount += reporters.length;
   }
   progress(cases, CASES, started);
   process.stderr.write('\n');
-  return { cases, events: eventCount, seconds: (Date.now() - started) / 1000 };
+  return { cases, events: eventCount, reporters: reporterCount, seconds: (Date.now() - started) / 1000, phone };
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -122,6 +164,26 @@ async function measure(name: string, fn: () => Promise<unknown>, runs = 5): Prom
   return { name, first, median: times[Math.floor(times.length / 2)] };
 }
 
+/** The free-text searches (with their totals), each with the number of cases it finds. */
+async function freeText(pool: Pool): Promise<Array<{ name: string; first: number; median: number }>> {
+  const searches: Array<[string, string]> = [
+    ['"chemical"', 'chemical'],
+    [`a company, "${CHINESE_QUERIES.company}" (${CHINESE_QUERIES.company.length} characters)`, CHINESE_QUERIES.company],
+    [`a common word, "${CHINESE_QUERIES.word}" (2 characters)`, CHINESE_QUERIES.word],
+    [`one character, "${CHINESE_QUERIES.char}"`, CHINESE_QUERIES.char],
+  ];
+  const results = [];
+  for (const [label, q] of searches) {
+    const found = (await listCases(pool, { q, limit: 50, offset: 0 })).total;
+    results.push(
+      await measure(`case list, free text ${label}: ${found.toLocaleString('en-US')} cases`, () =>
+        listCases(pool, { q, limit: 50, offset: 0 }),
+      ),
+    );
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const db = await database();
   const pool = createPool(db.url, { max: 8 });
@@ -130,7 +192,17 @@ async function main(): Promise<void> {
     log(
       `generating ${CASES.toLocaleString('en-US')} cases over ${MONTHS} months (${new Date(FROM).toISOString()} to ${new Date(REPORT.to).toISOString()}), seed ${args.seed}`,
     );
+    // A bulk load builds the free-text indexes (migration 011) once, after the rows, not row by row.
+    const textIndexes = (
+      await pool.query<{ def: string; name: string }>(
+        `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE indexname IN ('cases_text_trgm_idx', 'cases_text_cjk_idx')`,
+      )
+    ).rows;
+    for (const i of textIndexes) await pool.query(`DROP INDEX ${i.name}`);
     const loaded = await load(pool);
+    const indexStarted = Date.now();
+    for (const i of textIndexes) await pool.query(i.def);
+    log(`built the free-text indexes in ${((Date.now() - indexStarted) / 1000).toFixed(0)} s`);
     log(
       `loaded ${loaded.cases.toLocaleString('en-US')} cases and ${loaded.events.toLocaleString('en-US')} events in ${loaded.seconds.toFixed(0)} s; VACUUM ANALYZE`,
     );
@@ -161,7 +233,17 @@ async function main(): Promise<void> {
       await measure('case list, page 200 of the month', () =>
         listCases(pool, { receivedFrom: monthIso.from, receivedTo: monthIso.to, limit: 50, offset: 199 * 50 }),
       ),
-      await measure('case list, free text "chemical"', () => listCases(pool, { q: 'chemical', limit: 50, offset: 0 }), 3),
+      ...(await freeText(pool)),
+      await measure(`case list, sort=due (page 1 of 50, with total)`, () =>
+        listCases(pool, { sort: 'due', order: 'asc', limit: 50, offset: 0 }),
+      ),
+      await measure(`case list, reporterPhone (blind index; ${loaded.reporters.toLocaleString('en-US')} reporters)`, () =>
+        listCases(pool, {
+          reporter: [{ kind: 'phone', digests: reporterIndex.searchDigests('phone', `+86 ${loaded.phone ?? '13900000000'}`)! }],
+          limit: 50,
+          offset: 0,
+        }),
+      ),
       await measure('warning list', () => listWarnings(pool, { limit: 50, offset: 0 })),
     ];
 

@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString, ty
 import { createPool } from '../db/pool';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
+import { reporterIndexFromConfig } from '../runtime/reporter-index';
 import { createWorker } from '../worker/worker';
 
 /**
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE!,
     pool,
-    activityDeps: { client, reporterKeys: reporterKeyRingFromConfig(env) },
+    activityDeps: { client, reporterKeys: reporterKeyRingFromConfig(env), reporterIndex: reporterIndexFromConfig(env) },
     workflowBundle: { codePath: env.BENCH_WORKFLOW_BUNDLE! },
     dataConverter,
     overrides,

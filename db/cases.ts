@@ -212,26 +212,91 @@ export async function getReporter(pool: Pool, keyRing: ReporterCipher, caseId: s
   return rows[0] && reporterOf(keyRing, caseId, rows[0]);
 }
 
+/** The orders of the case list: by receipt, by the running deadline (none last), by escalation level (then receipt). */
+export const caseSorts = ['received', 'due', 'escalation'] as const;
+export type CaseSort = (typeof caseSorts)[number];
+
+/** Each order's key, most significant first; the case id last makes it total, for keyset pages. */
+const SORT_KEYS: Record<CaseSort, Array<{ sql: string; type: string }>> = {
+  received: [
+    { sql: 'received_at', type: 'timestamptz' },
+    { sql: 'case_id', type: 'text' },
+  ],
+  due: [
+    { sql: "coalesce(deadline_at, 'infinity'::timestamptz)", type: 'timestamptz' },
+    { sql: 'case_id', type: 'text' },
+  ],
+  escalation: [
+    { sql: 'escalation_level', type: 'integer' },
+    { sql: 'received_at', type: 'timestamptz' },
+    { sql: 'case_id', type: 'text' },
+  ],
+};
+
+const KEY_VALUE: Record<string, RegExp> = {
+  timestamptz: /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)|infinity)$/,
+  integer: /^-?\d{1,9}$/,
+  text: /^[\x21-\x7e]{1,100}$/,
+};
+
+/** Whether `key` is a sort key of `sort` as listCases gives it in `next` (a cursor from outside is checked before use). */
+export function isSortKey(sort: CaseSort, key: string[]): boolean {
+  const keys = SORT_KEYS[sort];
+  return key.length === keys.length && keys.every((k, i) => KEY_VALUE[k.type].test(key[i]));
+}
+
+/**
+ * The text free-text search reads: case number, title, description and address, one per line (the
+ * expression of the two indexes of migration 011: pg_trgm, and the bigrams of Chinese text).
+ */
+const SEARCH_TEXT = `(case_id || E'\\n' || title || E'\\n' || description || E'\\n' || coalesce(address, ''))`;
+
+/** Characters the bigram index holds (cjk_grams of migration 011): not ASCII, not a no-break or ideographic space. */
+const hasIndexedGram = (q: string) => [...q].some((ch) => ch.codePointAt(0)! > 127 && ch !== '\u00a0' && ch !== '\u3000');
+
+/** Whose phone number, e-mail or name: the blind index digests to look for (runtime/reporter-index.ts searchDigests). */
+export interface ReporterMatch {
+  kind: 'phone' | 'email' | 'name';
+  digests: Buffer[];
+}
+
 export interface CaseFilter {
   status?: string[];
   category?: string[];
   divisionPrefixes?: string[];
   unitId?: string;
+  /** The clerk who owns the case. */
+  ownerId?: string;
   overdue?: boolean;
+  /** The running deadline falls before this instant. */
+  dueBefore?: string;
   receivedFrom?: string;
   receivedTo?: string;
   q?: string;
+  reporter?: ReporterMatch[];
+  sort?: CaseSort;
+  order?: 'asc' | 'desc';
   limit: number;
-  offset: number;
+  /** Offset paging (`page`), or keyset paging after the key of the last row of the previous page (`after`). */
+  offset?: number;
+  after?: string[];
 }
 
-export async function listCases(pool: Pool, f: CaseFilter): Promise<{ total: number; items: CaseView[] }> {
+/** A case in a list: the view without its timeline (the detail has it). */
+export type CaseListItem = Omit<CaseView, 'timeline'>;
+
+/**
+ * One page of cases: the total of the filter, the items in the order asked, and, when more rows
+ * follow, the sort key of the last one (`next`), from which the next page continues (keyset).
+ */
+export async function listCases(pool: Pool, f: CaseFilter): Promise<{ total: number; items: CaseListItem[]; next?: string[] }> {
   const where: string[] = [];
   const params: unknown[] = [];
-  const add = (sql: (p: string) => string, value: unknown) => {
+  const param = (value: unknown) => {
     params.push(value);
-    where.push(sql(`$${params.length}`));
+    return `$${params.length}`;
   };
+  const add = (sql: (p: string) => string, value: unknown) => where.push(sql(param(value)));
   if (f.status?.length) add((p) => `status = ANY(${p})`, f.status);
   if (f.category?.length) add((p) => `category = ANY(${p})`, f.category);
   if (f.divisionPrefixes)
@@ -240,17 +305,45 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<{ total: num
       f.divisionPrefixes.map((d) => `${d}%`),
     );
   if (f.unitId) add((p) => `unit_id = ${p}`, f.unitId);
+  if (f.ownerId) add((p) => `owner_id = ${p}`, f.ownerId);
   if (f.overdue !== undefined) add((p) => `(deadline_at IS NOT NULL AND deadline_at < now()) = ${p}`, f.overdue);
+  if (f.dueBefore) add((p) => `deadline_at < ${p}`, f.dueBefore);
   if (f.receivedFrom) add((p) => `received_at >= ${p}`, f.receivedFrom);
   if (f.receivedTo) add((p) => `received_at < ${p}`, f.receivedTo);
-  if (f.q) add((p) => `(title ILIKE ${p} OR description ILIKE ${p} OR case_id ILIKE ${p})`, `%${f.q.replace(/[%_\\]/g, '\\$&')}%`);
+  if (f.q) {
+    // The ILIKE decides (pg_trgm's index serves it from three letters on); for Chinese text the
+    // bigram index narrows the rows first, whatever the database's locale, from one character on.
+    add((p) => `${SEARCH_TEXT} ILIKE ${p}`, `%${f.q.replace(/[%_\\]/g, '\\$&')}%`);
+    if (hasIndexedGram(f.q)) add((p) => `cjk_grams(${SEARCH_TEXT}) @> cjk_query_grams(${p})`, f.q);
+  }
+  for (const r of f.reporter ?? []) {
+    add((p) => `case_id IN (SELECT case_id FROM case_reporters WHERE ${r.kind}_hmac = ANY(${p}))`, r.digests);
+  }
+  const filterParams = [...params];
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${clause}`, params);
-  const items = await pool.query<{ view: CaseView }>(
-    `SELECT view FROM cases ${clause} ORDER BY received_at DESC, case_id DESC LIMIT ${f.limit} OFFSET ${f.offset}`,
+  const keys = SORT_KEYS[f.sort ?? 'received'];
+  const dir = (f.order ?? 'desc') === 'desc' ? 'DESC' : 'ASC';
+  const pageWhere = [...where];
+  if (f.after) {
+    const values = keys.map((k, i) => `${param(f.after![i])}::${k.type}`);
+    pageWhere.push(`(${keys.map((k) => k.sql).join(', ')}) ${dir === 'DESC' ? '<' : '>'} (${values.join(', ')})`);
+  }
+  const pageClause = pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : '';
+  const total = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${clause}`, filterParams);
+  const rows = await pool.query<{ view: CaseListItem; sort_key: string[] }>(
+    `SELECT view - 'timeline' AS view, ARRAY[${keys.map((k) => `to_json(${k.sql}) #>> '{}'`).join(', ')}] AS sort_key
+       FROM cases ${pageClause}
+      ORDER BY ${keys.map((k) => `${k.sql} ${dir}`).join(', ')}
+      LIMIT ${f.limit + 1} OFFSET ${f.after ? 0 : (f.offset ?? 0)}`,
     params,
   );
-  return { total: Number(total.rows[0].n), items: items.rows.map((r) => r.view) };
+  const page = rows.rows.slice(0, f.limit);
+  const more = rows.rows.length > f.limit;
+  return {
+    total: Number(total.rows[0].n),
+    items: page.map((r) => r.view),
+    ...(more && { next: page[page.length - 1].sort_key }),
+  };
 }
 
 /** Where a new complaint is: other cases of its category near it may be the same pollution. */

@@ -41,12 +41,41 @@ export function openReporter(ring: ReporterCipher, caseId: string, row: { key_id
   return reporterSchema.parse(JSON.parse(Buffer.from(plaintext).toString('utf8')));
 }
 
-/** Store the case's reporter, sealed by the caller; a retried projection stores the same identity again. */
-export async function saveReporter(client: Pick<PoolClient, 'query'>, caseId: string, sealed: SealedReporter): Promise<void> {
+/**
+ * The reporter's blind index (migration 011; docs/privacy.md "Finding a case by its caller"): an
+ * HMAC of each normalised identifying field under a key of its own. The implementation is
+ * runtime/reporter-index.ts; db/ names what it needs.
+ */
+export interface ReporterIndexer {
+  readonly currentKeyId: string;
+  digestsOf(reporter: Reporter): ReporterDigests;
+}
+
+/** The digests of one reporter under one key; a field the reporter did not give has none. */
+export interface ReporterDigests {
+  keyId: string;
+  phone: Buffer | null;
+  email: Buffer | null;
+  name: Buffer | null;
+}
+
+/**
+ * Store the case's reporter, sealed by the caller, with its blind index (none: the row is found by
+ * no search until `reindexReporters` indexes it); a retried projection stores the same identity again.
+ */
+export async function saveReporter(
+  client: Pick<PoolClient, 'query'>,
+  caseId: string,
+  sealed: SealedReporter,
+  index?: ReporterDigests,
+): Promise<void> {
   await client.query(
-    `INSERT INTO case_reporters (case_id, key_id, reporter_enc) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE
-       SET key_id = EXCLUDED.key_id, reporter_enc = EXCLUDED.reporter_enc, legacy_reporter = NULL`,
-    [caseId, sealed.keyId, sealed.data],
+    `INSERT INTO case_reporters (case_id, key_id, reporter_enc, index_key_id, phone_hmac, email_hmac, name_hmac)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id) DO UPDATE
+       SET key_id = EXCLUDED.key_id, reporter_enc = EXCLUDED.reporter_enc, legacy_reporter = NULL,
+           index_key_id = EXCLUDED.index_key_id, phone_hmac = EXCLUDED.phone_hmac,
+           email_hmac = EXCLUDED.email_hmac, name_hmac = EXCLUDED.name_hmac`,
+    [caseId, sealed.keyId, sealed.data, index?.keyId ?? null, index?.phone ?? null, index?.email ?? null, index?.name ?? null],
   );
 }
 
@@ -101,6 +130,50 @@ export async function resealReporters(
       resealed += updated.rowCount ?? 0;
     }
     if (rows.length < batchSize) return { resealed, unreadable };
+    after = rows[rows.length - 1].case_id;
+  }
+}
+
+/**
+ * Index every reporter not indexed under the index ring's current key (indexed under a retired key,
+ * or not at all), in batches: each row is opened with the reporter ring, its digests computed again
+ * and written only if the row did not change meanwhile, so several workers may run this at once.
+ * Rows that do not open are counted and left as they are. `npm run reporters:reindex` and every
+ * worker start run it; after it ran, a retired index key may leave REPORTER_INDEX_KEYS.
+ */
+export async function reindexReporters(
+  pool: Pool,
+  ring: ReporterCipher,
+  indexer: ReporterIndexer,
+  batchSize = 500,
+): Promise<{ reindexed: number; unreadable: number }> {
+  let reindexed = 0;
+  let unreadable = 0;
+  let after = '';
+  for (;;) {
+    const { rows } = await pool.query<ReporterRow & { case_id: string; index_key_id: string | null }>(
+      `SELECT case_id, key_id, reporter_enc, legacy_reporter, index_key_id FROM case_reporters
+        WHERE index_key_id IS DISTINCT FROM $1 AND case_id > $2 ORDER BY case_id LIMIT $3`,
+      [indexer.currentKeyId, after, batchSize],
+    );
+    for (const row of rows) {
+      let reporter: Reporter;
+      try {
+        reporter = reporterOf(ring, row.case_id, row);
+      } catch {
+        unreadable++;
+        continue;
+      }
+      const d = indexer.digestsOf(reporter);
+      const updated = await pool.query(
+        `UPDATE case_reporters SET index_key_id = $2, phone_hmac = $3, email_hmac = $4, name_hmac = $5
+          WHERE case_id = $1 AND index_key_id IS NOT DISTINCT FROM $6
+            AND reporter_enc IS NOT DISTINCT FROM $7 AND legacy_reporter IS NOT DISTINCT FROM $8`,
+        [row.case_id, d.keyId, d.phone, d.email, d.name, row.index_key_id, row.reporter_enc, row.legacy_reporter],
+      );
+      reindexed += updated.rowCount ?? 0;
+    }
+    if (rows.length < batchSize) return { reindexed, unreadable };
     after = rows[rows.length - 1].case_id;
   }
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Actor } from '../domain/case';
-import type { NewUnit, Unit, UnitEventType } from '../domain/units';
+import type { NewUnit } from '../domain/schemas/units';
+import type { Unit, UnitEventType } from '../domain/units';
 import { inTransaction } from './transaction';
 
 /**

@@ -1,5 +1,5 @@
 import { divisionName, divisionOf, divisionsUnder } from './divisions';
-import type { NewUnit } from './units';
+import type { NewUnit } from './schemas/units';
 
 /**
  * The handling units the development stack and the demo start with (`npm start` seeds them; a unit

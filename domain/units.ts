@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { text } from './case';
-import { divisionCodeSchema, isWithin } from './divisions';
+import { isWithin } from './divisions';
+import type { UnitNotification } from './schemas/units';
 
 /**
  * The unit directory: handling units (承办单位) as records, and the rule that says which unit a case
@@ -8,21 +7,8 @@ import { divisionCodeSchema, isWithin } from './divisions';
  * manages them through the API (api/routes/units.ts), and every change is an audited event.
  */
 
-/** A unit's id: lower-case letters, digits and dashes ("bureau-370102"), as unit tokens carry it. */
-export const unitIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'a unit id: lower-case letters, digits and dashes, at most 100');
-
 /** How a unit is told of its cases: its queue here, or also by e-mail, SMS or a webhook. */
 export const notifyChannels = ['platform', 'email', 'sms', 'webhook'] as const;
-export const notificationSchema = z
-  .strictObject({
-    channel: z.enum(notifyChannels),
-    address: text(300).optional().describe('the e-mail address, phone number or URL; none for the platform'),
-  })
-  .refine((n) => (n.channel === 'platform') === (n.address === undefined), {
-    message: "an address for 'email', 'sms' and 'webhook'; none for 'platform'",
-    path: ['address'],
-  });
-export type UnitNotification = z.infer<typeof notificationSchema>;
 
 export interface Unit {
   unitId: string;
@@ -34,15 +20,6 @@ export interface Unit {
   createdAt: string;
   updatedAt: string;
 }
-
-export const newUnitSchema = z.strictObject({
-  unitId: unitIdSchema,
-  name: text(200),
-  divisionCode: divisionCodeSchema,
-  parentUnitId: unitIdSchema.optional(),
-  notify: notificationSchema.default({ channel: 'platform' }),
-});
-export type NewUnit = z.infer<typeof newUnitSchema>;
 
 export const unitEventTypes = ['created', 'renamed', 'deactivated'] as const;
 export type UnitEventType = (typeof unitEventTypes)[number];

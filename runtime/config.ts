@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isDivisionCode } from '../domain/divisions';
 import { DEVELOPMENT_KEY, DEVELOPMENT_REPORTER_KEY, parseKeySpec } from './encryption';
+import { DEVELOPMENT_REPORTER_INDEX_KEY } from './reporter-index';
 
 /**
  * The one configuration module. Every process (start, worker, api, migrate) reads its environment
@@ -76,6 +77,16 @@ const baseSchema = z.object({
   REPORTER_KEYS: z.string().trim().min(1).optional(),
   /** The id (in REPORTER_KEYS) of the key that seals new identities. */
   REPORTER_KEY_ID: z.string().trim().min(1).optional(),
+  /**
+   * HMAC-SHA-256 keys of the reporter's blind index (finding a case by the caller's phone number,
+   * e-mail or name; runtime/reporter-index.ts): same spelling as ENCRYPTION_KEYS, keys of their own.
+   * After a new key becomes REPORTER_INDEX_KEY_ID, keep the old one listed until
+   * `npm run reporters:reindex` (or a worker start) has indexed every row again. Required in
+   * production; elsewhere a fixed development key.
+   */
+  REPORTER_INDEX_KEYS: z.string().trim().min(1).optional(),
+  /** The id (in REPORTER_INDEX_KEYS) of the key that indexes reporters. */
+  REPORTER_INDEX_KEY_ID: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A JSON policy file that overrides the defaults of domain/policy.ts. */
   POLICY_FILE: z.string().min(1).optional(),
@@ -156,13 +167,29 @@ export const configSchema = baseSchema
   .transform((c) => ({ ...c, JWT_SECRET: c.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET }));
 
 type KeyVariables = { NODE_ENV: string } & Partial<
-  Record<'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY_ID' | 'REPORTER_KEYS' | 'REPORTER_KEY_ID', string>
+  Record<
+    'ENCRYPTION_KEYS' | 'ENCRYPTION_KEY_ID' | 'REPORTER_KEYS' | 'REPORTER_KEY_ID' | 'REPORTER_INDEX_KEYS' | 'REPORTER_INDEX_KEY_ID',
+    string
+  >
 >;
 
 /** The payload ring and the reporter ring: each valid, and no id or key shared between them (the codec must not hold a reporter key). */
 function checkEncryptionKeys(c: KeyVariables, ctx: z.RefinementCtx): void {
   const payload = checkKeyRing(c, ctx, 'ENCRYPTION_KEYS', 'ENCRYPTION_KEY_ID', DEVELOPMENT_KEY);
   const reporter = checkKeyRing(c, ctx, 'REPORTER_KEYS', 'REPORTER_KEY_ID', DEVELOPMENT_REPORTER_KEY);
+  const index = checkKeyRing(c, ctx, 'REPORTER_INDEX_KEYS', 'REPORTER_INDEX_KEY_ID', DEVELOPMENT_REPORTER_INDEX_KEY);
+  if (index) {
+    // The index keys only make digests: one that also seals would tie the two together.
+    const sealing = [...Object.values(payload ?? {}), ...Object.values(reporter ?? {})].map((k) => Buffer.from(k));
+    const shared = Object.entries(index).filter(([, k]) => sealing.some((s) => s.equals(k)));
+    if (shared.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REPORTER_INDEX_KEYS'],
+        message: `must not reuse a key of ENCRYPTION_KEYS or REPORTER_KEYS (${shared.map(([id]) => id).join(', ')})`,
+      });
+    }
+  }
   if (!payload || !reporter) return;
   const sharedIds = Object.keys(reporter).filter((id) => id in payload);
   if (sharedIds.length) {
@@ -187,8 +214,8 @@ function checkEncryptionKeys(c: KeyVariables, ctx: z.RefinementCtx): void {
 function checkKeyRing(
   c: KeyVariables,
   ctx: z.RefinementCtx,
-  keysVar: 'ENCRYPTION_KEYS' | 'REPORTER_KEYS',
-  idVar: 'ENCRYPTION_KEY_ID' | 'REPORTER_KEY_ID',
+  keysVar: 'ENCRYPTION_KEYS' | 'REPORTER_KEYS' | 'REPORTER_INDEX_KEYS',
+  idVar: 'ENCRYPTION_KEY_ID' | 'REPORTER_KEY_ID' | 'REPORTER_INDEX_KEY_ID',
   developmentKey: Buffer,
 ): Record<string, Uint8Array> | undefined {
   const spec = c[keysVar];
@@ -227,7 +254,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values a ConfigError never prints. */
-const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'REPORTER_KEYS', 'OPEN311_API_KEYS', 'METRICS_TOKEN']);
+const SECRET_VARIABLES = new Set(['ENCRYPTION_KEYS', 'REPORTER_KEYS', 'REPORTER_INDEX_KEYS', 'OPEN311_API_KEYS', 'METRICS_TOKEN']);
 
 /** Parse the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

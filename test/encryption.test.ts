@@ -30,6 +30,8 @@ import { createTestDatabase } from './support/database';
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
 const spec = (...entries: Array<[string, Buffer]>) => entries.map(([id, k]) => `${id}:${k.toString('base64')}`).join(',');
+/** The reporter index ring a production configuration needs besides the two rings these tests are about. */
+const productionIndexKeys = { REPORTER_INDEX_KEYS: spec(['i1', randomBytes(32)]), REPORTER_INDEX_KEY_ID: 'i1' };
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 const secret = new TextEncoder().encode('Zhou Xiaoyun, 13700001111');
 
@@ -86,11 +88,12 @@ describe('key ring', () => {
 });
 
 describe('configuration', () => {
-  test('when NODE_ENV=production and ENCRYPTION_KEYS and REPORTER_KEYS are unset, then both are named as required', () => {
+  test('when NODE_ENV=production and ENCRYPTION_KEYS, REPORTER_KEYS and REPORTER_INDEX_KEYS are unset, then each is named as required', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-chars' });
     expect(problems).toEqual([
       'ENCRYPTION_KEYS: is required when NODE_ENV=production',
       'REPORTER_KEYS: is required when NODE_ENV=production',
+      'REPORTER_INDEX_KEYS: is required when NODE_ENV=production',
     ]);
   });
 
@@ -115,6 +118,7 @@ describe('configuration', () => {
       ENCRYPTION_KEY_ID: 'k1',
       REPORTER_KEYS: DEVELOPMENT_REPORTER_KEYS,
       REPORTER_KEY_ID: DEVELOPMENT_REPORTER_KEY_ID,
+      ...productionIndexKeys,
     });
     expect(problems).toEqual(['REPORTER_KEYS: must not contain the development key when NODE_ENV=production']);
   });
@@ -138,6 +142,7 @@ describe('configuration', () => {
       ENCRYPTION_KEY_ID: 'k1',
       REPORTER_KEYS: spec(['r1', k2]),
       REPORTER_KEY_ID: 'r1',
+      ...productionIndexKeys,
     });
     expect(problems).toEqual(['ENCRYPTION_KEYS: must not contain the development key when NODE_ENV=production']);
   });

@@ -5,7 +5,8 @@ import { migrate } from '../db/migrate';
 import { loadConfigOrExit } from '../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
-import { resealReporters } from '../db/reporters';
+import { reindexReporters, resealReporters } from '../db/reporters';
+import { reporterIndexFromConfig } from '../runtime/reporter-index';
 import { createLogger, installTemporalRuntimeLogging } from '../runtime/logger';
 import { createWorker } from './worker';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -70,6 +71,10 @@ async function main(): Promise<void> {
   const resealed = await resealReporters(pool, reporterKeys);
   if (resealed.resealed) log.info(resealed, 'sealed reporters with the current key');
   if (resealed.unreadable) log.warn(resealed, 'some reporters are sealed with a key no longer in REPORTER_KEYS or ENCRYPTION_KEYS');
+  // The blind index (finding a case by its caller): rows indexed under a retired REPORTER_INDEX_KEYS key, or not at all, indexed again.
+  const reporterIndex = reporterIndexFromConfig(config);
+  const reindexed = await reindexReporters(pool, reporterKeys, reporterIndex);
+  if (reindexed.reindexed) log.info(reindexed, 'indexed reporters with the current index key');
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const added = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, reporterKeys, policy: () => policy },
+    activityDeps: { client, reporterKeys, reporterIndex, policy: () => policy },
     dataConverter,
     overrides: {
       ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS }),

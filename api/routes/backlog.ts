@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { activeListingYear, countBacklogByStatus, listBacklog, listingsOfCase } from '../../db/backlog';
-import { divisionPrefixSchema } from '../../domain/divisions';
+import { divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { backlogStatuses } from '../../domain/governance';
 import { assignLeadersBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';

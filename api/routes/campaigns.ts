@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { Pool } from 'pg';
 import { countCampaignCases, getCampaign, listCampaigns, type CampaignRow } from '../../db/campaigns';
-import { divisionPrefixSchema } from '../../domain/divisions';
+import { divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { campaignLimitBreach } from '../../domain/governance';
 import { campaignCriteriaSchema, tightenBodySchema } from '../../domain/schemas/governance';
 import type { Policy } from '../../domain/policy';

@@ -1,20 +1,22 @@
+import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
-import { divisionCodeSchema, divisionPrefixSchema } from '../../domain/divisions';
+import { divisionCodeSchema, divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { categories } from '../../domain/policy';
 import * as cs from '../../domain/schemas/case';
 import { categorySchema, urgencySchema } from '../../domain/schemas/policy';
 import type { Policy } from '../../domain/policy';
-import { getCase, getReporter, getTimeline, listCases } from '../../db/cases';
+import { caseSorts, getCase, getReporter, getTimeline, isSortKey, listCases, type CaseSort, type ReporterMatch } from '../../db/cases';
 import type { KeyRing } from '../../runtime/encryption';
+import type { ReporterIndex } from '../../runtime/reporter-index';
 import { sealReporterFields } from '../../runtime/reporter-seal';
 import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
-import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
-import { forbidden, notFound } from '../problem';
+import { caseParams, commonProblems, dateOrTime, instantOf, isoTime, noQuery, pageFields, pageWindow } from '../fields';
+import { forbidden, HttpProblem, notFound, titleOf } from '../problem';
 import { registerComplaint } from '../registration';
 import { requireAssignableUnit } from '../unit-directory';
 import { divisionScope } from '../scope';
@@ -38,6 +40,8 @@ export interface ComplaintRoutesDeps {
   policy: () => Policy;
   /** Seals the reporter's identity for the workflow and opens it at rest (db/cases.ts getReporter): the reporter ring. */
   reporterKeys: KeyRing;
+  /** The reporter's blind index (runtime/reporter-index.ts): `reporterPhone=` and the like search by its digests. */
+  reporterIndex: ReporterIndex;
   jwtSecret: string;
 }
 
@@ -51,25 +55,98 @@ const idempotencyKey = z
 /** A retried request with the same key returns the first one's answer and changes nothing more. */
 export const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKey.optional() });
 
+/** Free text or a name as a filter: no control characters (a line break would match across the searched fields). */
+const filterText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((v) => ![...v].some((ch) => ch.codePointAt(0)! < 32 || ch.codePointAt(0) === 127), 'no control characters');
+
 /** Unknown parameters are refused (400), so that a misspelt filter never silently lists everything. */
-export const listQuery = z
-  .strictObject({
-    status: csvOf(c.caseStatuses).optional(),
-    category: csvOf(categories).optional(),
-    /** Division code or prefix: "37" a province, "3701" a city, "370102" a county. */
-    division: divisionPrefixSchema.optional().describe('division code or prefix (2 to 6 digits)'),
-    unit: z.string().min(1).max(100).optional().describe('the handling unit'),
-    overdue: z
-      .enum(['true', 'false'])
-      .transform((v) => v === 'true')
-      .optional()
-      .describe('the running deadline has passed'),
-    from: z.iso.datetime({ offset: true }).optional().describe('received at or after'),
-    to: z.iso.datetime({ offset: true }).optional().describe('received before'),
-    q: z.string().trim().min(1).max(200).optional().describe('free text in the case number, title or description'),
-    ...pageFields,
-  })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: "must not be before 'from'" });
+export const listQuery = z.strictObject({
+  status: csvOf(c.caseStatuses).optional(),
+  category: csvOf(categories).optional(),
+  /** Division code or prefix: "37" a province, "3701" a city, "370102" a county. */
+  division: divisionPrefixSchema.optional().describe('division code or prefix (2 to 6 digits)'),
+  unit: z.string().min(1).max(100).optional().describe("the handling unit; `me`: the unit of a unit's token"),
+  owner: z.string().min(1).max(100).optional().describe('the clerk who owns the case (registered it); `me`: the caller'),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('the running deadline has passed'),
+  dueBefore: dateOrTime.optional().describe('the running deadline falls before this instant, or before this local day (YYYY-MM-DD)'),
+  from: dateOrTime.optional().describe('received at or after this instant, or from the start of this local day (YYYY-MM-DD)'),
+  to: dateOrTime.optional().describe('received before this instant, or up to the end of this local day (YYYY-MM-DD)'),
+  q: filterText(200)
+    .optional()
+    .describe('free text in the case number, title, description or address (any language; Chinese from one character)'),
+  reporterPhone: z
+    .string()
+    .trim()
+    .min(1)
+    .max(50)
+    .optional()
+    .describe("the reporter's phone number, in any spelling (clerks and supervisors)"),
+  reporterEmail: z.string().trim().min(1).max(320).optional().describe("the reporter's e-mail (clerks and supervisors)"),
+  reporterName: filterText(200).optional().describe("the reporter's name (clerks and supervisors)"),
+  sort: z
+    .enum(caseSorts)
+    .default('received')
+    .describe('received (receipt time), due (the running deadline; none last), escalation (level, then receipt)'),
+  order: z.enum(['asc', 'desc']).optional().describe('default: desc for received and escalation, asc for due'),
+  cursor: z
+    .string()
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional()
+    .describe('the `nextCursor` of the previous page (keyset paging): the next page of the same query; instead of `page`'),
+  ...pageFields,
+});
+type ListQuery = z.infer<typeof listQuery>;
+
+/** The filters only clerks and supervisors may use: they find a case by its caller. */
+const reporterFilters = { reporterPhone: 'phone', reporterEmail: 'email', reporterName: 'name' } as const;
+const reporterSearchers: readonly PrincipalRole[] = ['clerk', 'supervisor'];
+
+const badRequest = (detail: string) => new HttpProblem(400, titleOf(400), detail);
+
+/**
+ * The cursor of keyset paging: the sort, its direction, the sort key of the last item given, and a
+ * fingerprint of the filters (not the reporter's, whose digest must not travel in URLs), so that a
+ * cursor is refused for another query rather than silently paging through it.
+ */
+interface Cursor {
+  s: CaseSort;
+  o: 'asc' | 'desc';
+  k: string[];
+  f: string;
+}
+
+function filtersFingerprint(q: ListQuery): string {
+  const { cursor: _c, page: _p, pageSize: _ps, reporterPhone: _rp, reporterEmail: _re, reporterName: _rn, ...rest } = q;
+  const canonical = JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 12);
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
+
+function decodeCursor(text: string, q: ListQuery, order: 'asc' | 'desc'): string[] {
+  let c: Partial<Cursor> | undefined;
+  try {
+    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
+  } catch {
+    c = undefined;
+  }
+  const keys = c?.k;
+  const valid = Array.isArray(keys) && keys.every((k) => typeof k === 'string') && isSortKey(q.sort, keys);
+  if (!c || !valid || c.s !== q.sort || c.o !== order || c.f !== filtersFingerprint(q)) {
+    throw badRequest("The cursor is not one of this query's: start again without it, with the same filters, sort and order.");
+  }
+  return keys;
+}
 
 // ---- Answers (for the OpenAPI document; the handlers send what the workflow and the projection give) ----
 
@@ -124,7 +201,15 @@ const caseDetailSchema = caseViewSchema.extend({
   location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
   reporter: cs.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
-const casePageSchema = pageSchema(caseViewSchema);
+/** A case in a list: the view without its timeline (GET /v1/complaints/{caseId} has it). */
+const caseListItemSchema = caseViewSchema.omit({ timeline: true });
+const casePageSchema = z.object({
+  page: z.number().int().optional().describe('with `page` paging only'),
+  pageSize: z.number().int(),
+  total: z.number().int().describe('every case the filters select'),
+  items: z.array(caseListItemSchema),
+  nextCursor: z.string().optional().describe('the `cursor` of the next page; absent on the last'),
+});
 const registrationSchema = z.object({ caseId: z.string(), created: z.boolean(), links: z.object({ self: z.string() }) });
 
 // ---- Decisions: one endpoint per update of the complaint workflow ----
@@ -365,19 +450,47 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
     },
     async (deps, { query: q }, req, res) => {
       const p = req.principal!;
-      if (p.role === 'unit' && q.unit && q.unit !== p.unitId) throw forbidden('A unit sees its own cases only.');
+      if (q.unit === 'me' && p.role !== 'unit') throw badRequest("unit=me is for a unit's token: name the unit.");
+      const unit = q.unit === 'me' ? p.unitId : q.unit;
+      if (p.role === 'unit' && unit && unit !== p.unitId) throw forbidden('A unit sees its own cases only.');
+      const reporter: ReporterMatch[] = [];
+      for (const [field, kind] of Object.entries(reporterFilters) as Array<[keyof typeof reporterFilters, ReporterMatch['kind']]>) {
+        const value = q[field];
+        if (value === undefined) continue;
+        if (!reporterSearchers.includes(p.role)) throw forbidden('Only clerks and supervisors may find a case by its reporter.');
+        const digests = deps.reporterIndex.searchDigests(kind, value);
+        if (!digests) throw badRequest(`${field} holds nothing to search by.`);
+        reporter.push({ kind, digests });
+      }
+      if (q.cursor && q.page > 1) throw badRequest('Give `cursor` or `page`, not both.');
+      const order = q.order ?? (q.sort === 'due' ? 'asc' : 'desc');
+      const offset = deps.policy().calendar.utcOffsetMinutes;
+      const receivedFrom = q.from && instantOf(q.from, offset);
+      const receivedTo = q.to && instantOf(q.to, offset, 'end');
+      if (receivedFrom && receivedTo && receivedFrom > receivedTo) throw badRequest("'to' must not be before 'from'.");
       const result = await listCases(deps.pool, {
         status: q.status,
         category: q.category,
         divisionPrefixes: divisionScope(p, q.division),
-        unitId: p.role === 'unit' ? p.unitId : q.unit,
+        unitId: p.role === 'unit' ? p.unitId : unit,
+        ownerId: q.owner === 'me' ? p.sub : q.owner,
         overdue: q.overdue,
-        receivedFrom: q.from,
-        receivedTo: q.to,
+        dueBefore: q.dueBefore && instantOf(q.dueBefore, offset),
+        receivedFrom,
+        receivedTo,
         q: q.q,
-        ...pageWindow(q),
+        reporter,
+        sort: q.sort,
+        order,
+        ...(q.cursor ? { limit: q.pageSize, after: decodeCursor(q.cursor, q, order) } : pageWindow(q)),
       });
-      res.json(pageAnswer(q, result.items, result.total));
+      res.json({
+        ...(!q.cursor && { page: q.page }),
+        pageSize: q.pageSize,
+        total: result.total,
+        items: result.items,
+        ...(result.next && { nextCursor: encodeCursor({ s: q.sort, o: order, k: result.next, f: filtersFingerprint(q) }) }),
+      });
     },
   ),
   route(

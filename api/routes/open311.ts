@@ -26,7 +26,7 @@ import {
   type AttributeAnswers,
   type ServiceDefinition,
 } from '../../domain/open311-services';
-import { divisionCodeSchema } from '../../domain/divisions';
+import { divisionCodeSchema } from '../../domain/schemas/divisions';
 import { casePolicy, categories, type Policy } from '../../domain/policy';
 import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, type PublicCaseRow } from '../../db/open311';
 import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
-import { divisionPrefixSchema } from '../../domain/divisions';
+import { divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { actorSchema } from '../../domain/schemas/case';
 import type { Policy } from '../../domain/policy';
 import {

@@ -126,6 +126,8 @@ export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     'ENCRYPTION_KEY_ID',
     'REPORTER_KEYS',
     'REPORTER_KEY_ID',
+    'REPORTER_INDEX_KEYS',
+    'REPORTER_INDEX_KEY_ID',
     'POLICY_FILE',
     'DATABASE_URL',
     'TEMPORAL_ADDRESS',

@@ -5,6 +5,7 @@ import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/w
 import { mintToken, type Principal } from '../../api/auth';
 import { defaultPolicy, type Policy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
+import type { Logger } from '../../runtime/logger';
 import { startInProcessApi, type InProcessApi } from './api';
 import { createTestDatabase, type TestDatabase } from './database';
 import { createTestWorker, quietRuntime, testDataConverter, testKeyRing, uniqueTaskQueue } from './temporal';
@@ -36,7 +37,7 @@ export class ApiHarness {
 
   static async create(
     prefix: string,
-    options: { temporalUiUrl?: string; workerOverrides?: Partial<WorkerOptions> } = {},
+    options: { temporalUiUrl?: string; workerOverrides?: Partial<WorkerOptions>; log?: Logger } = {},
   ): Promise<ApiHarness> {
     quietRuntime();
     const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
@@ -66,6 +67,7 @@ export class ApiHarness {
       taskQueue,
       keyRing: testKeyRing,
       temporalUiUrl: options.temporalUiUrl,
+      ...(options.log && { log: options.log }),
     });
     harness = new ApiHarness(db, connection, client, nativeConnection, worker, http, taskQueue);
     harness.running = worker.run();

@@ -6,6 +6,7 @@ import { defaultPolicy } from '../../domain/policy';
 import { DEVELOPMENT_JWT_SECRET } from '../../runtime/config';
 import { developmentKeyRing } from '../../runtime/encryption';
 import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
+import { developmentReporterIndex } from '../../runtime/reporter-index';
 import { createLogger } from '../../runtime/logger';
 
 /** What a caller must give; the rest defaults to the development settings (secret, key, silent log, default policy). */
@@ -32,6 +33,7 @@ export async function startInProcessApi(deps: InProcessApiDeps): Promise<InProce
     log: createLogger('silent', 'api-test'),
     keyRing: developmentKeyRing(),
     reporterKeys: developmentReporterKeyRing(),
+    reporterIndex: developmentReporterIndex(),
     ...deps,
   });
   const server = await new Promise<Server>((resolve) => {

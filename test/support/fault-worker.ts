@@ -4,6 +4,7 @@ import { createPool } from '../../db/pool';
 import { loadConfig } from '../../runtime/config';
 import { encryptingDataConverter, keyRingFromConfig } from '../../runtime/encryption';
 import { reporterKeyRingFromConfig } from '../../runtime/reporter-seal';
+import { reporterIndexFromConfig } from '../../runtime/reporter-index';
 import { createLogger } from '../../runtime/logger';
 import { loadPolicy } from '../../runtime/policy-file';
 import { startNotificationSender } from '../../worker/notification-sender';
@@ -38,7 +39,12 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    activityDeps: { client, reporterKeys: reporterKeyRingFromConfig(config), policy: () => loadPolicy(config.POLICY_FILE) },
+    activityDeps: {
+      client,
+      reporterKeys: reporterKeyRingFromConfig(config),
+      reporterIndex: reporterIndexFromConfig(config),
+      policy: () => loadPolicy(config.POLICY_FILE),
+    },
     workflowBundle: { codePath: bundle },
     dataConverter,
   });

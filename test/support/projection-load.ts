@@ -99,3 +99,28 @@ export async function insertDeskCheckDays(pool: Pool, from: number, to: number, 
     [[...new Set(days)]],
   );
 }
+
+/** Sealed reporters with their blind index (db/reporters.ts saveReporter's columns), one statement per chunk. */
+export async function insertReporters(
+  pool: Pool,
+  rows: Array<{
+    caseId: string;
+    keyId: string;
+    data: Buffer;
+    index: { keyId: string; phone: Buffer | null; email: Buffer | null; name: Buffer | null };
+  }>,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO case_reporters (case_id, key_id, reporter_enc, index_key_id, phone_hmac, email_hmac, name_hmac)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])`,
+    [
+      rows.map((r) => r.caseId),
+      rows.map((r) => r.keyId),
+      rows.map((r) => r.data),
+      rows.map((r) => r.index.keyId),
+      rows.map((r) => r.index.phone),
+      rows.map((r) => r.index.email),
+      rows.map((r) => r.index.name),
+    ],
+  );
+}

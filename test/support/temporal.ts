@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type Logger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
 import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
+import { developmentReporterIndex } from '../../runtime/reporter-index';
 import { createWorker } from '../../worker/worker';
 import { registerSearchAttributes } from '../../worker/search-attributes';
 
@@ -16,13 +17,15 @@ export const testKeyRing = developmentKeyRing();
 export const testDataConverter = encryptingDataConverter(testKeyRing);
 /** The reporter ring of the tests: the development reporter key (and the payload key, for rows sealed before it). */
 export const testReporterKeys = developmentReporterKeyRing();
+/** The reporter index of the tests: the development index key. */
+export const testReporterIndex = developmentReporterIndex();
 
 let runtimeInstalled = false;
-/** Keep the SDK quiet in tests unless something goes wrong. */
-export function quietRuntime(): void {
+/** Keep the SDK quiet in tests unless something goes wrong; a test that reads the worker's logs calls it first with its own logger. */
+export function quietRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger });
 }
 
 export function uniqueTaskQueue(prefix: string): string {
@@ -57,7 +60,7 @@ export function createTestWorker(options: {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     pool: options.pool,
-    activityDeps: { reporterKeys: testReporterKeys, ...options.activityDeps },
+    activityDeps: { reporterKeys: testReporterKeys, reporterIndex: testReporterIndex, ...options.activityDeps },
     workflowBundle: codePath ? { codePath } : undefined,
     dataConverter: testDataConverter,
     overrides: options.overrides,

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { seedUnitDirectory } from '../../db/units';
 import { seedUnits } from '../../domain/unit-seed';
-import type { NewUnit } from '../../domain/units';
+import type { NewUnit } from '../../domain/schemas/units';
 
 /**
  * The unit directory of every test database: the development seed (Shandong's bureaus,

@@ -29,6 +29,8 @@ const deploySecrets = {
   REPORTER_KEYS: `r1:${Buffer.alloc(32, 9).toString('base64')}`,
   REPORTER_KEY_ID: 'r1',
   METRICS_TOKEN: 'a-metrics-token-for-prometheus',
+  REPORTER_INDEX_KEYS: `i1:${Buffer.alloc(32, 11).toString('base64')}`,
+  REPORTER_INDEX_KEY_ID: 'i1',
 };
 
 function loadCompose(): Compose {
@@ -164,7 +166,7 @@ describe('docker-compose.yml', () => {
     ]);
   });
 
-  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'REPORTER_KEYS', 'METRICS_TOKEN'] as const)(
+  test.each(['ECOLOOP_DB_PASSWORD', 'JWT_SECRET', 'ENCRYPTION_KEYS', 'REPORTER_KEYS', 'METRICS_TOKEN', 'REPORTER_INDEX_KEYS'] as const)(
     'when %s is not provided, then the app environment cannot be resolved',
     (secret) => {
       const otherSecrets: Record<string, string | undefined> = { ...deploySecrets, [secret]: undefined };

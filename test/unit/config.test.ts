@@ -107,6 +107,7 @@ describe('loadConfig', () => {
       'JWT_SECRET: is required when NODE_ENV=production',
       'ENCRYPTION_KEYS: is required when NODE_ENV=production',
       'REPORTER_KEYS: is required when NODE_ENV=production',
+      'REPORTER_INDEX_KEYS: is required when NODE_ENV=production',
     ]);
   });
 
@@ -117,6 +118,8 @@ describe('loadConfig', () => {
       ENCRYPTION_KEY_ID: 'k1',
       REPORTER_KEYS: `r1:${Buffer.alloc(32, 9).toString('base64')}`,
       REPORTER_KEY_ID: 'r1',
+      REPORTER_INDEX_KEYS: `i1:${Buffer.alloc(32, 11).toString('base64')}`,
+      REPORTER_INDEX_KEY_ID: 'i1',
     };
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, ...keys }).JWT_SECRET).toBe(secret);
   });

@@ -1,14 +1,5 @@
-import {
-  cityCodeOf,
-  divisionCodeSchema,
-  divisionName,
-  divisionOf,
-  divisionPrefixSchema,
-  isDivisionCode,
-  isDivisionPrefix,
-  isWithin,
-  lineageOf,
-} from '../../domain/divisions';
+import { cityCodeOf, divisionName, divisionOf, isDivisionCode, isDivisionPrefix, isWithin, lineageOf } from '../../domain/divisions';
+import { divisionCodeSchema, divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { seedUnits } from '../../domain/unit-seed';
 import { assignmentRefusal } from '../../domain/units';
 import { shandongCities } from '../support/shandong-sample';
