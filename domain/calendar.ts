@@ -9,7 +9,9 @@ import { z } from 'zod';
  * (China Standard Time, UTC+08:00, has no daylight saving time).
  *
  * Periods are counted in calendar days by default, or in working days against a holiday calendar
- * that also lists make-up working days (调休: a Saturday or Sunday declared a working day).
+ * that also lists make-up working days (调休: a Saturday or Sunday declared a working day). The
+ * dates come from a maintained package (domain/holidays.ts) through the policy, which cases carry:
+ * the workflow only ever sees the calendar its input gave it.
  */
 
 const MINUTE_MS = 60_000;
@@ -75,20 +77,63 @@ const localDateSchema = z
   .string()
   .refine((s) => parseLocalDate(s) !== undefined, { message: 'expected a real calendar date as YYYY-MM-DD' });
 
-export const holidayCalendarSchema = z
-  .object({
-    /** Offset of local time from UTC in minutes; 480 is China Standard Time (UTC+08:00). */
-    utcOffsetMinutes: z
-      .number()
-      .int()
-      .min(-14 * 60)
-      .max(14 * 60)
-      .default(480),
-    /** Local dates that are not working days (typically every day of each official break). */
-    holidays: z.array(localDateSchema),
-    /** Local Saturdays/Sundays declared working days (调休). */
-    makeUpWorkdays: z.array(localDateSchema),
+/** One year's dates, as a policy gives them for a year the holiday package does not have (yet). */
+const yearDatesSchema = z.strictObject({
+  /** Every local date of the year that is not a working day (each day of each official break). */
+  holidays: z.array(localDateSchema).min(1),
+  /** Saturdays/Sundays of the year declared working days (调休). */
+  makeUpWorkdays: z.array(localDateSchema).default([]),
+});
+
+const calendarObjectSchema = z.object({
+  /** Offset of local time from UTC in minutes; 480 is China Standard Time (UTC+08:00). */
+  utcOffsetMinutes: z
+    .number()
+    .int()
+    .min(-14 * 60)
+    .max(14 * 60)
+    .default(480),
+  /** Local dates that are not working days (typically every day of each official break). */
+  holidays: z.array(localDateSchema),
+  /** Local Saturdays/Sundays declared working days (调休). */
+  makeUpWorkdays: z.array(localDateSchema),
+  /**
+   * The policy's own years, for years the holiday package lacks (a new State Council schedule, out
+   * before the package has it) or gets wrong: `{"2027": {"holidays": [...], "makeUpWorkdays": [...]}}`.
+   * A year given here replaces every date of that year in the lists above.
+   */
+  years: z.record(z.string().regex(/^\d{4}$/, 'a year as YYYY'), yearDatesSchema).optional(),
+});
+
+/** The calendar with the policy's years in place of the package's dates of those years. */
+function withPolicyYears({ years, ...cal }: z.output<typeof calendarObjectSchema>) {
+  if (!years) return cal;
+  const given = new Set(Object.keys(years));
+  const keep = (d: string) => !given.has(d.slice(0, 4));
+  const dates = Object.values(years);
+  return {
+    ...cal,
+    holidays: [...cal.holidays.filter(keep), ...dates.flatMap((y) => y.holidays)].sort(),
+    makeUpWorkdays: [...cal.makeUpWorkdays.filter(keep), ...dates.flatMap((y) => y.makeUpWorkdays)].sort(),
+  };
+}
+
+/**
+ * The holiday calendar of a policy: the dates (from the holiday package, domain/holidays.ts) and
+ * the policy's own years folded in. What cases carry is the folded form (no `years`).
+ */
+export const holidayCalendarSchema = calendarObjectSchema
+  .superRefine((cal, ctx) => {
+    for (const [year, dates] of Object.entries(cal.years ?? {})) {
+      for (const list of ['holidays', 'makeUpWorkdays'] as const) {
+        dates[list].forEach((date, i) => {
+          if (!date.startsWith(`${year}-`))
+            ctx.addIssue({ code: 'custom', path: ['years', year, list, i], message: `${date} is not in ${year}` });
+        });
+      }
+    }
   })
+  .transform(withPolicyYears)
   .superRefine((cal, ctx) => {
     const holidays = new Set(cal.holidays);
     cal.makeUpWorkdays.forEach((date, i) => {
@@ -101,76 +146,8 @@ export const holidayCalendarSchema = z
       }
     });
   });
-export type HolidayCalendar = z.infer<typeof holidayCalendarSchema>;
-
-/**
- * China 2026 public holidays and make-up workdays (国务院办公厅关于2026年部分节假日安排的通知).
- *
- * This is DATA, not code: the State Council publishes a new schedule each year (usually in
- * November for the following year), and this list must be maintained yearly as a matter of policy,
- * or supplied from policy configuration instead. Outside the dates listed here only Saturdays and
- * Sundays are rest days, so a working-day deadline that runs past the end of 2026 is only correct
- * once the next year's schedule has been added.
- */
-export const defaultHolidayCalendar: HolidayCalendar = deepFreeze({
-  utcOffsetMinutes: 480,
-  holidays: [
-    // New Year's Day: Thu 1 Jan – Sat 3 Jan
-    '2026-01-01',
-    '2026-01-02',
-    '2026-01-03',
-    // Spring Festival: Sun 15 Feb – Mon 23 Feb
-    '2026-02-15',
-    '2026-02-16',
-    '2026-02-17',
-    '2026-02-18',
-    '2026-02-19',
-    '2026-02-20',
-    '2026-02-21',
-    '2026-02-22',
-    '2026-02-23',
-    // Qingming: Sat 4 Apr – Mon 6 Apr
-    '2026-04-04',
-    '2026-04-05',
-    '2026-04-06',
-    // Labour Day: Fri 1 May – Tue 5 May
-    '2026-05-01',
-    '2026-05-02',
-    '2026-05-03',
-    '2026-05-04',
-    '2026-05-05',
-    // Dragon Boat Festival: Fri 19 Jun – Sun 21 Jun
-    '2026-06-19',
-    '2026-06-20',
-    '2026-06-21',
-    // Mid-Autumn Festival: Fri 25 Sep – Sun 27 Sep
-    '2026-09-25',
-    '2026-09-26',
-    '2026-09-27',
-    // National Day: Thu 1 Oct – Wed 7 Oct
-    '2026-10-01',
-    '2026-10-02',
-    '2026-10-03',
-    '2026-10-04',
-    '2026-10-05',
-    '2026-10-06',
-    '2026-10-07',
-  ],
-  makeUpWorkdays: [
-    '2026-01-04', // Sun, New Year's Day
-    '2026-02-14', // Sat, Spring Festival
-    '2026-02-28', // Sat, Spring Festival
-    '2026-05-09', // Sat, Labour Day
-    '2026-09-20', // Sun, National Day
-    '2026-10-10', // Sat, National Day
-  ],
-});
-
-function deepFreeze<T extends HolidayCalendar>(cal: T): T {
-  Object.freeze(cal.holidays);
-  Object.freeze(cal.makeUpWorkdays);
-  return Object.freeze(cal);
-}
+export type HolidayCalendar = z.output<typeof holidayCalendarSchema>;
+export type HolidayCalendarInput = z.input<typeof holidayCalendarSchema>;
 
 type CompiledCalendar = { offsetMs: number; holidays: Set<number>; makeUpWorkdays: Set<number> };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { durationSchema, holidayCalendarSchema, defaultHolidayCalendar, type Duration } from './calendar';
+import { durationSchema, holidayCalendarSchema, type Duration } from './calendar';
+import { packageHolidayCalendar } from './holidays';
 import { analysisPolicySchema, defaultAnalysisPolicy } from './analysis-policy';
 import { defaultGovernancePolicy, governancePolicySchema } from './governance-policy';
 import { defaultSupervisionPolicy, supervisionPolicySchema } from './supervision-policy';
@@ -90,6 +91,10 @@ export const policySchema = z.object({
     duplicateWindow: durationSchema,
     /** A complaint about a site whose case closed within this window reopens that case. */
     recurrenceWindow: durationSchema,
+    /** A complaint's `receivedAt` may lie at most this far in the past (a letter registered late)... */
+    backdatingLimit: durationSchema,
+    /** ...and at most this far in the future (the sender's clock running ahead). */
+    clockSkew: durationSchema,
   }),
   /** Desk checks and on-site re-inspections (domain/supervision-policy.ts). */
   supervision: supervisionPolicySchema,
@@ -103,7 +108,7 @@ export type PolicyInput = z.input<typeof policySchema>;
 
 export const defaultPolicy: Policy = {
   version: 'national-2026.1',
-  calendar: defaultHolidayCalendar,
+  calendar: packageHolidayCalendar,
   defaults: {
     supplement: days(7),
     accept: days(15),
@@ -128,7 +133,13 @@ export const defaultPolicy: Policy = {
     callback: { attempts: 3, spacing: hours(4) },
   },
   categories: {},
-  intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90) },
+  intake: {
+    duplicateRadiusMeters: 500,
+    duplicateWindow: days(30),
+    recurrenceWindow: days(90),
+    backdatingLimit: days(30),
+    clockSkew: { amount: 5, unit: 'minutes' },
+  },
   supervision: defaultSupervisionPolicy,
   governance: defaultGovernancePolicy,
   analysis: defaultAnalysisPolicy,
