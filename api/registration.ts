@@ -114,7 +114,10 @@ export async function registerComplaint(
     caseId = await nextCaseId(deps.pool, caseIdPrefix(receivedAt));
   }
   try {
-    created = (await startCase(deps, policy, intake, owner, caseId, receivedAt)) && created;
+    const started = await startCase(deps, policy, intake, owner, caseId, receivedAt);
+    // With a key, the request that drew the number created the case, whichever of its concurrent
+    // replays reached Temporal first; without one, the start says.
+    if (!idempotencyKey) created = started;
   } catch (err) {
     // The number is not a case (yet: a retry with the same Idempotency-Key starts it): the register says why.
     await recordCaseNumberGap(deps.pool, caseId, gapReason(err)).catch(() => undefined);
