@@ -17,6 +17,12 @@ export const noQuery = z.strictObject({});
 /** An instant in answers and bodies: ISO 8601 with an offset. */
 export const isoTime = z.iso.datetime({ offset: true });
 
+/**
+ * An instant a request asks about (a window's bound, a period's edge): ISO 8601 with an offset,
+ * from 1970 on (no record predates it; PostgreSQL refuses the year 0, which ISO 8601 can spell).
+ */
+export const instantField = isoTime.refine((s) => Date.parse(s) >= 0, 'an instant from 1970 on');
+
 /** Offset pagination of a listing: `page` (from 1) and `pageSize` (at most 200). */
 export const pageFields = {
   page: z.coerce.number().int().min(1).max(100_000).default(1),

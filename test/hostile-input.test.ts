@@ -313,3 +313,57 @@ describe('every case number drawn is a case, or a gap in the register with its r
     expect(sequenceValue(next.body.caseId)).toBe(sequenceValue(firstCase.body.caseId) + 1);
   });
 });
+
+describe('every period parameter is validated: a bad or extreme period is a 4xx, never a 500', () => {
+  type Probe = [string, 'GET' | 'POST', string, Record<string, unknown> | undefined, 'supervisor' | 'analyst' | 'clerk' | 'none'];
+  const years = ['0000', '0999', '1000', '1969', '9999'];
+  const at = (y: string) => `${y}-01-01T00:00:00Z`;
+  const probes: Probe[] = years.flatMap((y): Probe[] => [
+    [
+      `backfill of quarters in ${y}`,
+      'POST',
+      '/v1/supervision/backfills',
+      { kind: 're_inspection', from: `${y}-Q2`, to: `${y}-Q3` },
+      'supervisor',
+    ],
+    [
+      `backfill of days in ${y}`,
+      'POST',
+      '/v1/supervision/backfills',
+      { kind: 'desk_check', from: `${y}-01-01`, to: `${y}-01-02` },
+      'supervisor',
+    ],
+    [`a monthly report of ${y}`, 'POST', '/v1/reports', { kind: 'monthly', period: `${y}-01` }, 'analyst'],
+    [`a quarterly report of ${y}`, 'POST', '/v1/reports', { kind: 'quarterly', period: `${y}-Q1` }, 'analyst'],
+    [`the report monthly-${y}-01`, 'GET', `/v1/reports/monthly-${y}-01`, undefined, 'analyst'],
+    [`rates from ${y}`, 'GET', `/v1/reports/rates?from=${at(y)}&to=${at('2026')}`, undefined, 'analyst'],
+    [`cases received from ${y}`, 'GET', `/v1/complaints?from=${at(y)}`, undefined, 'clerk'],
+    [`warnings from ${y}`, 'GET', `/v1/warnings?from=${at(y)}&to=${at(y)}`, undefined, 'supervisor'],
+    [`the desk check of ${y}-01-01`, 'GET', `/v1/supervision/desk-checks/${y}-01-01`, undefined, 'supervisor'],
+    [`the re-inspection of ${y}-Q1`, 'GET', `/v1/supervision/re-inspections/${y}-Q1`, undefined, 'supervisor'],
+    [`published results of ${y}-Q1`, 'GET', `/v1/supervision/public/results?quarter=${y}-Q1`, undefined, 'none'],
+    [`the backlog of ${y}`, 'GET', `/v1/governance/backlog?year=${y}`, undefined, 'supervisor'],
+    [`backlog progress of ${y}`, 'GET', `/v1/governance/backlog/progress?year=${y}`, undefined, 'supervisor'],
+    [`the public feed since ${y}`, 'GET', `/v1/public/cases?updatedSince=${at(y)}`, undefined, 'none'],
+    [`Open311 requests from ${y}`, 'GET', `/open311/v2/requests.json?start_date=${at(y)}&end_date=${at(y)}`, undefined, 'none'],
+    [`Open311 updates from ${y}`, 'GET', `/open311/v2/servicerequestupdates.json?start_date=${at(y)}&end_date=${at(y)}`, undefined, 'none'],
+    [
+      `a campaign over ${y}`,
+      'POST',
+      '/v1/governance/campaigns',
+      { name: 'Dust', divisionCode: '370102', categories: ['dust'], period: { from: at(y), to: at(y) } },
+      'supervisor',
+    ],
+  ]);
+
+  test.each(probes)('when %s is asked for, then the answer is not a 5xx', async (_name, method, path, body, who) => {
+    const principal = {
+      supervisor: { sub: 'sup-p', role: 'supervisor' as const, divisions: ['37'] },
+      analyst: { sub: 'analyst-p', role: 'analyst' as const },
+      clerk: { sub: 'clerk-p', role: 'clerk' as const },
+    };
+    const token = who === 'none' ? undefined : await api.token(principal[who]);
+    const res = await api.request(method, path, { token, body });
+    expect(res.status).toBeLessThan(500);
+  });
+});

@@ -10,7 +10,7 @@ import type { KeyRing } from '../../runtime/encryption';
 import { sealReporterFields } from '../../runtime/reporter-seal';
 import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
-import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
+import { caseParams, commonProblems, instantField, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { forbidden, notFound } from '../problem';
 import { registerComplaint } from '../registration';
 import { divisionScope } from '../scope';
@@ -64,8 +64,8 @@ export const listQuery = z
       .transform((v) => v === 'true')
       .optional()
       .describe('the running deadline has passed'),
-    from: z.iso.datetime({ offset: true }).optional().describe('received at or after'),
-    to: z.iso.datetime({ offset: true }).optional().describe('received before'),
+    from: instantField.optional().describe('received at or after'),
+    to: instantField.optional().describe('received before'),
     q: z.string().trim().min(1).max(200).optional().describe('free text in the case number, title or description'),
     ...pageFields,
   })

@@ -184,7 +184,10 @@ const decimal = (min: number, max: number) =>
     .regex(/^-?\d{1,3}(\.\d{1,15})?$/, 'a decimal number')
     .transform(Number)
     .pipe(z.number().min(min).max(max));
-const datetime = z.iso.datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' }).transform((v) => new Date(v));
+const datetime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' })
+  .refine((v) => Date.parse(v) >= 0, 'a datetime from 1970 on')
+  .transform((v) => new Date(v));
 const keyRule = '8 to 200 printable ASCII characters without spaces';
 const idempotencyKey = z
   .string()
