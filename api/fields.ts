@@ -19,8 +19,14 @@ export const noQuery = z.strictObject({});
 /** An instant in answers and bodies: ISO 8601 with an offset. */
 export const isoTime = z.iso.datetime({ offset: true });
 
+/**
+ * An instant a request asks about (a window's bound, a period's edge): ISO 8601 with an offset,
+ * from 1970 on (no record predates it; PostgreSQL refuses the year 0, which ISO 8601 can spell).
+ */
+export const instantField = isoTime.refine((s) => Date.parse(s) >= 0, 'an instant from 1970 on');
+
 /** A date (YYYY-MM-DD, a local day of the policy's calendar) or an instant (ISO 8601 with an offset), as list filters take them. */
-export const dateOrTime = z.union([z.iso.datetime({ offset: true }), localDateSchema]);
+export const dateOrTime = z.union([instantField, localDateSchema.refine((s) => s >= '1970', 'a date from 1970 on')]);
 
 /**
  * The instant a `dateOrTime` stands for: an instant as it is; a date, the start of that local day,

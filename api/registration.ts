@@ -4,12 +4,13 @@ import type { Pool } from 'pg';
 import type { Actor, ComplaintInput, Intake } from '../domain/case';
 import type { KeyRing } from '../runtime/encryption';
 import { sealReporterFields } from '../runtime/reporter-seal';
+import { addDuration } from '../domain/calendar';
 import { casePolicy, type Policy } from '../domain/policy';
 import { complaintStartMetadata } from '../domain/workflow-summaries';
-import { claimCaseId, nextCaseId } from '../db/registrations';
+import { claimCaseId, nextCaseId, recordCaseNumber, recordCaseNumberGap } from '../db/registrations';
 import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
-import { HttpProblem } from './problem';
+import { HttpProblem, toProblem } from './problem';
 import type { TemporalGateway } from './temporal-gateway';
 
 export interface RegistrationDeps {
@@ -51,6 +52,35 @@ async function ensureTemporalAnswers(temporal: TemporalGateway): Promise<void> {
 }
 
 /**
+ * `receivedAt` within the policy's bounds: no earlier than the backdating limit before now, no later
+ * than the clock-skew allowance after it (400 naming the field otherwise).
+ */
+function checkReceivedAt(receivedAt: number, now: number, policy: Policy): void {
+  const { backdatingLimit, clockSkew } = policy.intake;
+  const fail = (message: string, code: string) => {
+    throw new HttpProblem(400, 'Bad Request', 'The request is not valid.', { errors: [{ in: 'body', path: 'receivedAt', message, code }] });
+  };
+  if (addDuration(receivedAt, backdatingLimit, policy.calendar) < now) {
+    fail(
+      `no earlier than ${backdatingLimit.amount} ${backdatingLimit.unit.replace('_', ' ')} ago (the policy's backdating limit)`,
+      'too_small',
+    );
+  }
+  if (receivedAt > addDuration(now, clockSkew, policy.calendar)) {
+    fail(
+      `not in the future (beyond the policy's clock-skew allowance of ${clockSkew.amount} ${clockSkew.unit.replace('_', ' ')})`,
+      'too_big',
+    );
+  }
+}
+
+/** Why a start failed, for the register of case numbers: the problem the client got. */
+function gapReason(err: unknown): string {
+  const problem = toProblem(err);
+  return `the workflow start failed (${problem.status} ${problem.title}: ${problem.detail ?? ''})`.slice(0, 500);
+}
+
+/**
  * Register a complaint: number it, then start its workflow. With an Idempotency-Key, a retried
  * request (even on another API process, at the same moment) gets the same case and never a second
  * one: the key's row is claimed with one INSERT, and the workflow start is idempotent by its id.
@@ -63,8 +93,11 @@ export async function registerComplaint(
   owner: Actor,
   idempotencyKey?: string,
 ): Promise<Registration> {
+  const now = Date.now();
+  const receivedAt = intake.receivedAt ? Date.parse(intake.receivedAt) : now;
+  const policy = deps.policy();
+  checkReceivedAt(receivedAt, now, policy);
   await ensureTemporalAnswers(deps.temporal);
-  const receivedAt = intake.receivedAt ? Date.parse(intake.receivedAt) : Date.now();
   let caseId: string;
   let created = true;
   if (idempotencyKey) {
@@ -80,7 +113,30 @@ export async function registerComplaint(
   } else {
     caseId = await nextCaseId(deps.pool, caseIdPrefix(receivedAt));
   }
+  try {
+    const started = await startCase(deps, policy, intake, owner, caseId, receivedAt);
+    // With a key, the request that drew the number created the case, whichever of its concurrent
+    // replays reached Temporal first; without one, the start says.
+    if (!idempotencyKey) created = started;
+  } catch (err) {
+    // The number is not a case (yet: a retry with the same Idempotency-Key starts it): the register says why.
+    await recordCaseNumberGap(deps.pool, caseId, gapReason(err)).catch(() => undefined);
+    throw err;
+  }
+  // The case exists whatever this write does: a number whose case is in the read model is no gap.
+  await recordCaseNumber(deps.pool, caseId).catch(() => undefined);
+  return { caseId, created };
+}
 
+/** Start the case's workflow; false when it was already started (a retried request). */
+async function startCase(
+  deps: RegistrationDeps,
+  policy: Policy,
+  intake: Intake,
+  owner: Actor,
+  caseId: string,
+  receivedAt: number,
+): Promise<boolean> {
   const { receivedAt: _r, reporter, ...rest } = intake;
   // The workflow carries the reporter's flags in clear and the identity sealed under the reporter
   // ring, bound to the case: the payload codec that operators use cannot open it. A retried start
@@ -90,7 +146,7 @@ export async function registerComplaint(
     intake: { ...rest, reporter: sealReporterFields(deps.reporterKeys, caseId, reporter) },
     receivedAt,
     owner,
-    policy: casePolicy(deps.policy(), intake.category, intake.urgency),
+    policy: casePolicy(policy, intake.category, intake.urgency),
   };
   // No search attributes at the start: the workflow's first task sets all of them (a case no worker
   // has run yet has none); setting four here as well cost the server about a tenth of its intake.
@@ -107,8 +163,8 @@ export async function registerComplaint(
       temporalAnsweredAt.delete(deps.temporal.client);
       throw err;
     }
-    created = false;
+    return false;
   }
   temporalAnsweredAt.set(deps.temporal.client, Date.now());
-  return { caseId, created };
+  return true;
 }

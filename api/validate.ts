@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { authenticate, requireRole, type PrincipalRole } from './auth';
@@ -60,11 +61,54 @@ export function requireMediaType(type: RequestType): RequestHandler {
 export type RequestType = 'application/json' | 'application/x-www-form-urlencoded';
 
 /**
- * The body parser of a route: JSON (strict), or an HTML form, each at most `limit`,, where an empty
- * field is a field not given (clients send empty fields for what they do not have).
+ * A JSON body in UTF-8 must be UTF-8 (415 otherwise): bytes that are not would be read as U+FFFD
+ * and stored as such.
+ */
+function verifyJsonUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string | null): void {
+  if ((encoding ?? 'utf-8').toLowerCase() === 'utf-8' && !isUtf8(body)) {
+    throw unsupportedMediaType('The request body is not valid UTF-8.');
+  }
+}
+
+/** The bytes of a form's name or value: `+` a space, `%XX` a byte (a malformed escape stays as it is, as the parser reads it). */
+function formBytes(part: string): Buffer {
+  const bytes: number[] = [];
+  for (let i = 0; i < part.length; i++) {
+    const hex = part[i] === '%' ? part.slice(i + 1, i + 3) : '';
+    if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else bytes.push(part[i] === '+' ? 0x20 : part.charCodeAt(i));
+  }
+  return Buffer.from(bytes);
+}
+
+/**
+ * Every name and value of a form, once percent-decoded, must be UTF-8 (400 naming the field
+ * otherwise), for the same reason. Forms in another declared charset are read as they are.
+ */
+function verifyFormUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string | null): void {
+  if ((encoding ?? 'utf-8').toLowerCase() !== 'utf-8') return;
+  const invalid = (field: string, message: string) =>
+    new HttpProblem(400, 'Bad Request', 'The request is not valid.', {
+      errors: [{ in: 'body', path: field, message, code: 'invalid_encoding' }],
+    });
+  if (!isUtf8(body)) throw invalid('', 'the form is not UTF-8');
+  for (const pair of body.toString('latin1').split('&')) {
+    const at = pair.indexOf('=');
+    const [name, value] = (at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)]).map(formBytes);
+    const field = isUtf8(name) ? name.toString('utf8').slice(0, 100) : '';
+    if (!isUtf8(name) || !isUtf8(value)) throw invalid(field, 'not UTF-8 text (a percent-encoded byte sequence that is not UTF-8)');
+  }
+}
+
+/**
+ * The body parser of a route: JSON (strict), or an HTML form, each at most `limit`, where an empty
+ * field is a field not given (clients send empty fields for what they do not have). Either must be
+ * UTF-8.
  */
 function bodyParser(type: RequestType, limit: string): RequestHandler[] {
-  if (type === 'application/json') return [express.json({ limit, strict: true })];
+  if (type === 'application/json') return [express.json({ limit, strict: true, verify: verifyJsonUtf8 })];
   const dropEmpty: RequestHandler = (req, _res, next) => {
     if (req.body && typeof req.body === 'object') {
       for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
@@ -73,7 +117,7 @@ function bodyParser(type: RequestType, limit: string): RequestHandler[] {
     }
     next();
   };
-  return [express.urlencoded({ extended: false, limit, parameterLimit: 100 }), dropEmpty];
+  return [express.urlencoded({ extended: false, limit, parameterLimit: 100, verify: verifyFormUtf8 }), dropEmpty];
 }
 
 // ---- The route table: one description per endpoint, read by the router and by api/openapi.ts ----

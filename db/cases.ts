@@ -30,11 +30,11 @@ export async function saveCase(client: Queryable, p: CaseProjection): Promise<vo
     `INSERT INTO cases (case_id, status, closure, category, urgency, channel, division_code, title, description,
        lat, lon, site_id, owner_id, unit_id, escalation_level, policy_version, received_at, accepted_at, replied_at,
        closed_at, deadline_kind, deadline_at, overdue, returns, reopen_count, merged_into, anonymous, reporter_consent,
-       view, last_seq, updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30, now())
+       view, last_seq, address, updated_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31, now())
      ON CONFLICT (case_id) DO UPDATE SET
        status = EXCLUDED.status, closure = EXCLUDED.closure, description = EXCLUDED.description,
-       lat = EXCLUDED.lat, lon = EXCLUDED.lon, site_id = EXCLUDED.site_id, unit_id = EXCLUDED.unit_id,
+       lat = EXCLUDED.lat, lon = EXCLUDED.lon, site_id = EXCLUDED.site_id, address = EXCLUDED.address, unit_id = EXCLUDED.unit_id,
        escalation_level = EXCLUDED.escalation_level, accepted_at = EXCLUDED.accepted_at,
        replied_at = EXCLUDED.replied_at, closed_at = EXCLUDED.closed_at, deadline_kind = EXCLUDED.deadline_kind,
        deadline_at = EXCLUDED.deadline_at, overdue = EXCLUDED.overdue, returns = EXCLUDED.returns,
@@ -73,6 +73,7 @@ export async function saveCase(client: Queryable, p: CaseProjection): Promise<vo
       view.reporterConsent,
       JSON.stringify(view),
       p.lastSeq,
+      location.address ?? null,
     ],
   );
 }
@@ -158,12 +159,12 @@ export interface CaseRecord {
   divisionCode: string;
   reporterConsent: boolean;
   description: string;
-  location: { lat: number | null; lon: number | null; siteId: string | null };
+  location: { lat: number | null; lon: number | null; siteId: string | null; address: string | null };
 }
 
 export async function getCase(pool: Pool, caseId: string): Promise<CaseRecord | undefined> {
   const { rows } = await pool.query(
-    `SELECT view, unit_id, division_code, reporter_consent, description, lat, lon, site_id FROM cases WHERE case_id = $1`,
+    `SELECT view, unit_id, division_code, reporter_consent, description, lat, lon, site_id, address FROM cases WHERE case_id = $1`,
     [caseId],
   );
   const r = rows[0];
@@ -174,7 +175,7 @@ export async function getCase(pool: Pool, caseId: string): Promise<CaseRecord | 
     divisionCode: r.division_code,
     reporterConsent: r.reporter_consent,
     description: r.description,
-    location: { lat: r.lat, lon: r.lon, siteId: r.site_id },
+    location: { lat: r.lat, lon: r.lon, siteId: r.site_id, address: r.address },
   };
 }
 

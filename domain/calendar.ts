@@ -1,7 +1,7 @@
 import type { HolidayCalendar } from './schemas/calendar';
 
 // Inferred from its schema (domain/schemas/calendar.ts); type-only, so no zod in the workflow bundle.
-export type { HolidayCalendar } from './schemas/calendar';
+export type { HolidayCalendar, HolidayCalendarInput } from './schemas/calendar';
 
 /**
  * Deadline arithmetic for complaint handling periods.
@@ -12,7 +12,9 @@ export type { HolidayCalendar } from './schemas/calendar';
  * (China Standard Time, UTC+08:00, has no daylight saving time).
  *
  * Periods are counted in calendar days by default, or in working days against a holiday calendar
- * that also lists make-up working days (调休: a Saturday or Sunday declared a working day).
+ * that also lists make-up working days (调休: a Saturday or Sunday declared a working day). The
+ * dates come from a maintained package (domain/holidays.ts) through the policy, which cases carry:
+ * the workflow only ever sees the calendar its input gave it.
  */
 
 const MINUTE_MS = 60_000;
@@ -53,75 +55,6 @@ export function parseLocalDate(s: string): number | undefined {
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   return daysFromCivil(year, month, day);
-}
-
-/**
- * China 2026 public holidays and make-up workdays (国务院办公厅关于2026年部分节假日安排的通知).
- *
- * This is DATA, not code: the State Council publishes a new schedule each year (usually in
- * November for the following year), and this list must be maintained yearly as a matter of policy,
- * or supplied from policy configuration instead. Outside the dates listed here only Saturdays and
- * Sundays are rest days, so a working-day deadline that runs past the end of 2026 is only correct
- * once the next year's schedule has been added.
- */
-export const defaultHolidayCalendar: HolidayCalendar = deepFreeze({
-  utcOffsetMinutes: 480,
-  holidays: [
-    // New Year's Day: Thu 1 Jan – Sat 3 Jan
-    '2026-01-01',
-    '2026-01-02',
-    '2026-01-03',
-    // Spring Festival: Sun 15 Feb – Mon 23 Feb
-    '2026-02-15',
-    '2026-02-16',
-    '2026-02-17',
-    '2026-02-18',
-    '2026-02-19',
-    '2026-02-20',
-    '2026-02-21',
-    '2026-02-22',
-    '2026-02-23',
-    // Qingming: Sat 4 Apr – Mon 6 Apr
-    '2026-04-04',
-    '2026-04-05',
-    '2026-04-06',
-    // Labour Day: Fri 1 May – Tue 5 May
-    '2026-05-01',
-    '2026-05-02',
-    '2026-05-03',
-    '2026-05-04',
-    '2026-05-05',
-    // Dragon Boat Festival: Fri 19 Jun – Sun 21 Jun
-    '2026-06-19',
-    '2026-06-20',
-    '2026-06-21',
-    // Mid-Autumn Festival: Fri 25 Sep – Sun 27 Sep
-    '2026-09-25',
-    '2026-09-26',
-    '2026-09-27',
-    // National Day: Thu 1 Oct – Wed 7 Oct
-    '2026-10-01',
-    '2026-10-02',
-    '2026-10-03',
-    '2026-10-04',
-    '2026-10-05',
-    '2026-10-06',
-    '2026-10-07',
-  ],
-  makeUpWorkdays: [
-    '2026-01-04', // Sun, New Year's Day
-    '2026-02-14', // Sat, Spring Festival
-    '2026-02-28', // Sat, Spring Festival
-    '2026-05-09', // Sat, Labour Day
-    '2026-09-20', // Sun, National Day
-    '2026-10-10', // Sat, National Day
-  ],
-});
-
-function deepFreeze<T extends HolidayCalendar>(cal: T): T {
-  Object.freeze(cal.holidays);
-  Object.freeze(cal.makeUpWorkdays);
-  return Object.freeze(cal);
 }
 
 type CompiledCalendar = { offsetMs: number; holidays: Set<number>; makeUpWorkdays: Set<number> };

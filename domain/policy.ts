@@ -1,4 +1,5 @@
-import { defaultHolidayCalendar, type Duration } from './calendar';
+import type { Duration } from './calendar';
+import { packageHolidayCalendar } from './holidays';
 import { defaultAnalysisPolicy } from './analysis-policy';
 import { defaultGovernancePolicy } from './governance-policy';
 import { defaultSupervisionPolicy } from './supervision-policy';
@@ -23,7 +24,7 @@ const hours = (amount: number): Duration => ({ amount, unit: 'hours' });
 
 export const defaultPolicy: Policy = {
   version: 'national-2026.1',
-  calendar: defaultHolidayCalendar,
+  calendar: packageHolidayCalendar,
   defaults: {
     supplement: days(7),
     accept: days(15),
@@ -48,7 +49,13 @@ export const defaultPolicy: Policy = {
     callback: { attempts: 3, spacing: hours(4) },
   },
   categories: {},
-  intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90) },
+  intake: {
+    duplicateRadiusMeters: 500,
+    duplicateWindow: days(30),
+    recurrenceWindow: days(90),
+    backdatingLimit: days(30),
+    clockSkew: { amount: 5, unit: 'minutes' },
+  },
   supervision: defaultSupervisionPolicy,
   governance: defaultGovernancePolicy,
   analysis: defaultAnalysisPolicy,

@@ -16,6 +16,7 @@ import { ensureSupervisionSchedules } from './schedules';
 import { ensureReportSchedules } from './report-schedules';
 import { ensureGovernanceSchedules } from './governance-schedules';
 import { loadPolicy } from '../runtime/policy-file';
+import { watchHolidayCalendar } from './holiday-calendar-check';
 import { metricsUrl, startWorkerMetricsServer, temporalMetricsExporter } from './metrics';
 
 /** `npm run worker`: one worker process. Run as many as the load needs. */
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'could not create or update the report schedules');
   }
+  // Working-day deadlines need next year's holidays: warned from 1 December while no one has them.
+  const stopCalendarWatch = watchHolidayCalendar(policy.calendar, log);
   const sender = startNotificationSender({
     pool,
     log,
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
   // The SDK's Runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once it has drained.
   running = true;
   await worker.run();
+  stopCalendarWatch();
   await sender.stop();
   await metricsServer?.stop();
   await clientConnection.close();

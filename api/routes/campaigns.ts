@@ -17,7 +17,7 @@ import {
   type CampaignWorkflow,
 } from '../../workflows/contracts/campaign';
 import { actorOf, coversDivision, type Principal, type PrincipalRole } from '../auth';
-import { commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { commonProblems, instantField, isoTime, noQuery, pageFields } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
@@ -42,7 +42,7 @@ const campaignStartSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
     criteria: campaignCriteriaSchema.extend({ divisions: z.array(divisionPrefixSchema).min(1).max(200) }).strict(),
-    period: z.strictObject({ from: isoTime, to: isoTime }),
+    period: z.strictObject({ from: instantField, to: instantField }),
     tighten: z
       .strictObject({ factor: z.number().gt(0).max(1).optional(), dueBy: isoTime.optional(), reason: z.string().trim().min(1).max(2000) })
       .refine((t) => (t.factor === undefined) !== (t.dueBy === undefined), { message: 'give either factor or dueBy' })

@@ -198,7 +198,14 @@ void _viewFitsSchema;
 
 const caseDetailSchema = caseViewSchema.extend({
   description: z.string(),
-  location: z.object({ lat: z.number().nullable(), lon: z.number().nullable(), siteId: z.string().nullable() }).optional(),
+  location: z
+    .object({
+      lat: z.number().nullable(),
+      lon: z.number().nullable(),
+      siteId: z.string().nullable(),
+      address: z.string().nullable().optional().describe('the handling unit, clerks, supervisors and inspectors only'),
+    })
+    .optional(),
   reporter: cs.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
 /** A case in a list: the view without its timeline (GET /v1/complaints/{caseId} has it). */
@@ -353,6 +360,9 @@ export const decisions: Decision[] = [
 
 /** Every role that reads cases (each within its scope). */
 const readers: readonly PrincipalRole[] = ['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'ops', 'admin'];
+
+/** Who sees a location's address: those who go to the site or answer for the case (never the public feed). */
+const addressReaders: ReadonlySet<PrincipalRole> = new Set(['clerk', 'unit', 'supervisor', 'inspector']);
 
 /** The case as this principal may see it; 404 (not 403) when it may not, so case numbers do not leak. */
 async function loadVisible(deps: ComplaintRoutesDeps, req: Request, caseId: string) {
@@ -513,10 +523,12 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       const record = await loadVisible(deps, req, params.caseId);
       const timeline = await getTimeline(deps.pool, params.caseId);
       const reporter = canSeeReporter(req.principal!, record) ? await getReporter(deps.pool, deps.reporterKeys, params.caseId) : undefined;
+      const { address, ...point } = record.location ?? {};
+      const location = record.location && (addressReaders.has(req.principal!.role) ? { ...point, address } : point);
       res.json({
         ...record.view,
         ...(record.description !== undefined && { description: record.description }),
-        ...(record.location && { location: record.location }),
+        ...(location && { location }),
         timeline: timeline.length ? timeline : record.view.timeline,
         ...(reporter && { reporter }),
       });

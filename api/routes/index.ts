@@ -4,6 +4,7 @@ import type { ApiMetrics } from '../metrics';
 import { openApiRouteTable, openApiRoutes } from '../openapi';
 import type { TemporalGateway } from '../temporal-gateway';
 import type { RouteSpec } from '../validate';
+import { caseNumberRouteTable, caseNumberRoutes } from './case-numbers';
 import { codecRouteTable, codecRoutes } from './codec';
 import { complaintRouteTable, complaintRoutes } from './complaints';
 import { backlogRouteTable, backlogRoutes } from './backlog';
@@ -53,6 +54,7 @@ export const routeTables: readonly RouteTable[] = [
     routes: complaintRouteTable,
     router: (d) => complaintRoutes(d), // tokens checked per route
   },
+  { name: 'case-numbers', routes: caseNumberRouteTable, router: (d) => caseNumberRoutes(d) },
   {
     name: 'public',
     routes: publicRouteTable,

@@ -5,7 +5,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import { z, ZodError } from 'zod';
 import type { Pool } from 'pg';
 import type { Actor, Reporter } from '../../domain/case';
-import { intakeSchema } from '../../domain/schemas/case';
+import { intakeSchema, text, textProblem } from '../../domain/schemas/case';
 import {
   CONTACT,
   KEY_SERVICE,
@@ -180,14 +180,16 @@ function open311ErrorHandler(log: Logger): ErrorRequestHandler {
 
 const divisionCode = divisionCodeSchema;
 const caseId = z.string().regex(/^EC-\d{4}-\d{7}$/, 'a service request id like EC-2026-0000001');
-const text = (max: number) => z.string().trim().min(1).max(max);
 const decimal = (min: number, max: number) =>
   z
     .string()
     .regex(/^-?\d{1,3}(\.\d{1,15})?$/, 'a decimal number')
     .transform(Number)
     .pipe(z.number().min(min).max(max));
-const datetime = z.iso.datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' }).transform((v) => new Date(v));
+const datetime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 datetime with a time zone' })
+  .refine((v) => Date.parse(v) >= 0, 'a datetime from 1970 on')
+  .transform((v) => new Date(v));
 const keyRule = '8 to 200 printable ASCII characters without spaces';
 const idempotencyKey = z
   .string()
@@ -227,14 +229,33 @@ const requestFields = {
 };
 type RequestForm = z.infer<z.ZodObject<typeof requestFields>>;
 
+/** An attribute's answer: text as every field takes it (an empty item of a list is no answer). */
+const answerText = z
+  .string()
+  .max(1000)
+  .superRefine((s, ctx) => {
+    const problem = textProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const ATTRIBUTE_FIELD = /^attribute\[/;
+
 /**
  * The form of `POST /requests`: the api_key, the request's fields, and its `attribute[CODE]` or
- * `attribute[CODE][]` answers (checked against the service's definition by the handler).
+ * `attribute[CODE][]` answers (checked against the service's definition by the handler). Any other
+ * field is refused (400 naming it), not dropped.
  */
 const requestBody = z
   .object({ api_key: z.string().max(200).describe("the client's API key"), ...requestFields })
-  .catchall(z.union([z.string(), z.array(z.string())]).describe('attribute[CODE] or attribute[CODE][]: an answer'))
+  .catchall(z.union([answerText, z.array(answerText).max(100)]).describe('attribute[CODE] or attribute[CODE][]: an answer'))
   .superRefine((f, ctx) => {
+    const unknown = Object.keys(f).filter((k) => k !== 'api_key' && !(k in requestFields) && !ATTRIBUTE_FIELD.test(k));
+    if (unknown.length)
+      ctx.addIssue({
+        code: 'unrecognized_keys',
+        keys: unknown.map((k) => k.slice(0, 80)),
+        input: f,
+        message: `unknown fields: ${unknown.map((k) => k.slice(0, 80)).join(', ')}`,
+      });
     if ((f.lat === undefined) !== (f.long === undefined)) {
       ctx.addIssue({ code: 'custom', path: [f.lat === undefined ? 'lat' : 'long'], message: 'lat and long are given together' });
     } else if (f.lat === undefined && !f.address_string && !f.address_id) {

@@ -6,7 +6,7 @@ import * as c from '../../domain/case';
 import { categories } from '../../domain/policy';
 import { categorySchema, urgencySchema } from '../../domain/schemas/policy';
 import { listKeyCases, type KeyCase } from '../../db/public-feed';
-import { isoTime, pageAnswer, pageSchema, pageWindow } from '../fields';
+import { instantField, isoTime, pageAnswer, pageSchema, pageWindow } from '../fields';
 import { tooManyRequests } from '../problem';
 import { csvOf, mountRoutes, route, type Route } from '../validate';
 
@@ -38,7 +38,7 @@ export const publicFeedQuery = z.strictObject({
     .describe('division code or prefix (2 to 6 digits)'),
   category: csvOf(categories).optional(),
   /** Cases changed since then: a daily publication asks for the last day. */
-  updatedSince: z.iso.datetime({ offset: true }).optional().describe('only cases whose status changed since then'),
+  updatedSince: instantField.optional().describe('only cases whose status changed since then'),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });

@@ -8,7 +8,7 @@ import { rateNames } from '../../domain/rates';
 import { parsePeriod, periodKinds, reportIdFor } from '../../domain/report';
 import { REPORT_WORKFLOW, reportWorkflowIdFor, type GeneratedReport, type ReportWorkflow } from '../../workflows/contracts/monthly-report';
 import type { PrincipalRole } from '../auth';
-import { commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
+import { commonProblems, instantField, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, notFound } from '../problem';
 import { renderReportCsv } from '../report-csv';
 import { renderReportHtml } from '../report-html';
@@ -54,7 +54,7 @@ const generateBody = z.strictObject({
 });
 const rateDimensions = ['overall', 'city', 'county', 'unit', 'category'] as const;
 const ratesQuery = z
-  .strictObject({ from: isoTime, to: isoTime, by: z.enum(rateDimensions).default('overall') })
+  .strictObject({ from: instantField, to: instantField, by: z.enum(rateDimensions).default('overall') })
   .refine((q) => Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: "must be after 'from'" });
 
 // ---- Answers (for the OpenAPI document) ----

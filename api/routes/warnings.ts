@@ -9,7 +9,7 @@ import { categories, type Policy } from '../../domain/policy';
 import { warningKinds } from '../../domain/warning-window';
 import { CAMPAIGN_WORKFLOW, campaignWorkflowId, type CampaignWorkflow } from '../../workflows/contracts/campaign';
 import { actorOf, coversDivision, type Principal, type PrincipalRole } from '../auth';
-import { commonProblems, isoTime, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
+import { commonProblems, instantField, isoTime, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, forbidden, notFound } from '../problem';
 import { divisionScope } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
@@ -42,8 +42,8 @@ const listQuery = z.strictObject({
     .string()
     .regex(/^\d{2,6}$/)
     .optional(),
-  from: isoTime.optional(),
-  to: isoTime.optional(),
+  from: instantField.optional(),
+  to: instantField.optional(),
   ...pageFields,
 });
 const warningParams = z.strictObject({

@@ -26,6 +26,13 @@ function hasControlCharacter(s: string): boolean {
 /** Half of a UTF-16 surrogate pair without the other half: not a character. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Why a string is not text that may be stored (a control character, a lone surrogate), or undefined. */
+export function textProblem(s: string): string | undefined {
+  if (hasControlCharacter(s)) return 'no control characters (tab and line breaks only)';
+  if (LONE_SURROGATE.test(s)) return 'no lone surrogates (not valid Unicode text)';
+  return undefined;
+}
+
 /**
  * Free text as every schema takes it: line breaks as LF (a form's CRLF included), trimmed, NFC, at
  * least one and at most `max` characters; control characters and lone surrogates are refused.
@@ -33,6 +40,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export const text = (max: number) =>
   z
     .string()
+    // The limit as sent, too: the API document shows it (a schema's input side is what it describes).
+    .max(max)
     .transform((s) => s.replace(/\r\n?/g, '\n'))
     .pipe(
       z
@@ -45,16 +54,26 @@ export const text = (max: number) =>
         .transform((s) => s.normalize('NFC')),
     );
 
-export const locationSchema = z.object({
-  lat: z.number().min(-90).max(90).optional(),
-  lon: z.number().min(-180).max(180).optional(),
-  address: text(500).optional(),
-  /** A polluting site or enterprise, when known (used to spot duplicates and recurrences). */
-  siteId: text(200).optional(),
-});
+/**
+ * Where the problem is. Strict (an unknown key is refused, naming it), and a point is `lat` and `lon`
+ * together or neither. The address is shown to the handling unit, clerks and supervisors.
+ */
+export const locationSchema = z
+  .strictObject({
+    lat: z.number().min(-90).max(90).optional(),
+    lon: z.number().min(-180).max(180).optional(),
+    address: text(500).optional(),
+    /** A polluting site or enterprise, when known (used to spot duplicates and recurrences). */
+    siteId: text(200).optional(),
+  })
+  .superRefine((l, ctx) => {
+    if ((l.lat === undefined) !== (l.lon === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [l.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon are given together, or neither' });
+    }
+  });
 export type Location = z.infer<typeof locationSchema>;
 
-export const reporterSchema = z.object({
+export const reporterSchema = z.strictObject({
   anonymous: z.boolean().default(false),
   name: text(200).optional(),
   phone: text(50).optional(),
@@ -66,7 +85,7 @@ export const reporterSchema = z.object({
 export type Reporter = z.infer<typeof reporterSchema>;
 
 /** What registration takes. `missing` lists key information still to be supplemented. */
-export const intakeSchema = z.object({
+export const intakeSchema = z.strictObject({
   channel: channelSchema,
   category: categorySchema,
   urgency: urgencySchema.default('normal'),
@@ -77,7 +96,10 @@ export const intakeSchema = z.object({
   reporter: reporterSchema.default({ anonymous: true, consentToShareWithUnit: false }),
   /** Key information the clerk could not get at registration. */
   missing: z.array(z.enum(['location', 'description', 'contact', 'evidence', 'other'])).default([]),
-  /** When the complaint reached us (defaults to the registration time). */
+  /**
+   * When the complaint reached us (defaults to the registration time): no earlier than the policy's
+   * `intake.backdatingLimit` and no later than its `intake.clockSkew` ahead (checked at registration).
+   */
   receivedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type Intake = z.infer<typeof intakeSchema>;
@@ -91,7 +113,7 @@ export const supplementSchema = z.object({
   location: locationSchema.optional(),
   /** Only the fields given change: no defaults, so a patch never resets consent or anonymity. */
   reporter: z
-    .object({
+    .strictObject({
       anonymous: z.boolean(),
       name: text(200),
       phone: text(50),

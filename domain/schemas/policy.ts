@@ -82,6 +82,10 @@ export const policySchema = z.object({
     duplicateWindow: durationSchema,
     /** A complaint about a site whose case closed within this window reopens that case. */
     recurrenceWindow: durationSchema,
+    /** A complaint's `receivedAt` may lie at most this far in the past (a letter registered late)... */
+    backdatingLimit: durationSchema,
+    /** ...and at most this far in the future (the sender's clock running ahead). */
+    clockSkew: durationSchema,
   }),
   /** Desk checks and on-site re-inspections (domain/supervision-policy.ts). */
   supervision: supervisionPolicySchema,

@@ -1,13 +1,10 @@
-import {
-  addDuration,
-  addDurations,
-  defaultHolidayCalendar,
-  durationMs,
-  isWorkingDay,
-  pointBetween,
-  type HolidayCalendar,
-} from '../../domain/calendar';
+import { addDuration, addDurations, durationMs, isWorkingDay, pointBetween, type HolidayCalendar } from '../../domain/calendar';
 import { durationSchema, holidayCalendarSchema } from '../../domain/schemas/calendar';
+import { parsePolicy } from '../../domain/schemas/policy';
+import { calendarWarnings, knownYears, packageHolidayCalendar } from '../../domain/holidays';
+
+/** The calendar of the default policy: the holiday package's (chinese-days) latest years. */
+const defaultHolidayCalendar = packageHolidayCalendar;
 
 /** An instant written as China Standard Time wall-clock time. The explicit offset keeps it independent of the host time zone. */
 const cst = (local: string): number => Date.parse(`${local}+08:00`);
@@ -250,5 +247,49 @@ describe('pointBetween', () => {
     expect(() => pointBetween(start, end, -0.1)).toThrow(RangeError);
     expect(() => pointBetween(start, end, Number.NaN)).toThrow(RangeError);
     expect(() => pointBetween(end, start, 0.5)).toThrow(RangeError);
+  });
+});
+
+describe("the holiday calendar from the package, and the policy's own years", () => {
+  // chinese-days 1.5.7 (pinned) has 2026 but not 2027: the State Council published 2027's schedule after it.
+  const december = cst('2026-12-01T09:00:00');
+
+  test("when the default calendar is read, then it is the package's 2026 schedule as the State Council published it", () => {
+    expect(knownYears(defaultHolidayCalendar)).toContain(2026);
+    // 国务院办公厅关于2026年部分节假日安排的通知: Spring Festival 15–23 Feb, make-up Saturdays 14 and 28 Feb.
+    expect(defaultHolidayCalendar.holidays).toEqual(expect.arrayContaining(['2026-02-15', '2026-02-23', '2026-10-07']));
+    expect(defaultHolidayCalendar.makeUpWorkdays).toEqual(expect.arrayContaining(['2026-02-14', '2026-02-28', '2026-10-10']));
+  });
+
+  test('when it is December and the calendar has no next year, then a warning names that year', () => {
+    const calendar = parsePolicy({}).calendar;
+    expect(knownYears(calendar)).not.toContain(2027);
+    expect(calendarWarnings(calendar, december)).toEqual([expect.stringContaining('no 2027')]);
+    // In November nobody is warned yet; a calendar with no current year is warned at once.
+    expect(calendarWarnings(calendar, cst('2026-11-30T23:59:00'))).toEqual([]);
+    expect(calendarWarnings(calendar, cst('2027-03-01T09:00:00'))).toEqual([expect.stringContaining('no 2027')]);
+  });
+
+  test('when the policy gives 2027, then a working-day deadline from December 2026 skips its New Year holiday and nobody is warned', () => {
+    // 1 January is a public holiday every year (the National Holidays Regulation); the rest of 2027
+    // is the policy's to give once published: only that date is assumed here.
+    const policy = parsePolicy({ calendar: { years: { '2027': { holidays: ['2027-01-01'] } } } });
+    expect(knownYears(policy.calendar)).toEqual(expect.arrayContaining([2026, 2027]));
+    expect(calendarWarnings(policy.calendar, december)).toEqual([]);
+    // Thu 24 Dec 2026: Fri 25 (1), Mon 28 (2), Tue 29 (3), Wed 30 (4), Thu 31 (5), [Fri 1 Jan holiday], Mon 4 Jan (6) → Tue 5 Jan 00:00.
+    const start = cst('2026-12-24T10:00:00');
+    expect(addDuration(start, { amount: 6, unit: 'working_days' }, policy.calendar)).toBe(cst('2027-01-05T00:00:00'));
+    // Without 2027 the same deadline falls a working day early: that is why the worker warns.
+    expect(addDuration(start, { amount: 6, unit: 'working_days' }, defaultHolidayCalendar)).toBe(cst('2027-01-02T00:00:00'));
+  });
+
+  test("when the policy gives a year the package has, then its dates replace the package's for that year only", () => {
+    const policy = parsePolicy({ calendar: { years: { '2026': { holidays: ['2026-01-01'], makeUpWorkdays: [] } } } });
+    expect(policy.calendar.holidays.filter((d) => d.startsWith('2026'))).toEqual(['2026-01-01']);
+    expect(policy.calendar.makeUpWorkdays.filter((d) => d.startsWith('2026'))).toEqual([]);
+  });
+
+  test('when a policy year lists a date of another year, then the policy is refused', () => {
+    expect(() => parsePolicy({ calendar: { years: { '2027': { holidays: ['2026-12-31'] } } } })).toThrow(/2026-12-31 is not in 2027/);
   });
 });

@@ -1,3 +1,5 @@
+import { openApiDocument } from '../../api/openapi';
+import { allRoutes } from '../../api/routes';
 import { intakeSchema, text } from '../../domain/schemas/case';
 
 /**
@@ -36,4 +38,18 @@ test('when a text is decomposed Unicode, then it is stored NFC', () => {
 test('when a text is only blanks or too long, then it is refused', () => {
   expect(field.safeParse(' \r\n ').success).toBe(false);
   expect(text(5).safeParse('smoke!').success).toBe(false);
+});
+
+test("when the API document describes a registration, then each text field's length limit is in it (maxLength)", () => {
+  const doc = openApiDocument(allRoutes()) as any;
+  const body = doc.paths['/v1/complaints'].post.requestBody.content['application/json'].schema;
+  expect(body.additionalProperties).toBe(false);
+  expect(body.properties.title.maxLength).toBe(200);
+  expect(body.properties.description.maxLength).toBe(4000);
+  expect(body.properties.location.properties.address.maxLength).toBe(500);
+  expect(body.properties.location.additionalProperties).toBe(false);
+  expect(body.properties.reporter.properties.name.maxLength).toBe(200);
+  const form = doc.paths['/open311/v2/requests.{format}'].post.requestBody.content['application/x-www-form-urlencoded'].schema;
+  expect(form.properties.description.maxLength).toBe(4000);
+  expect(form.properties.address_string.maxLength).toBe(500);
 });
