@@ -194,10 +194,14 @@ test('when each terminal decision races the first projection, 50 times over, the
   const ROUNDS = 50;
   const tiny = { amount: 0.005, unit: 'minutes' } as const; // 300 ms
   const site = (n: number) => `write-path-site-${process.pid}-${n}`;
+  // The intake check is done (the workflow says so) while its first projection may still be running.
+  const pendingAcceptance = (h: ComplaintHandle) =>
+    waitUntil('pending_acceptance', async () => (await h.query(statusQuery)).status === 'pending_acceptance', 60_000);
   const paths = {
     /** Forwarded while its registration is being projected. */
     forward: async () => {
       const h = await start();
+      await pendingAcceptance(h);
       await h.executeUpdate(forwardUpdate, { args: [{ actor: clerk, competentBody: 'Market regulator', reason: 'not ours' }] });
       return h;
     },
@@ -218,6 +222,7 @@ test('when each terminal decision races the first projection, 50 times over, the
         { reporter: { anonymous: true, consentToShareWithUnit: false } },
         { policy: (p) => ((p.limits.monitoringWindow = tiny), (p.limits.reviewRequestWindow = tiny)) },
       );
+      await pendingAcceptance(h);
       await h.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId: 'unit-1' }] });
       await h.executeUpdate(submitResultUpdate, { args: [{ actor: unit(), summary: 'done', reply: 'done' }] });
       await h.executeUpdate(reviewUpdate, { args: [{ actor: clerk, decision: 'approved' }] });
@@ -237,7 +242,7 @@ test('when each terminal decision races the first projection, 50 times over, the
   }
   expect(results.filter((r) => r.status !== 'COMPLETED' || r.EcoStatus !== 'archived' || r.EcoNextDeadline !== null)).toEqual([]);
   expect(results).toHaveLength(ROUNDS * 4);
-});
+}, 900_000);
 
 test('when a case is registered with a receivedAt years past, then its overdue steps fire at once and no event is dated before its registration', async () => {
   const longAgo = Date.now() - 3 * 365 * 86_400_000;
