@@ -17,6 +17,16 @@ const optionalUrl = z
   .optional()
   .or(z.literal('').transform(() => undefined));
 
+/**
+ * Defaults of the worker. `maxCachedWorkflows` (WORKER_MAX_CACHED_WORKFLOWS when unset): each cached
+ * workflow costs about 0.3 MiB of worker memory now that the workflow bundle holds no zod
+ * (`npm run bench:open-cases`, "Memory of one cached workflow"), over an idle worker of about
+ * 240 MiB: 2,000 keep the worker under 1 GiB however many cases are open, with room to spare.
+ */
+export const WORKER_DEFAULTS = {
+  maxCachedWorkflows: 2_000,
+} as const;
+
 /** Defaults of the API's limits, for PUBLIC_RATE_LIMIT_PER_MINUTE and TEMPORAL_RPC_TIMEOUT_MS when unset (api/app.ts apiLimits). */
 export const API_DEFAULTS = {
   publicRateLimitPerMinute: 60,
@@ -50,7 +60,7 @@ const baseSchema = z.object({
   /** Port of the embedded PostgreSQL that `npm start` runs when DATABASE_URL is unset. */
   EMBEDDED_PG_PORT: port.default(5433),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  /** Workflows a worker keeps in memory between tasks (unset: worker/worker.ts DEFAULT_MAX_CACHED_WORKFLOWS; see bench/RESULTS.md). */
+  /** Workflows a worker keeps in memory between tasks (unset: WORKER_DEFAULTS.maxCachedWorkflows; see bench/RESULTS.md). */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   /** Where `npm start` keeps the dev server's SQLite file and the embedded PostgreSQL data. */
   DATA_DIR: z.string().min(1).default('.data'),

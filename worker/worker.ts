@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from '../activities';
+import { WORKER_DEFAULTS } from '../runtime/config';
 
 export const workflowsPath = require.resolve('../workflows');
 
@@ -19,12 +20,11 @@ export interface CreateWorkerOptions {
 }
 
 /**
- * Cached workflows kept in memory between tasks. The SDK's default (from the heap limit: about 2,300
- * on a 4 GB heap) is too many for ours, since every module of the bundle but the SDK is evaluated
- * once per workflow: a full cache drove a worker into constant garbage collection
- * (bench/RESULTS.md, "Tuning"). WORKER_MAX_CACHED_WORKFLOWS overrides it.
+ * Cached workflows kept in memory between tasks: runtime/config.ts WORKER_DEFAULTS, sized from the
+ * memory of one cached workflow (every module of the bundle but the SDK is evaluated once per
+ * workflow, so the bundle stays lean: no zod). WORKER_MAX_CACHED_WORKFLOWS overrides it.
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = WORKER_DEFAULTS.maxCachedWorkflows;
 
 /** The worker that runs every EcoLoop workflow and activity. */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
