@@ -22,7 +22,6 @@ export const testUnitIds = [
   'unit-privacy-1',
   'unit-privacy-2',
   'unit-fault',
-  'unit-bench',
   'licheng-bureau',
   'tianqiao-bureau',
 ] as const;
