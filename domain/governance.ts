@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Actor, Clock } from './case';
+import { text, type Actor, type Clock } from './case';
 import { addDuration, durationMs, pointBetween, type HolidayCalendar } from './calendar';
 import { categorySchema } from './policy';
 import {
@@ -16,7 +16,6 @@ import {
  * this module runs inside the workflow sandbox.
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
 const divisionPrefix = z.string().regex(/^\d{2,6}$/, 'a division code or prefix (2 to 6 digits)');
 
 // ---- Rewards ----

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { actorSchema } from './case';
+import { actorSchema, text } from './case';
 
 /**
  * The decisions of supervision: a reviewer's desk-check result and an inspector's on-site finding.
  * Validated at the API edge and again by the workflows' update validators.
  */
-
-const text = (max: number) => z.string().trim().min(1).max(max);
 
 const deskReviewFields = z.object({
   actor: actorSchema,

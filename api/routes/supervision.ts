@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
-import { actorSchema } from '../../domain/case';
+import { actorSchema, text } from '../../domain/case';
 import type { Policy } from '../../domain/policy';
 import {
   backfillWindow,
@@ -62,7 +62,7 @@ const backfillBody = z
 
 const inspectorBody = z.strictObject({
   divisionCode: z.string().regex(/^\d{2,6}$/, 'a division code or a prefix of one (2 to 6 digits)'),
-  name: z.string().trim().min(1).max(200).optional(),
+  name: text(200).optional(),
   active: z.boolean().default(true),
 });
 
