@@ -7,7 +7,7 @@ import { sealReporterFields } from '../runtime/reporter-seal';
 import { addDuration } from '../domain/calendar';
 import { casePolicy, type Policy } from '../domain/policy';
 import { complaintStartMetadata } from '../domain/workflow-summaries';
-import { claimCaseId, nextCaseId, recordCaseNumber, recordCaseNumberGap } from '../db/registrations';
+import { claimCaseId, nextCaseId, recordCaseNumber, recordCaseNumberGap, type CaseIdClaim } from '../db/registrations';
 import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem, toProblem } from './problem';
@@ -49,6 +49,26 @@ async function ensureTemporalAnswers(temporal: TemporalGateway): Promise<void> {
   if (answeredAt !== undefined && Date.now() - answeredAt < API_DEFAULTS.temporalAnswerFreshMs) return;
   await temporal.call((client) => client.workflowService.getSystemInfo({}));
   temporalAnsweredAt.set(temporal.client, Date.now());
+}
+
+/**
+ * The claims of this process under way, by Idempotency-Key: a replay sent while its key's first
+ * request is claiming waits for that claim here, holding no database connection (the advisory lock
+ * in db/registrations.ts makes claims of one key from several processes wait in PostgreSQL).
+ */
+const claimsUnderWay = new Map<string, Promise<CaseIdClaim>>();
+
+async function claimOnce(pool: Pool, prefix: string, key: string, hash: string): Promise<CaseIdClaim> {
+  const underWay = claimsUnderWay.get(key);
+  const first = underWay && (await underWay.catch(() => undefined));
+  if (first) return { ...first, created: false };
+  const claim = claimCaseId(pool, prefix, key, hash);
+  claimsUnderWay.set(key, claim);
+  try {
+    return await claim;
+  } finally {
+    if (claimsUnderWay.get(key) === claim) claimsUnderWay.delete(key);
+  }
 }
 
 /**
@@ -104,7 +124,7 @@ export async function registerComplaint(
     const hash = createHash('sha256')
       .update(JSON.stringify({ intake, owner: owner.id }))
       .digest('hex');
-    const claim = await claimCaseId(deps.pool, caseIdPrefix(receivedAt), idempotencyKey, hash);
+    const claim = await claimOnce(deps.pool, caseIdPrefix(receivedAt), idempotencyKey, hash);
     if (claim.requestHash !== hash) {
       throw new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used for a different request.');
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { text } from '../../domain/schemas/case';
 import type { Pool } from 'pg';
 import { countCampaignCases, getCampaign, listCampaigns, type CampaignRow } from '../../db/campaigns';
 import { divisionPrefixSchema } from '../../domain/schemas/divisions';
@@ -40,11 +41,11 @@ const campaignParams = z.strictObject({ campaignId: z.string().regex(/^CP-[0-9a-
 
 const campaignStartSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: text(200),
     criteria: campaignCriteriaSchema.extend({ divisions: z.array(divisionPrefixSchema).min(1).max(200) }).strict(),
     period: z.strictObject({ from: instantField, to: instantField }),
     tighten: z
-      .strictObject({ factor: z.number().gt(0).max(1).optional(), dueBy: isoTime.optional(), reason: z.string().trim().min(1).max(2000) })
+      .strictObject({ factor: z.number().gt(0).max(1).optional(), dueBy: isoTime.optional(), reason: text(2000) })
       .refine((t) => (t.factor === undefined) !== (t.dueBy === undefined), { message: 'give either factor or dueBy' })
       .optional(),
   })
@@ -179,7 +180,7 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
         access: ['supervisor'],
         params: campaignParams,
         query: noQuery,
-        body: z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() }),
+        body: z.strictObject({ reason: text(2000).optional() }),
         response: { status: 202, description: 'Sent to the campaign', schema: z.object({ campaignId: z.string(), requested: z.string() }) },
         problems: [...commonProblems, 404, 415],
       },

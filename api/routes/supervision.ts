@@ -6,7 +6,7 @@ import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
 import { divisionPrefixSchema } from '../../domain/schemas/divisions';
-import { actorSchema } from '../../domain/schemas/case';
+import { actorSchema, text } from '../../domain/schemas/case';
 import type { Policy } from '../../domain/policy';
 import {
   backfillWindow,
@@ -64,7 +64,7 @@ const backfillBody = z
 
 const inspectorBody = z.strictObject({
   divisionCode: divisionPrefixSchema,
-  name: z.string().trim().min(1).max(200).optional(),
+  name: text(200).optional(),
   active: z.boolean().default(true),
 });
 

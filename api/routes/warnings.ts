@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
+import { text } from '../../domain/schemas/case';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { getWarning, linkWarningCampaign, listWarnings, type WarningView } from '../../db/warnings';
@@ -50,11 +51,11 @@ const warningParams = z.strictObject({
   warningId: z.string().regex(/^W-[MR]-[A-Za-z0-9-]{1,100}$/, 'a warning id like W-M-EC-2026-0000001'),
 });
 const campaignBody = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: text(200).optional(),
   /** When the campaign ends. */
   to: isoTime,
   /** Words a case's title or description must contain to be tagged (none: every case of the category in the divisions). */
-  keywords: z.array(z.string().trim().min(1).max(100)).max(50).default([]),
+  keywords: z.array(text(100)).max(50).default([]),
 });
 
 // ---- Answers (for the OpenAPI document) ----

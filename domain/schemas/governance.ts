@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Actor } from '../case';
+import { text } from './case';
 import { categorySchema } from './policy';
 import { violationSeveritySchema } from './governance-policy';
 
@@ -8,7 +9,6 @@ import { violationSeveritySchema } from './governance-policy';
  * (domain/governance.ts has the arithmetic); the workflows receive them with the actor.
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
 const divisionPrefix = z.string().regex(/^\d{2,6}$/, 'a division code or prefix (2 to 6 digits)');
 
 // The bodies of the reward's findings and decisions, as the API takes them; the workflow receives them with the actor.

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { accountabilityMissing, accountableWhenFailed, findingMissing, findingWhenNonCompliant, inspectionFindings } from '../supervision';
-import { actorSchema } from './case';
+import { actorSchema, text } from './case';
 
 /**
  * The decisions of supervision as the API takes them: a reviewer's desk-check result and an
  * inspector's on-site finding. The workflows' update validators check the same rules without zod
  * (domain/supervision.ts deskReviewIssues, findingIssues).
  */
-
-const text = (max: number) => z.string().trim().min(1).max(max);
 
 const deskReviewFields = z.object({
   actor: actorSchema,
