@@ -28,7 +28,11 @@ export const roles = ['clerk', 'unit', 'supervisor', 'inspector', 'analyst', 'op
 export const roleSchema = z.enum(roles);
 export type Role = z.infer<typeof roleSchema>;
 
-export const actorSchema = z.object({ id: z.string().min(1).max(200), role: roleSchema });
+/**
+ * Who took a decision: the person (the token's subject) and their role; for a unit's people, the unit
+ * they act for too. Actors recorded before `unitId` existed carry the unit's id as `id`.
+ */
+export const actorSchema = z.object({ id: z.string().min(1).max(200), role: roleSchema, unitId: z.string().min(1).max(200).optional() });
 export type Actor = z.infer<typeof actorSchema>;
 
 const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
@@ -400,6 +404,10 @@ export const reopenSchema = z.object({
   finding: text(4000).optional(),
 });
 export const linkDuplicateSchema = z.object({ caseId: text(100), anonymous: z.boolean(), at: z.number() });
+/** The assigned unit refuses a case that is not theirs: it goes back to the clerk for reassignment. */
+export const declineSchema = z.object({ actor: actorSchema, reason });
+/** A supervisor undoes a wrong automatic duplicate link: the duplicate is handled on its own again. */
+export const unlinkSchema = z.object({ actor: actorSchema, reason });
 
 export type Supplement = z.infer<typeof supplementSchema>;
 /** The supplement as the workflow receives it: the reporter's identity sealed by the API. */
@@ -417,6 +425,14 @@ export type ReviewDecision = z.infer<typeof reviewDecisionSchema>;
 export type Escalate = z.infer<typeof escalateSchema>;
 export type Reopen = z.infer<typeof reopenSchema>;
 export type LinkDuplicate = z.infer<typeof linkDuplicateSchema>;
+export type Decline = z.infer<typeof declineSchema>;
+export type Unlink = z.infer<typeof unlinkSchema>;
+/** To the case a duplicate was linked to: the link was undone (`caseId` the former duplicate). */
+export interface DuplicateUnlinked {
+  caseId: string;
+  actor: Actor;
+  reason: string;
+}
 
 /** Input of a new complaint workflow. */
 export interface ComplaintInput {

@@ -90,6 +90,13 @@ export const policySchema = z.object({
     duplicateWindow: durationSchema,
     /** A complaint about a site whose case closed within this window reopens that case. */
     recurrenceWindow: durationSchema,
+    /**
+     * How a case that its unit declined (wrongly assigned) is counted when it goes back to the clerk:
+     * `from_receipt` (the default) keeps the acceptance deadline that ran from its receipt, so a wrong
+     * assignment is time lost against timely acceptance and the declined acceptance is no acceptance;
+     * `from_decline` gives the clerk a fresh acceptance period from the decline.
+     */
+    declinedAssignment: z.enum(['from_receipt', 'from_decline']).optional(),
   }),
   /** Desk checks and on-site re-inspections (domain/supervision-policy.ts). */
   supervision: supervisionPolicySchema,
@@ -128,7 +135,7 @@ export const defaultPolicy: Policy = {
     callback: { attempts: 3, spacing: hours(4) },
   },
   categories: {},
-  intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90) },
+  intake: { duplicateRadiusMeters: 500, duplicateWindow: days(30), recurrenceWindow: days(90), declinedAssignment: 'from_receipt' },
   supervision: defaultSupervisionPolicy,
   governance: defaultGovernancePolicy,
   analysis: defaultAnalysisPolicy,
