@@ -6,6 +6,7 @@ import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
 import { getInspections, listPublishedResults } from '../../db/re-inspections';
 import { listInspectors, upsertInspector } from '../../db/spot-checks';
 import { actorSchema } from '../../domain/case';
+import { isoOrNull } from '../../domain/instant';
 import type { Policy } from '../../domain/policy';
 import {
   backfillWindow,
@@ -87,7 +88,7 @@ const deskCheckItemSchema = z.object({
   result: z.enum(['compliant', 'non_compliant', 'missed']).nullable(),
   finding: z.string().nullable(),
   reviewedBy: z.string().nullable(),
-  reviewedAt: z.union([isoTime, z.number()]).nullable(),
+  reviewedAt: isoTime.nullable(),
   returnOutcome: reopenOutcomes.nullable(),
 });
 const deskCheckDetailSchema = z.object({
@@ -166,7 +167,9 @@ async function reviewDeskCheckItem(deps: SupervisionRoutesDeps, d: DecisionInput
   const handle = deps.temporal.handle(state.workflowId);
   try {
     const options = { args: [review] as [typeof review], ...(d.updateId && { updateId: d.updateId }) };
-    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
+    const reviewed = await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
+    // The workflow keeps epoch milliseconds; every answer gives ISO 8601.
+    return { ...reviewed, reviewedAt: isoOrNull(reviewed.reviewedAt) };
   } catch (err) {
     // The check's workflow ends at its review deadline: gone, the check is closed (409), not unknown.
     if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${d.id} is closed.`);
