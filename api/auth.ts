@@ -86,8 +86,9 @@ export function requireRole(...roles: readonly PrincipalRole[]): RequestHandler 
   };
 }
 
+/** The person behind a request (the token's subject), with the unit they act for when they are a unit's. */
 export function actorOf(p: Principal): Actor {
-  return { id: p.role === 'unit' ? p.unitId! : p.sub, role: p.role };
+  return p.role === 'unit' ? { id: p.sub, role: p.role, unitId: p.unitId! } : { id: p.sub, role: p.role };
 }
 
 export function coversDivision(p: Principal, divisionCode: string): boolean {

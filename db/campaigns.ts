@@ -191,3 +191,52 @@ export async function countCampaignCases(pool: Pool, campaignId: string): Promis
   );
   return { open: Number(rows[0].open), new: Number(rows[0].new), closed: Number(rows[0].closed) };
 }
+
+/** A case a campaign tagged, with where it stands now. */
+export interface CampaignMember {
+  caseId: string;
+  matchedAs: 'open' | 'new';
+  taggedAt: string;
+  tightenedAt: string | null;
+  status: string | null;
+  title: string | null;
+  divisionCode: string | null;
+  unitId: string | null;
+  deadlineAt: string | null;
+}
+
+/**
+ * One page of the cases a campaign tagged, in the order it tagged them, and how many there are;
+ * `divisionPrefixes`: only those in these divisions (a supervisor's).
+ */
+export async function listCampaignMembers(
+  pool: Pool,
+  campaignId: string,
+  f: { limit: number; offset: number; divisionPrefixes?: string[] },
+): Promise<{ total: number; items: CampaignMember[] }> {
+  const from = `FROM campaign_cases m LEFT JOIN cases c ON c.case_id = m.case_id
+      WHERE m.campaign_id = $1 AND ($2::text[] IS NULL OR c.division_code LIKE ANY($2))`;
+  const scope = f.divisionPrefixes?.map((d) => `${d}%`) ?? null;
+  const [{ rows }, count] = await Promise.all([
+    pool.query(
+      `SELECT m.case_id, m.matched_as, m.tagged_at, m.tightened_at, c.status, c.title, c.division_code, c.unit_id, c.deadline_at
+         ${from} ORDER BY m.tagged_at, m.case_id LIMIT $3 OFFSET $4`,
+      [campaignId, scope, f.limit, f.offset],
+    ),
+    pool.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [campaignId, scope]),
+  ]);
+  return {
+    total: Number(count.rows[0].n),
+    items: rows.map((r) => ({
+      caseId: r.case_id,
+      matchedAs: r.matched_as,
+      taggedAt: r.tagged_at.toISOString(),
+      tightenedAt: dateIso(r.tightened_at),
+      status: r.status,
+      title: r.title,
+      divisionCode: r.division_code,
+      unitId: r.unit_id,
+      deadlineAt: dateIso(r.deadline_at),
+    })),
+  };
+}

@@ -81,8 +81,8 @@ export async function saveCase(client: Queryable, p: CaseProjection): Promise<vo
 /** One event of the case's timeline, keyed by case and seq: a repeat is a no-op. */
 export async function saveCaseEvent(client: Queryable, caseId: string, e: CaseEvent): Promise<void> {
   await client.query(
-    `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, reason, deadline_at, data)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (case_id, seq) DO NOTHING`,
+    `INSERT INTO case_events (case_id, seq, type, at, actor_id, actor_role, reason, deadline_at, data, actor_unit_id)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (case_id, seq) DO NOTHING`,
     [
       caseId,
       e.seq,
@@ -93,6 +93,7 @@ export async function saveCaseEvent(client: Queryable, caseId: string, e: CaseEv
       e.reason ?? null,
       isoOrNull(e.deadlineAt),
       e.data ? JSON.stringify(e.data) : null,
+      e.actor.unitId ?? null,
     ],
   );
 }
@@ -183,7 +184,7 @@ export interface TimelineEntry {
   seq: number;
   type: string;
   at: string;
-  actor: { id: string; role: string };
+  actor: { id: string; role: string; unitId?: string };
   reason: string | null;
   deadlineAt: string | null;
   data: Record<string, unknown> | null;
@@ -191,14 +192,14 @@ export interface TimelineEntry {
 
 export async function getTimeline(pool: Pool, caseId: string): Promise<TimelineEntry[]> {
   const { rows } = await pool.query(
-    `SELECT seq, type, at, actor_id, actor_role, reason, deadline_at, data FROM case_events WHERE case_id = $1 ORDER BY seq`,
+    `SELECT seq, type, at, actor_id, actor_role, actor_unit_id, reason, deadline_at, data FROM case_events WHERE case_id = $1 ORDER BY seq`,
     [caseId],
   );
   return rows.map((r) => ({
     seq: r.seq,
     type: r.type,
     at: r.at.toISOString(),
-    actor: { id: r.actor_id, role: r.actor_role },
+    actor: { id: r.actor_id, role: r.actor_role, ...(r.actor_unit_id && { unitId: r.actor_unit_id }) },
     reason: r.reason,
     deadlineAt: r.deadline_at?.toISOString() ?? null,
     data: r.data,

@@ -171,13 +171,13 @@ export async function publishInspection(pool: Pool, r: PublicationRecord): Promi
 /** Published re-inspection results: no personal data (the responsible person stays in the accountability record). */
 export async function listPublishedResults(pool: Pool, f: { limit: number; offset: number; quarter?: string; divisionPrefix?: string }) {
   const { rows } = await pool.query(
-    `SELECT re_inspection_id, case_id, division_code, unit_id, finding, reopen_outcome, found_at, published_at
+    `SELECT re_inspection_id, case_id, division_code, unit_id, finding, reopen_outcome, found_at, published_at, count(*) OVER () AS total
        FROM inspections
       WHERE published AND ($1::text IS NULL OR re_inspection_id = $1) AND ($2::text IS NULL OR division_code LIKE $2 || '%')
       ORDER BY published_at DESC, case_id LIMIT $3 OFFSET $4`,
     [f.quarter ?? null, f.divisionPrefix ?? null, f.limit, f.offset],
   );
-  return rows.map((r) => ({
+  const items = rows.map((r) => ({
     quarter: r.re_inspection_id,
     caseId: r.case_id,
     divisionCode: r.division_code,
@@ -187,4 +187,63 @@ export async function listPublishedResults(pool: Pool, f: { limit: number; offse
     inspectedAt: dateIso(r.found_at),
     publishedAt: dateIso(r.published_at),
   }));
+  return { total: rows.length ? Number(rows[0].total) : await countPublished(pool, f), items };
+}
+
+/** How many results are published (for a page past the last, which has no row to count them). */
+async function countPublished(pool: Pool, f: { quarter?: string; divisionPrefix?: string }): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM inspections
+      WHERE published AND ($1::text IS NULL OR re_inspection_id = $1) AND ($2::text IS NULL OR division_code LIKE $2 || '%')`,
+    [f.quarter ?? null, f.divisionPrefix ?? null],
+  );
+  return Number(rows[0].n);
+}
+
+/** An accountability record: who answers for a case a re-inspection found not rectified or falsely reported. */
+export interface AccountabilityRecord {
+  id: number;
+  inspectionId: string;
+  reInspectionId: string;
+  caseId: string;
+  divisionCode: string;
+  unitId: string | null;
+  responsiblePerson: string;
+  finding: string;
+  note: string | null;
+  createdAt: string;
+}
+
+/** One page of the accountability records, newest first, and how many there are; `divisionPrefixes` a supervisor's. */
+export async function listAccountabilityRecords(
+  pool: Pool,
+  f: { limit: number; offset: number; divisionPrefixes?: string[]; unitId?: string },
+): Promise<{ total: number; items: AccountabilityRecord[] }> {
+  const from = `FROM accountability_records a JOIN inspections i ON i.id = a.inspection_id
+      WHERE ($1::text[] IS NULL OR i.division_code LIKE ANY($1)) AND ($2::text IS NULL OR a.unit_id = $2)`;
+  const filter = [f.divisionPrefixes?.map((d) => `${d}%`) ?? null, f.unitId ?? null];
+  const [{ rows }, count] = await Promise.all([
+    pool.query(
+      `SELECT a.id, a.inspection_id, i.re_inspection_id, a.case_id, i.division_code, a.unit_id, a.responsible_person, a.finding,
+              a.note, a.created_at
+         ${from} ORDER BY a.created_at DESC, a.id DESC LIMIT $3 OFFSET $4`,
+      [...filter, f.limit, f.offset],
+    ),
+    pool.query<{ n: string }>(`SELECT count(*) AS n ${from}`, filter),
+  ]);
+  return {
+    total: Number(count.rows[0].n),
+    items: rows.map((r) => ({
+      id: Number(r.id),
+      inspectionId: r.inspection_id,
+      reInspectionId: r.re_inspection_id,
+      caseId: r.case_id,
+      divisionCode: r.division_code,
+      unitId: r.unit_id,
+      responsiblePerson: r.responsible_person,
+      finding: r.finding,
+      note: r.note,
+      createdAt: r.created_at.toISOString(),
+    })),
+  };
 }

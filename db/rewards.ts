@@ -156,3 +156,20 @@ export async function getGatewayPayment(
   const status = first.status === 'claimable' ? 'claimable' : 'paid';
   return { id: first.id, amount: Number(first.amount), currency: first.currency, status };
 }
+
+/** One page of the cases that have a reward (one payee per reward), newest first, and how many there are; `divisionPrefixes` a supervisor's. */
+export async function listRewardCases(
+  pool: Pool,
+  f: { limit: number; offset: number; divisionPrefixes?: string[] },
+): Promise<{ total: number; items: Array<{ caseId: string; createdAt: string }> }> {
+  const from = `FROM reward_payees p JOIN cases c ON c.case_id = p.case_id WHERE ($1::text[] IS NULL OR c.division_code LIKE ANY($1))`;
+  const scope = f.divisionPrefixes?.map((d) => `${d}%`) ?? null;
+  const [{ rows }, count] = await Promise.all([
+    pool.query<{ case_id: string; created_at: Date }>(
+      `SELECT p.case_id, p.created_at ${from} ORDER BY p.created_at DESC, p.case_id LIMIT $2 OFFSET $3`,
+      [scope, f.limit, f.offset],
+    ),
+    pool.query<{ n: string }>(`SELECT count(*) AS n ${from}`, [scope]),
+  ]);
+  return { total: Number(count.rows[0].n), items: rows.map((r) => ({ caseId: r.case_id, createdAt: r.created_at.toISOString() })) };
+}

@@ -191,6 +191,7 @@ export interface Page {
 }
 
 /** The draws of a kind, newest first, each with its rules, instants and the counts of what its checks found. */
+/** One page of a kind's draws, newest first, and how many there are. */
 export async function listDraws(pool: Pool, kind: SpotCheckKind, page: Page) {
   const { table, itemsJoin, instants, tally } = stores[kind];
   const columns = Object.values(instants).map((c) => `d.${c}`);
@@ -202,7 +203,8 @@ export async function listDraws(pool: Pool, kind: SpotCheckKind, page: Page) {
       GROUP BY d.id ORDER BY d.id DESC LIMIT $1 OFFSET $2`,
     [page.limit, page.offset],
   );
-  return rows.map((r) => ({
+  const total = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  const items = rows.map((r) => ({
     id: r.id as string,
     seed: r.seed as string,
     share: r.share as number,
@@ -214,6 +216,7 @@ export async function listDraws(pool: Pool, kind: SpotCheckKind, page: Page) {
     workflowId: r.workflow_id as string,
     [tally.key]: Object.fromEntries(Object.keys(tally.counts).map((key) => [key, Number(r[key])])),
   }));
+  return { total: Number(total.rows[0].n), items };
 }
 
 // ---- Who checks: the inspector pool ----
@@ -236,4 +239,61 @@ export async function upsertInspector(pool: Pool, i: { id: string; name?: string
        SET name = EXCLUDED.name, division_code = EXCLUDED.division_code, active = EXCLUDED.active, updated_at = now()`,
     [i.id, i.name ?? null, i.divisionCode, i.active],
   );
+}
+
+// ---- Findings, across draws ----
+
+/** A drawn case with its result: a desk check's review or a re-inspection's finding. */
+export interface SpotCheckFinding {
+  kind: SpotCheckKind;
+  /** The desk check's day or the re-inspection's quarter. */
+  drawId: string;
+  caseId: string;
+  divisionCode: string;
+  unitId: string | null;
+  /** compliant, non_compliant, missed (desk checks); rectified, not_rectified, false_report (re-inspections). */
+  result: string;
+  finding: string | null;
+  by: string | null;
+  at: string | null;
+  /** Whether the case was reopened for it. */
+  caseReopened: boolean;
+}
+
+/** One page of the results of both kinds, newest first, and how many there are. */
+export async function listFindings(
+  pool: Pool,
+  f: { limit: number; offset: number; kind?: SpotCheckKind; result?: string; divisionPrefixes?: string[] },
+): Promise<{ total: number; items: SpotCheckFinding[] }> {
+  const union = `(
+      SELECT 'desk_check' AS kind, desk_check_id AS draw_id, case_id, division_code, unit_id, result, finding,
+             reviewed_by AS by, reviewed_at AS at, return_outcome = 'reopened' AS reopened
+        FROM desk_check_items WHERE result IS NOT NULL
+      UNION ALL
+      SELECT 're_inspection', re_inspection_id, case_id, division_code, unit_id, finding, note, found_by, found_at,
+             reopen_outcome = 'reopened'
+        FROM inspections WHERE finding IS NOT NULL
+    ) r
+    WHERE ($1::text IS NULL OR r.kind = $1) AND ($2::text IS NULL OR r.result = $2)
+      AND ($3::text[] IS NULL OR r.division_code LIKE ANY($3))`;
+  const filter = [f.kind ?? null, f.result ?? null, f.divisionPrefixes?.map((d) => `${d}%`) ?? null];
+  const [{ rows }, count] = await Promise.all([
+    pool.query(`SELECT * FROM ${union} ORDER BY r.at DESC NULLS LAST, r.case_id LIMIT $4 OFFSET $5`, [...filter, f.limit, f.offset]),
+    pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${union}`, filter),
+  ]);
+  return {
+    total: Number(count.rows[0].n),
+    items: rows.map((r) => ({
+      kind: r.kind,
+      drawId: r.draw_id,
+      caseId: r.case_id,
+      divisionCode: r.division_code,
+      unitId: r.unit_id,
+      result: r.result,
+      finding: r.finding,
+      by: r.by,
+      at: dateIso(r.at),
+      caseReopened: r.reopened === true,
+    })),
+  };
 }

@@ -9,6 +9,7 @@ export type {
   Actor,
   Callback,
   Channel,
+  Decline,
   Escalate,
   ExtensionDecision,
   ExtensionRequest,
@@ -17,6 +18,7 @@ export type {
   LinkDuplicate,
   Location,
   Reopen,
+  Unlink,
   Reporter,
   Result,
   Review,
@@ -306,4 +308,11 @@ export interface ComplaintInput {
 
 export function workflowIdFor(caseId: string): string {
   return `complaint-${caseId}`;
+}
+
+/** To the case a duplicate was linked to: the link was undone (`caseId` the former duplicate). */
+export interface DuplicateUnlinked {
+  caseId: string;
+  actor: Actor;
+  reason: string;
 }

@@ -12,6 +12,8 @@ import {
   type ComplaintInput,
   type ClockKind,
   type Closure,
+  type Decline,
+  type DuplicateUnlinked,
   type Escalate,
   type ExtensionDecision,
   type ExtensionRequest,
@@ -24,6 +26,7 @@ import {
   type ReviewRequest,
   type SupplementDecision,
   type Transfer,
+  type Unlink,
 } from './case';
 import { handleDueAt, newClock, recomputeHandleClock, type Trigger } from './deadlines';
 import { tightenClock, type DeadlineTightening } from './governance';
@@ -41,6 +44,8 @@ import { recipientsFor } from './notifications';
  *   registered ──key information missing──> awaiting_supplement ──supplement──> intake check
  *                                           awaiting_supplement ──deadline──> archived (insufficient)
  *   pending_acceptance ──accept──> handling            ──forward──> archived (forwarded)
+ *   handling ──declineAssignment (wrong unit)──> pending_acceptance (back to the clerk)
+ *   archived (duplicate) ──unlink (a wrong automatic link)──> pending_acceptance (a case of its own)
  *   handling ──submitResult──> under_review ──review: approved──> callback, or closed (anonymous)
  *                              under_review ──review: returned──> handling (rework)
  *   callback ──recordCallback──> closed, or handling (a reasonable demand); attempts used up ──> closed
@@ -85,8 +90,13 @@ function requireStatus(s: CaseState, what: string, ...allowed: CaseStatus[]): Re
   return refusal(s, what, `allowed only in ${allowed.map((a) => `'${a}'`).join(', ')}`);
 }
 
+/** The unit an actor acts for: `unitId`, or for actors recorded before it existed, the unit's id as `id`. */
+export function unitOfActor(actor: Actor): string | undefined {
+  return actor.role === 'unit' ? (actor.unitId ?? actor.id) : undefined;
+}
+
 function requireAssignedUnit(s: CaseState, what: string, actor: Actor): Refusal | undefined {
-  return actor.role === 'unit' && actor.id !== s.unitId ? refusal(s, what, 'the case is assigned to another unit') : undefined;
+  return actor.role === 'unit' && unitOfActor(actor) !== s.unitId ? refusal(s, what, 'the case is assigned to another unit') : undefined;
 }
 
 export function checkSupplement(s: CaseState): Refusal | undefined {
@@ -169,6 +179,21 @@ export function checkEscalation(s: CaseState, u: Pick<Escalate, 'level'>): Refus
 
 export function checkReopen(s: CaseState): Refusal | undefined {
   return requireStatus(s, 'reopen', 'closed', 'review_requested');
+}
+
+/** Only the assigned unit, only in the handling period (once it has replied or reworks, the case is its own). */
+export function checkDecline(s: CaseState, u: Pick<Decline, 'actor'>): Refusal | undefined {
+  const what = 'decline the assignment of';
+  const refused = requireStatus(s, what, 'handling') ?? requireAssignedUnit(s, what, u.actor);
+  if (refused) return refused;
+  if (s.clock?.kind !== 'handle') return refusal(s, what, 'a case in rework was handled by its unit already');
+  return undefined;
+}
+
+/** Only a case closed as an automatic duplicate of another can be unlinked from it. */
+export function checkUnlink(s: CaseState): Refusal | undefined {
+  if (s.closure === 'duplicate' && s.mergedInto) return undefined;
+  return refusal(s, 'unlink', 'the case is not linked to another as a duplicate');
 }
 
 // ---- Changes: a copy of the state and what happens to it ----
@@ -521,6 +546,46 @@ export function reopen(s: CaseState, u: Reopen, now: number): Transition {
   return change(s, now, (c) => c.reopen(u));
 }
 
+/**
+ * The unit declines a case that is not theirs: the case goes back to the clerk for reassignment
+ * (pending acceptance, no unit). Its acceptance deadline is as the policy counts a wrong assignment
+ * (`intake.declinedAssignment`): by default the one from its receipt, which has kept running.
+ * Pending extension requests lapse with the assignment.
+ */
+export function declineAssignment(s: CaseState, u: Decline, now: number): Transition {
+  return change(s, now, (c) => {
+    const from = c.s.unitId;
+    c.s.unitId = undefined;
+    c.s.acceptedAt = undefined;
+    c.s.extensions = c.s.extensions.filter((e) => e.decision);
+    c.s.status = 'pending_acceptance';
+    const counting = c.s.policy.intake.declinedAssignment ?? 'from_receipt';
+    const lastDue = [...c.s.timeline].reverse().find((e) => e.type === 'registered_for_acceptance')?.deadlineAt;
+    const dueAt =
+      counting === 'from_receipt' ? (lastDue ?? c.after(c.s.receivedAt, c.s.policy.limits.accept)) : c.after(now, c.s.policy.limits.accept);
+    c.startClock('accept', dueAt, counting === 'from_receipt' ? c.s.receivedAt : now);
+    c.emit('assignment_declined', u.actor, { reason: u.reason, data: { unitId: from, counting } });
+    c.emit('registered_for_acceptance', SYSTEM, { reason: `declined by unit ${from}: to be assigned again` });
+  });
+}
+
+/**
+ * A supervisor undoes a wrong automatic duplicate link: the case is a case of its own again and is
+ * put up for acceptance, its acceptance period running from now (it reached the clerk only now).
+ */
+export function unlink(s: CaseState, u: Unlink, now: number): Transition {
+  return change(s, now, (c) => {
+    const from = c.s.mergedInto;
+    c.s.mergedInto = undefined;
+    c.s.closure = undefined;
+    c.s.closedAt = undefined;
+    c.s.status = 'pending_acceptance';
+    c.startClock('accept', c.after(now, c.s.policy.limits.accept));
+    c.emit('duplicate_unlinked', u.actor, { reason: u.reason, data: { from } });
+    c.emit('registered_for_acceptance', SYSTEM);
+  });
+}
+
 // ---- Messages from other cases and campaigns ----
 
 /** A duplicate of this case was registered; linked once, its complainant gets this case's updates. */
@@ -529,6 +594,15 @@ export function linkDuplicate(s: CaseState, l: LinkDuplicate, now: number): Tran
   return change(s, now, (c) => {
     c.s.linked.push({ caseId: l.caseId, anonymous: l.anonymous, linkedAt: l.at });
     c.emit('duplicate_linked', SYSTEM, { data: { caseId: l.caseId } });
+  });
+}
+
+/** A case linked to this one as a duplicate was unlinked by a supervisor: it no longer follows this case. */
+export function dropDuplicate(s: CaseState, d: DuplicateUnlinked, now: number): Transition {
+  if (!s.linked.some((x) => x.caseId === d.caseId)) return unchanged(s);
+  return change(s, now, (c) => {
+    c.s.linked = c.s.linked.filter((x) => x.caseId !== d.caseId);
+    c.emit('duplicate_unlinked', d.actor, { reason: d.reason, data: { caseId: d.caseId } });
   });
 }
 

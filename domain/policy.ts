@@ -55,6 +55,7 @@ export const defaultPolicy: Policy = {
     recurrenceWindow: days(90),
     backdatingLimit: days(30),
     clockSkew: { amount: 5, unit: 'minutes' },
+    declinedAssignment: 'from_receipt',
   },
   supervision: defaultSupervisionPolicy,
   governance: defaultGovernancePolicy,

@@ -9,7 +9,9 @@
  * - Timely acceptance (及时受理率) = accepted within the limit / accepted.
  *   Fact: each `accepted` event (a case is accepted once). at = its time; due = the deadline of the
  *   last `registered_for_acceptance` event before it (the acceptance limit from receipt, or from the
- *   supplement of missing information). Passed when at <= due.
+ *   supplement of missing information). Passed when at <= due. An acceptance its unit declined
+ *   (`assignment_declined`: wrongly assigned) is no acceptance: its fact is dropped, and the case
+ *   counts when a unit accepts it again (policy `intake.declinedAssignment` sets that deadline).
  * - On-time completion (按期办结率) = completed by the deadline in force / completed.
  *   Fact: the case's first `result_approved` event (a case is completed once, when the unit's reply
  *   is approved). at = the time of that approved reply (the last `result_submitted` before the
@@ -114,6 +116,11 @@ export function rateFactsOf(events: readonly RateEvent[]): RateFact[] {
           unitId,
         });
         break;
+      case 'assignment_declined': {
+        const last = facts.map((f) => f.kind).lastIndexOf('acceptance');
+        if (last >= 0) facts.splice(last, 1);
+        break;
+      }
       case 'result_submitted':
         // The deadline in force at submission: that of the last event before it that carries one.
         reply = { at: e.at, dueAt: lastDeadline };

@@ -83,6 +83,8 @@ const bodies: Record<string, unknown> = {
   'review-decision': { decision: 'upheld', reason: 'handled well' },
   escalation: { reason: 'drags on' },
   reopen: { reason: 'spot check failed', source: 'spot_check' },
+  decline: { reason: 'not our district' },
+  unlink: { reason: 'not the same pollution' },
 };
 
 const complaint = {

@@ -213,7 +213,8 @@ describe('inspections', () => {
       published: true,
       accountability: { unitId: `unit-${C}`, responsiblePerson: 'Li Wei, deputy director', finding: 'not_rectified' },
     });
-    const published = await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter });
+    const { items: published, total } = await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter });
+    expect(total).toBe(published.length);
     expect(published).toEqual([
       expect.objectContaining({ caseId: target.caseId, finding: 'not_rectified', caseReopened: true, unitId: `unit-${C}` }),
     ]);
@@ -305,6 +306,6 @@ describe('inspections', () => {
       published: true,
       accountability: { responsiblePerson: 'Zhao Lei', finding: 'false_report' },
     });
-    expect(await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter })).toHaveLength(4);
+    expect((await listPublishedResults(h.db.pool, { limit: 50, offset: 0, quarter })).items).toHaveLength(4);
   });
 });

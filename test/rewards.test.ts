@@ -260,3 +260,23 @@ test('when the reporter is anonymous, then the reward is paid through a claim co
   expect(rows).toEqual([{ payee_method: 'claim_code', payee_account: expect.stringMatching(/^claim:[0-9a-f]{64}$/), status: 'claimable' }]);
   expect(rows[0].payee_account).not.toContain(created.body.claimCode);
 });
+
+test('when rewards are listed, then each comes as its workflow tells it, with a total, ISO instants, within the reader’s scope', async () => {
+  const caseId = await report();
+  expect((await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } })).status).toBe(201);
+  await api.request('POST', `/v1/governance/rewards/${caseId}/preliminary-check`, { token: inspector, body: { passed: true } });
+
+  const list = await api.request('GET', '/v1/governance/rewards?pageSize=50', { token: analyst });
+  expect(list.status).toBe(200);
+  expect(list.body.total).toBeGreaterThanOrEqual(1);
+  expect(list.body.items.length).toBe(Math.min(list.body.total, 50));
+  const mine = list.body.items.find((r: { caseId: string }) => r.caseId === caseId);
+  expect(mine).toMatchObject({ caseId, payments: [expect.objectContaining({ seq: 1, status: 'awaiting_approval' })] });
+  expect(mine.preliminaryCheck.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+  const elsewhere = await api.token({ sub: 'sup-2', role: 'supervisor', divisions: ['3702'] });
+  expect((await api.request('GET', '/v1/governance/rewards', { token: elsewhere })).body).toMatchObject({ total: 0, items: [] });
+  expect((await api.request('GET', '/v1/governance/rewards', { token: supervisor })).body.total).toBe(list.body.total);
+  expect((await api.request('GET', '/v1/governance/rewards', { token: unit })).status).toBe(403);
+  expect((await api.request('GET', '/v1/governance/rewards?pageSize=51', { token: analyst })).status).toBe(400);
+});

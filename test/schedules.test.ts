@@ -209,6 +209,8 @@ describe('backfill and review through the API', () => {
     expect((await call('POST', path, assigned, { compliant: false })).status).toBe(400); // a finding is required
     const reviewed = await call('POST', path, assigned, { compliant: true });
     expect(reviewed).toMatchObject({ status: 200, body: { caseId: item.caseId, result: 'compliant' } });
+    // Every instant in every answer is ISO 8601 (the workflow's epoch milliseconds are not).
+    expect(reviewed.body.reviewedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect((await call('POST', path, assigned, { compliant: true })).status).toBe(409);
 
     const closed = await eventually(`/v1/supervision/desk-checks/${day}`, supervisor, (b) => b.completedAt !== null);

@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { toView, workflowIdFor, type CaseState, type CaseView } from '../domain/case';
+import { toView, workflowIdFor, type CaseState, type CaseView, type Unlink } from '../domain/case';
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
 import { attentionUpdate, searchAttributesOfState, searchAttributeUpdates } from '../domain/search-attributes';
@@ -36,6 +36,9 @@ import {
   escalateUpdate,
   reopenUpdate,
   linkDuplicateSignal,
+  declineAssignmentUpdate,
+  caseStateQuery,
+  duplicateUnlinkedSignal,
   recurrenceSignal,
   tightenDeadlineSignal,
   syncSearchAttributesUpdate,
@@ -256,6 +259,19 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     { validator: (_arg: unknown) => allow(lifecycle.checkReopen(s)) },
   );
 
+  setHandler(
+    declineAssignmentUpdate,
+    (u) => {
+      apply(lifecycle.declineAssignment(s, u, Date.now()));
+      return projected();
+    },
+    { validator: (u) => allow(lifecycle.checkDecline(s, u)) },
+  );
+
+  // Queries and a signal handler issue no command: older histories replay unchanged.
+  setHandler(caseStateQuery, () => s);
+  setHandler(duplicateUnlinkedSignal, (d) => apply(lifecycle.dropDuplicate(s, d, Date.now())));
+
   setHandler(linkDuplicateSignal, (l) => apply(lifecycle.linkDuplicate(s, l, Date.now())));
   setHandler(recurrenceSignal, (r) => apply(lifecycle.recurrence(s, r, Date.now())));
   setHandler(tightenDeadlineSignal, (t) => apply(lifecycle.tightenDeadline(s, t, Date.now())));
@@ -408,6 +424,29 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   }
 
   // ---- Main loop ----
+
+  /** A wrong duplicate started again (`unlink` in the input): a case of its own; the case it was linked to is told. */
+  async function standAlone(u: Unlink): Promise<void> {
+    const refused = lifecycle.checkUnlink(s);
+    if (refused) {
+      log.warn('started to unlink a case that is not a duplicate; it stays as it was', { refusal: refused.message });
+      return;
+    }
+    const from = s.mergedInto!;
+    apply(lifecycle.unlink(s, u, Date.now()));
+    try {
+      await getExternalWorkflowHandle(workflowIdFor(from)).signal(duplicateUnlinkedSignal, {
+        caseId: s.caseId,
+        actor: u.actor,
+        reason: u.reason,
+      });
+    } catch (err) {
+      // The case it was linked to has finished: there is no link left to drop.
+      log.warn('the case it was linked to could not be signalled', { from, error: String(err) });
+    }
+  }
+
+  if ('resume' in input && input.unlink) await standAlone(input.unlink);
 
   if (isNew) {
     apply(lifecycle.register(s, Date.now()));

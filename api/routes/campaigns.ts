@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { text } from '../../domain/schemas/case';
 import type { Pool } from 'pg';
-import { countCampaignCases, getCampaign, listCampaigns, type CampaignRow } from '../../db/campaigns';
+import { countCampaignCases, getCampaign, listCampaignMembers, listCampaigns, type CampaignRow } from '../../db/campaigns';
 import { divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { campaignLimitBreach } from '../../domain/governance';
 import { campaignCriteriaSchema, tightenBodySchema } from '../../domain/schemas/governance';
@@ -18,7 +18,7 @@ import {
   type CampaignWorkflow,
 } from '../../workflows/contracts/campaign';
 import { actorOf, coversDivision, type Principal, type PrincipalRole } from '../auth';
-import { commonProblems, instantField, isoTime, noQuery, pageFields } from '../fields';
+import { commonProblems, instantField, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
@@ -50,6 +50,17 @@ const campaignStartSchema = z
       .optional(),
   })
   .refine((b) => Date.parse(b.period.from) < Date.parse(b.period.to), { path: ['period', 'to'], message: "must be after 'from'" });
+const campaignMemberSchema = z.object({
+  caseId: z.string(),
+  matchedAs: z.enum(['open', 'new']).describe('open when the campaign started, or received since'),
+  taggedAt: isoTime,
+  tightenedAt: isoTime.nullable(),
+  status: z.string().nullable(),
+  title: z.string().nullable(),
+  divisionCode: z.string().nullable(),
+  unitId: z.string().nullable(),
+  deadlineAt: isoTime.nullable(),
+});
 const campaignProgressSchema = z.object({
   campaignId: z.string(),
   name: z.string(),
@@ -166,6 +177,31 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
       const workflowId = campaignWorkflowId(params.campaignId);
       const progress = await deps.temporal.query(workflowId, campaignProgressQuery, `campaign ${params.campaignId}`);
       res.json({ ...progress, cases: await countCampaignCases(deps.pool, params.campaignId) });
+    },
+  ),
+  route(
+    {
+      operationId: 'listCampaignMembers',
+      method: 'get',
+      path: '/v1/governance/campaigns/{campaignId}/cases',
+      tag: 'campaigns',
+      summary: 'The cases a campaign tagged',
+      description:
+        'In the order the campaign tagged them: whether each was open at the start or came in since, when its deadline was tightened, and where it stands now. A supervisor sees those in its divisions.',
+      access: campaignReaders,
+      params: campaignParams,
+      query: z.strictObject({ ...pageFields }),
+      response: { status: 200, description: 'One page of the tagged cases', schema: pageSchema(campaignMemberSchema) },
+      problems: [...commonProblems, 404],
+    },
+    async (deps, { params, query }, req, res) => {
+      await visibleCampaign(deps, req, params.campaignId);
+      const p = req.principal!;
+      const page = await listCampaignMembers(deps.pool, params.campaignId, {
+        ...pageWindow(query),
+        ...(p.role === 'supervisor' && { divisionPrefixes: p.divisions ?? [] }),
+      });
+      res.json(pageAnswer(query, page.items, page.total));
     },
   ),
   ...(['pause', 'resume'] as const).map((action) =>

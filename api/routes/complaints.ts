@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import * as c from '../../domain/case';
+import { checkUnlink } from '../../domain/complaint-lifecycle';
 import { divisionCodeSchema, divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { categories } from '../../domain/policy';
 import * as cs from '../../domain/schemas/case';
@@ -16,7 +17,7 @@ import { sealReporterFields } from '../../runtime/reporter-seal';
 import * as wf from '../../workflows/contracts/complaint';
 import { actorOf, canSeeCase, canSeeReporter, type PrincipalRole } from '../auth';
 import { caseParams, commonProblems, dateOrTime, instantOf, isoTime, noQuery, pageFields, pageWindow } from '../fields';
-import { forbidden, HttpProblem, notFound, titleOf } from '../problem';
+import { conflict, forbidden, HttpProblem, notFound, titleOf } from '../problem';
 import { registerComplaint } from '../registration';
 import { requireAssignableUnit } from '../unit-directory';
 import { divisionScope } from '../scope';
@@ -347,6 +348,14 @@ export const decisions: Decision[] = [
     update: wf.escalateUpdate,
   },
   {
+    path: 'decline',
+    operationId: 'declineAssignment',
+    summary: 'Decline an assignment that is not the unit’s: the case goes back to the clerk for reassignment',
+    roles: ['unit'],
+    body: withoutActor(cs.declineSchema),
+    update: wf.declineAssignmentUpdate,
+  },
+  {
     path: 'reopen',
     operationId: 'reopenComplaint',
     summary: 'Reopen a closed case (spot check, re-inspection, supervision)',
@@ -414,6 +423,52 @@ function decisionRoute(d: Decision): Route<ComplaintRoutesDeps> {
     },
   );
 }
+
+/**
+ * Undo a wrong automatic duplicate link. The duplicate's workflow finished when it was closed into
+ * the other case, so it is started again (a new run of the same workflow id) from its last state with
+ * `unlink`: the state machine makes it a case of its own and the workflow tells the other case.
+ */
+const unlinkRoute: Route<ComplaintRoutesDeps> = route(
+  {
+    operationId: 'unlinkDuplicate',
+    method: 'post',
+    path: '/v1/complaints/{caseId}/unlink',
+    tag: 'decisions',
+    summary: 'Unlink a case wrongly closed as a duplicate: it becomes a case of its own again',
+    description:
+      'The case (closed as a duplicate of another) is put up for acceptance on its own, and the case it was linked to drops it. 409 when the case is not a duplicate, or was unlinked already. Answers 202: the case shows as `pending_acceptance` once its workflow has taken the decision.',
+    access: ['supervisor'],
+    caseScoped: true,
+    params: caseParams,
+    query: noQuery,
+    body: cs.unlinkSchema.omit({ actor: true }).strict(),
+    response: {
+      status: 202,
+      description: 'Started again as a case of its own; poll the Location',
+      schema: z.object({ caseId: z.string(), links: z.object({ self: z.string() }) }),
+    },
+    problems: [...commonProblems, 404, 409, 413, 415, 422],
+  },
+  async (deps: ComplaintRoutesDeps, { params, body }, req, res) => {
+    const record = await loadVisible(deps, req, params.caseId);
+    const workflowId = wf.workflowIdFor(params.caseId);
+    const state = await deps.temporal.query(workflowId, wf.caseStateQuery, `case ${params.caseId}`);
+    const refused = checkUnlink(state);
+    const running = (await deps.temporal.describe(workflowId, `case ${params.caseId}`)).status.name === 'RUNNING';
+    if (refused || running) {
+      throw conflict(refused?.message ?? `Case ${params.caseId} is running: it was unlinked already.`, { status: record.view.status });
+    }
+    const input: wf.ComplaintWorkflowInput = { resume: state, unlink: { ...body, actor: actorOf(req.principal!) } };
+    await deps.temporal.start<wf.ComplaintWorkflow>(wf.COMPLAINT_WORKFLOW, {
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    });
+    const self = `/v1/complaints/${params.caseId}`;
+    res.status(202).location(self).json({ caseId: params.caseId, links: { self } });
+  },
+);
 
 export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
   route(
@@ -535,6 +590,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
     },
   ),
   ...decisions.map(decisionRoute),
+  unlinkRoute,
 ];
 
 export function complaintRoutes(deps: ComplaintRoutesDeps): Router {

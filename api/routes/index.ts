@@ -13,6 +13,7 @@ import { healthRouteTable, healthRoutes } from './health';
 import { metricsRouteTable, metricsRoutes } from './metrics';
 import { open311RouteTable, open311Routes } from './open311';
 import { publicRouteTable, publicRoutes } from './public';
+import { queueRouteTable, queueRoutes } from './queues';
 import { reportRouteTable, reportRoutes } from './reports';
 import { rewardRouteTable, rewardRoutes } from './rewards';
 import { supervisionRouteTable, supervisionRoutes } from './supervision';
@@ -60,6 +61,7 @@ export const routeTables: readonly RouteTable[] = [
     routes: publicRouteTable,
     router: (d) => publicRoutes({ ...d, rateLimitPerMinute: d.limits.publicRateLimitPerMinute }),
   },
+  { name: 'queues', routes: queueRouteTable, router: (d) => queueRoutes(d) },
   { name: 'rewards', routes: rewardRouteTable, router: (d) => rewardRoutes(d) },
   { name: 'backlog', routes: backlogRouteTable, router: (d) => backlogRoutes(d) },
   { name: 'campaigns', routes: campaignRouteTable, router: (d) => campaignRoutes(d) },

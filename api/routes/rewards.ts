@@ -4,7 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { getReporter } from '../../db/cases';
-import { insertPayee, listLedger, updatePayeeMethod, type PayeeMethod } from '../../db/rewards';
+import { insertPayee, listLedger, listRewardCases, updatePayeeMethod, type PayeeMethod } from '../../db/rewards';
 import { confirmationBodySchema, paymentApprovalBodySchema, preliminaryCheckBodySchema } from '../../domain/schemas/governance';
 import { hashClaimCode, newClaimCode, newPayeeRef } from '../../domain/governance-payees';
 import type { Policy } from '../../domain/policy';
@@ -20,9 +20,9 @@ import {
   type RewardWorkflow,
 } from '../../workflows/contracts/reward';
 import { actorOf, type PrincipalRole } from '../auth';
-import { caseIdField, caseParams, commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { caseIdField, caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, conflict } from '../problem';
-import { visibleCase } from '../scope';
+import { divisionScope, visibleCase } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
 import { idempotencyHeaders } from './complaints';
@@ -207,6 +207,28 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
         offset: (query.page - 1) * query.pageSize,
       });
       res.json({ page: query.page, pageSize: query.pageSize, ...ledger });
+    },
+  ),
+  route(
+    {
+      operationId: 'listRewards',
+      method: 'get',
+      path: '/v1/governance/rewards',
+      tag: 'rewards',
+      summary: 'Rewards, newest first: findings, payments and their approvals',
+      description:
+        'Each reward as its workflow tells it (as `getReward`), one page at a time (at most 50). A supervisor sees the rewards of its divisions.',
+      access: rewardReaders,
+      query: z.strictObject({ ...pageFields, pageSize: z.coerce.number().int().min(1).max(50).default(50) }),
+      response: { status: 200, description: 'One page of rewards', schema: pageSchema(rewardViewSchema) },
+      problems: commonProblems,
+    },
+    async (deps, { query }, req, res) => {
+      const page = await listRewardCases(deps.pool, { ...pageWindow(query), divisionPrefixes: divisionScope(req.principal!, undefined) });
+      const items = await Promise.all(
+        page.items.map((r) => deps.temporal.query(rewardWorkflowId(r.caseId), rewardStatusQuery, `reward for case ${r.caseId}`)),
+      );
+      res.json(pageAnswer(query, items, page.total));
     },
   ),
   route(

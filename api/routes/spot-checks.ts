@@ -141,11 +141,12 @@ export function spotCheckRoutes<D extends { pool: Pool }>(of: SpotCheckRoutesOf<
         summary: of.summaries.list,
         access: readers,
         query: pageQuery,
-        response: { status: 200, description: `One page of ${many}`, schema: pageSchema(of.summarySchema, false) },
+        response: { status: 200, description: `One page of ${many}`, schema: pageSchema(of.summarySchema) },
         problems: commonProblems,
       },
       async (deps: D, { query: q }, _req, res) => {
-        res.json(pageAnswer(q, await listDraws(deps.pool, of.kind.kind, pageWindow(q))));
+        const page = await listDraws(deps.pool, of.kind.kind, pageWindow(q));
+        res.json(pageAnswer(q, page.items, page.total));
       },
     ),
     route(

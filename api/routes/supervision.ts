@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { getDeskCheckItems, getDeskCheckState } from '../../db/desk-checks';
-import { getInspections, listPublishedResults } from '../../db/re-inspections';
-import { listInspectors, upsertInspector } from '../../db/spot-checks';
+import { getInspections, listAccountabilityRecords, listPublishedResults } from '../../db/re-inspections';
+import { listFindings, listInspectors, upsertInspector } from '../../db/spot-checks';
 import { divisionPrefixSchema } from '../../domain/schemas/divisions';
 import { actorSchema, text } from '../../domain/schemas/case';
+import { isoOrNull } from '../../domain/instant';
 import type { Policy } from '../../domain/policy';
 import {
   backfillWindow,
@@ -24,6 +25,7 @@ import { recordFindingUpdate } from '../../workflows/contracts/re-inspection';
 import { actorOf, coversDivision } from '../auth';
 import { commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, pageWindow } from '../fields';
 import { HttpProblem, conflict, forbidden, notFound } from '../problem';
+import { divisionScope } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
 import { drawHead, drawSummarySchema, spotCheckRoutes, tag, type DecisionInput, type SpotCheckRoutesOf } from './spot-checks';
@@ -81,6 +83,7 @@ const publicQuery = z.strictObject({
 // ---- Answers (for the OpenAPI document) ----
 
 const reopenOutcomes = z.enum(['reopened', 'not_reopenable']);
+const deskResults = ['compliant', 'non_compliant', 'missed'] as const;
 const deskCheckItemSchema = z.object({
   caseId: z.string(),
   divisionCode: z.string(),
@@ -89,7 +92,7 @@ const deskCheckItemSchema = z.object({
   result: z.enum(['compliant', 'non_compliant', 'missed']).nullable(),
   finding: z.string().nullable(),
   reviewedBy: z.string().nullable(),
-  reviewedAt: z.union([isoTime, z.number()]).nullable(),
+  reviewedAt: isoTime.nullable(),
   returnOutcome: reopenOutcomes.nullable(),
 });
 const deskCheckDetailSchema = z.object({
@@ -168,7 +171,9 @@ async function reviewDeskCheckItem(deps: SupervisionRoutesDeps, d: DecisionInput
   const handle = deps.temporal.handle(state.workflowId);
   try {
     const options = { args: [review] as [typeof review], ...(d.updateId && { updateId: d.updateId }) };
-    return await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
+    const reviewed = await deps.temporal.call(() => handle.executeUpdate(deskReviewUpdate, options));
+    // The workflow keeps epoch milliseconds; every answer gives ISO 8601.
+    return { ...reviewed, reviewedAt: isoOrNull(reviewed.reviewedAt) };
   } catch (err) {
     // The check's workflow ends at its review deadline: gone, the check is closed (409), not unknown.
     if (err instanceof WorkflowNotFoundError) throw conflict(`The desk check ${d.id} is closed.`);
@@ -256,7 +261,88 @@ const reInspections: SpotCheckRoutesOf<SupervisionRoutesDeps> = {
 
 // ---- The table ----
 
+const divisionFilter = z
+  .string()
+  .regex(/^\d{2,6}$/)
+  .optional()
+  .describe('division code or prefix (2 to 6 digits)');
+const findingSchema = z.object({
+  kind: z.enum(['desk_check', 're_inspection']),
+  drawId: z.string().describe("the desk check's day or the re-inspection's quarter"),
+  caseId: z.string(),
+  divisionCode: z.string(),
+  unitId: z.string().nullable(),
+  result: z.enum([...deskResults, ...inspectionFindings]),
+  finding: z.string().nullable(),
+  by: z.string().nullable(),
+  at: isoTime.nullable(),
+  caseReopened: z.boolean(),
+});
+const accountabilitySchema = z.object({
+  id: z.number().int(),
+  inspectionId: z.string(),
+  reInspectionId: z.string(),
+  caseId: z.string(),
+  divisionCode: z.string(),
+  unitId: z.string().nullable(),
+  responsiblePerson: z.string(),
+  finding: z.string(),
+  note: z.string().nullable(),
+  createdAt: isoTime,
+});
+
 export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
+  route(
+    {
+      operationId: 'listSpotCheckFindings',
+      method: 'get',
+      path: '/v1/supervision/findings',
+      tag,
+      summary: 'The results of desk checks and re-inspections, with their findings, newest first',
+      description: 'Every drawn case that has a result, of both kinds; a supervisor sees its divisions.',
+      access: ['supervisor', 'inspector', 'analyst'],
+      query: z.strictObject({
+        ...pageFields,
+        kind: z.enum(['desk_check', 're_inspection']).optional(),
+        result: z.enum([...deskResults, ...inspectionFindings]).optional(),
+        division: divisionFilter,
+      }),
+      response: { status: 200, description: 'One page of results', schema: pageSchema(findingSchema) },
+      problems: commonProblems,
+    },
+    async (deps, { query: q }, req, res) => {
+      const page = await listFindings(deps.pool, {
+        ...pageWindow(q),
+        kind: q.kind,
+        result: q.result,
+        divisionPrefixes: divisionScope(req.principal!, q.division),
+      });
+      res.json(pageAnswer(q, page.items, page.total));
+    },
+  ),
+  route(
+    {
+      operationId: 'listAccountabilityRecords',
+      method: 'get',
+      path: '/v1/supervision/accountability',
+      tag,
+      summary: 'Accountability records of re-inspections, newest first',
+      description:
+        'One per case a re-inspection found not rectified or falsely reported: who answers for it. A supervisor sees its divisions.',
+      access: ['supervisor', 'analyst'],
+      query: z.strictObject({ ...pageFields, division: divisionFilter, unit: z.string().min(1).max(100).optional() }),
+      response: { status: 200, description: 'One page of records', schema: pageSchema(accountabilitySchema) },
+      problems: commonProblems,
+    },
+    async (deps, { query: q }, req, res) => {
+      const page = await listAccountabilityRecords(deps.pool, {
+        ...pageWindow(q),
+        unitId: q.unit,
+        divisionPrefixes: divisionScope(req.principal!, q.division),
+      });
+      res.json(pageAnswer(q, page.items, page.total));
+    },
+  ),
   route(
     {
       operationId: 'listPublishedReInspectionResults',
@@ -269,12 +355,12 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
         'and whether the case was reopened; no personal data.',
       access: 'public',
       query: publicQuery,
-      response: { status: 200, description: 'One page of results, newest first', schema: pageSchema(publicResultSchema, false) },
+      response: { status: 200, description: 'One page of results, newest first', schema: pageSchema(publicResultSchema) },
       problems: [400, 503],
     },
     async (deps, { query: q }, _req, res) => {
-      const items = await listPublishedResults(deps.pool, { ...pageWindow(q), quarter: q.quarter, divisionPrefix: q.division });
-      res.json(pageAnswer(q, items));
+      const page = await listPublishedResults(deps.pool, { ...pageWindow(q), quarter: q.quarter, divisionPrefix: q.division });
+      res.json(pageAnswer(q, page.items, page.total));
     },
   ),
   ...spotCheckRoutes<SupervisionRoutesDeps>(deskChecks),
@@ -329,11 +415,16 @@ export const supervisionRouteTable: Route<SupervisionRoutesDeps>[] = [
       summary: 'The inspector pool',
       access: ['supervisor', 'ops', 'admin'],
       query: noQuery,
-      response: { status: 200, description: 'Every inspector', schema: z.object({ items: z.array(inspectorSchema) }) },
+      response: {
+        status: 200,
+        description: 'Every inspector',
+        schema: z.object({ total: z.number().int(), items: z.array(inspectorSchema) }),
+      },
       problems: commonProblems,
     },
     async (deps, _input, _req, res) => {
-      res.json({ items: await listInspectors(deps.pool) });
+      const items = await listInspectors(deps.pool);
+      res.json({ total: items.length, items });
     },
   ),
   route(

@@ -12,7 +12,11 @@ export const channelSchema = z.enum(channels);
 export type Channel = z.infer<typeof channelSchema>;
 export const roleSchema = z.enum(roles);
 export type Role = z.infer<typeof roleSchema>;
-export const actorSchema = z.object({ id: z.string().min(1).max(200), role: roleSchema });
+/**
+ * Who took a decision: the person (the token's subject) and their role; for a unit's people, the unit
+ * they act for too. Actors recorded before `unitId` existed carry the unit's id as `id`.
+ */
+export const actorSchema = z.object({ id: z.string().min(1).max(200), role: roleSchema, unitId: z.string().min(1).max(200).optional() });
 export type Actor = z.infer<typeof actorSchema>;
 const divisionCode = z.string().regex(/^\d{6}$/, 'a six-digit administrative division code');
 /** C0 control characters but tab and newline, and DEL: never in stored text (a NUL cannot even enter PostgreSQL). */
@@ -181,6 +185,13 @@ export const reopenSchema = z.object({
   finding: text(4000).optional(),
 });
 export const linkDuplicateSchema = z.object({ caseId: text(100), anonymous: z.boolean(), at: z.number() });
+
+/** The assigned unit refuses a case that is not theirs: it goes back to the clerk for reassignment. */
+export const declineSchema = z.object({ actor: actorSchema, reason });
+/** A supervisor undoes a wrong automatic duplicate link: the duplicate is handled on its own again. */
+export const unlinkSchema = z.object({ actor: actorSchema, reason });
+export type Decline = z.infer<typeof declineSchema>;
+export type Unlink = z.infer<typeof unlinkSchema>;
 
 export type Supplement = z.infer<typeof supplementSchema>;
 export type Accept = z.infer<typeof acceptSchema>;

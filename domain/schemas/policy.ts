@@ -86,6 +86,13 @@ export const policySchema = z.object({
     backdatingLimit: durationSchema,
     /** ...and at most this far in the future (the sender's clock running ahead). */
     clockSkew: durationSchema,
+    /**
+     * How a case that its unit declined (wrongly assigned) is counted when it goes back to the clerk:
+     * `from_receipt` (the default) keeps the acceptance deadline that ran from its receipt, so a wrong
+     * assignment is time lost against timely acceptance and the declined acceptance is no acceptance;
+     * `from_decline` gives the clerk a fresh acceptance period from the decline.
+     */
+    declinedAssignment: z.enum(['from_receipt', 'from_decline']).optional(),
   }),
   /** Desk checks and on-site re-inspections (domain/supervision-policy.ts). */
   supervision: supervisionPolicySchema,

@@ -770,3 +770,91 @@ describe('related cases', () => {
     ]);
   });
 });
+
+describe('declined assignments and undone duplicate links', () => {
+  /** A person of unit-a, as the API records a unit's decisions: the person with the unit. */
+  const unitPerson: Actor = { id: 'wang-of-unit-a', role: 'unit', unitId: 'unit-a' };
+
+  test('when the assigned unit declines, then the case goes back to the clerk with the acceptance deadline from its receipt', () => {
+    const s = lifecycle.requestExtension(handling(), { actor: unitPerson, amount: 5, reason: 'samples' }, T0 + 2 * DAY).state;
+    const t = allowed(lifecycle.checkDecline(s, { actor: unitPerson }), () =>
+      lifecycle.declineAssignment(s, { actor: unitPerson, reason: 'the site is in another county' }, T0 + 3 * DAY),
+    );
+    expect(t.state).toMatchObject({ status: 'pending_acceptance', extensions: [] });
+    expect(t.state.unitId).toBeUndefined();
+    expect(t.state.acceptedAt).toBeUndefined();
+    expect(t.state.clock).toEqual({ kind: 'accept', startedAt: T0, dueAt: T0 + 15 * DAY, warned: false, overdueSteps: 0 });
+    expect(t.events.map((e) => [e.type, e.actor, e.reason, e.data])).toEqual([
+      ['assignment_declined', unitPerson, 'the site is in another county', { unitId: 'unit-a', counting: 'from_receipt' }],
+      ['registered_for_acceptance', SYSTEM, 'declined by unit unit-a: to be assigned again', undefined],
+    ]);
+    // The clerk assigns it again.
+    const again = lifecycle.accept(t.state, { actor: clerk, unitId: 'unit-b' }, T0 + 4 * DAY);
+    expect(again.state).toMatchObject({ status: 'handling', unitId: 'unit-b' });
+  });
+
+  test('when the policy counts a declined assignment from the decline, then the clerk gets a fresh acceptance period', () => {
+    const s = handling();
+    const fresh = { ...s, policy: { ...s.policy, intake: { ...s.policy.intake, declinedAssignment: 'from_decline' as const } } };
+    const t = lifecycle.declineAssignment(fresh, { actor: unit, reason: 'not ours' }, T0 + 3 * DAY);
+    expect(t.state.clock).toMatchObject({ kind: 'accept', startedAt: T0 + 3 * DAY, dueAt: T0 + 18 * DAY });
+  });
+
+  test('when another unit, a case in rework or a case not being handled is declined, then it is refused', () => {
+    const s = handling();
+    const what = 'decline the assignment of';
+    expect(lifecycle.checkDecline(s, { actor: otherUnit })).toEqual(refusal(s, what, 'the case is assigned to another unit'));
+    expect(lifecycle.checkDecline(s, { actor: { id: 'li', role: 'unit', unitId: 'unit-b' } })).toEqual(
+      refusal(s, what, 'the case is assigned to another unit'),
+    );
+    const rework = lifecycle.review(underReview(), { actor: clerk, decision: 'returned', reason: 'thin' }, T0 + 11 * DAY).state;
+    expect(lifecycle.checkDecline(rework, { actor: unit })).toEqual(
+      refusal(rework, what, 'a case in rework was handled by its unit already'),
+    );
+    const p = pending();
+    expect(lifecycle.checkDecline(p, { actor: unit })).toEqual(refusal(p, what, "allowed only in 'handling'"));
+  });
+
+  test("when a unit's person acts, then the unit they act for is the case's unit", () => {
+    const s = handling();
+    expect(lifecycle.checkResult(s, { actor: unitPerson })).toBeUndefined();
+    expect(lifecycle.unitOfActor(unitPerson)).toBe('unit-a');
+    expect(lifecycle.unitOfActor(unit)).toBe('unit-a');
+  });
+
+  test('when a wrong duplicate is unlinked, then it is a case of its own, up for acceptance from now; the other case drops it', () => {
+    const dup = lifecycle.mergeInto(
+      lifecycle.register(newCase(), T0).state,
+      { kind: 'duplicate', caseId: 'EC-2026-0000009' },
+      T0 + 1000,
+    ).state;
+    const t = allowed(lifecycle.checkUnlink(dup), () => lifecycle.unlink(dup, { actor: supervisor, reason: 'another chimney' }, T0 + DAY));
+    expect(t.state).toMatchObject({ status: 'pending_acceptance' });
+    expect(t.state.mergedInto).toBeUndefined();
+    expect(t.state.closure).toBeUndefined();
+    expect(t.state.closedAt).toBeUndefined();
+    expect(t.state.clock).toMatchObject({ kind: 'accept', startedAt: T0 + DAY, dueAt: T0 + 16 * DAY });
+    expect(t.events.map((e) => [e.type, e.actor, e.data])).toEqual([
+      ['duplicate_unlinked', supervisor, { from: 'EC-2026-0000009' }],
+      ['registered_for_acceptance', SYSTEM, undefined],
+    ]);
+    expect(lifecycle.checkUnlink(t.state)).toEqual(refusal(t.state, 'unlink', 'the case is not linked to another as a duplicate'));
+
+    const target = lifecycle.linkDuplicate(handling(), { caseId: 'EC-2026-0000001', anonymous: false, at: T0 }, T0 + 2).state;
+    const d = { caseId: 'EC-2026-0000001', actor: supervisor, reason: 'another chimney' };
+    const dropped = lifecycle.dropDuplicate(target, d, T0 + DAY);
+    expect(dropped.state.linked).toEqual([]);
+    expect(dropped.events.map((e) => [e.type, e.data])).toEqual([['duplicate_unlinked', { caseId: 'EC-2026-0000001' }]]);
+    expect(lifecycle.dropDuplicate(dropped.state, d, T0 + DAY)).toEqual({ state: dropped.state, events: [] });
+  });
+
+  test('when a recurrence or an open case is unlinked, then it is refused', () => {
+    const rec = lifecycle.mergeInto(
+      lifecycle.register(newCase(), T0).state,
+      { kind: 'recurrence', caseId: 'EC-2026-0000008' },
+      T0 + 1,
+    ).state;
+    expect(lifecycle.checkUnlink(rec)).toBeDefined();
+    expect(lifecycle.checkUnlink(handling())).toBeDefined();
+  });
+});

@@ -11,6 +11,8 @@ import type {
   CaseView,
   Closure,
   ComplaintInput,
+  Decline,
+  DuplicateUnlinked,
   Escalate,
   ExtensionDecision,
   ExtensionRequest,
@@ -23,6 +25,7 @@ import type {
   ReviewRequest,
   SupplementDecision,
   Transfer,
+  Unlink,
 } from '../../domain/case';
 import type { DeadlineTightening } from '../../domain/governance';
 import type { CaseSearchAttributes } from '../../domain/search-attributes';
@@ -47,8 +50,17 @@ export const requestReviewUpdate = defineUpdate<CaseView, [ReviewRequest]>('requ
 export const decideReviewUpdate = defineUpdate<CaseView, [ReviewDecision]>('decideReview');
 export const escalateUpdate = defineUpdate<CaseView, [Escalate]>('escalate');
 export const reopenUpdate = defineUpdate<CaseView, [Reopen]>('reopen');
+/** The assigned unit declines a case that is not theirs: back to the clerk for reassignment. */
+export const declineAssignmentUpdate = defineUpdate<CaseView, [Decline]>('declineAssignment');
+/**
+ * The whole state (plain JSON) of a case, answered by finished runs too (replayed by a worker): what
+ * starting a wrongly linked duplicate again carries over (`unlink` in the input).
+ */
+export const caseStateQuery = defineQuery<CaseState>('caseState');
 /** From another complaint workflow: a duplicate of this case was registered. */
 export const linkDuplicateSignal = defineSignal<[LinkDuplicate]>('linkDuplicate');
+/** From a complaint workflow started again by `unlink`: it is no longer a duplicate of this case. */
+export const duplicateUnlinkedSignal = defineSignal<[DuplicateUnlinked]>('duplicateUnlinked');
 /** From another complaint workflow: the site of this recently closed case is polluting again. */
 export const recurrenceSignal = defineSignal<[LinkDuplicate & { reason: string }]>('recurrence');
 /** From a campaign (workflows/campaign.ts): move the current handle/rework deadline earlier; applied once per key. */
@@ -75,7 +87,11 @@ export interface ProjectionReplay {
   error?: string;
 }
 
-export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number };
+/**
+ * A new case; or a case carried over (continue-as-new); or, with `unlink`, a case closed as a wrong
+ * automatic duplicate started again (a new run of the same workflow id) as a case of its own.
+ */
+export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number; unlink?: Unlink };
 
 /** The outcome a finished (archived) case returns. */
 export interface ComplaintOutcome {
