@@ -19,12 +19,13 @@ const optionalUrl = z
 
 /**
  * Defaults of the worker. `maxCachedWorkflows` (WORKER_MAX_CACHED_WORKFLOWS when unset): each cached
- * workflow costs about 0.3 MiB of worker memory now that the workflow bundle holds no zod
- * (`npm run bench:open-cases`, "Memory of one cached workflow"), over an idle worker of about
- * 240 MiB: 2,000 keep the worker under 1 GiB however many cases are open, with room to spare.
+ * workflow costs about 0.36 MiB of worker memory now that the workflow bundle holds no zod
+ * (`npm run bench:open-cases`, "Memory of one cached workflow": 957 MiB with 2,000 cached), over an
+ * idle worker of about 230 MiB: 1,500 keep the worker near 770 MiB however many cases are open,
+ * under 1 GiB with room for activities.
  */
 export const WORKER_DEFAULTS = {
-  maxCachedWorkflows: 2_000,
+  maxCachedWorkflows: 1_500,
 } as const;
 
 /** Defaults of the API's limits, for PUBLIC_RATE_LIMIT_PER_MINUTE and TEMPORAL_RPC_TIMEOUT_MS when unset (api/app.ts apiLimits). */
