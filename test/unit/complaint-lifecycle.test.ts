@@ -145,6 +145,7 @@ describe('intake', () => {
       divisionCode: '370102',
       location: { siteId: 'site-9' },
       radiusMeters: 500,
+      receivedAt: T0,
       duplicateSince: T0 + DAY - 30 * DAY,
       recurrenceSince: T0 + DAY - 90 * DAY,
     });
