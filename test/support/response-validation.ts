@@ -1,0 +1,63 @@
+import type { Request, RequestHandler } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import { openApiDocument } from '../../api/openapi';
+import { allRoutes } from '../../api/routes';
+import { recordViolation, violationsDirectory, type ResponseViolation } from './response-violations';
+
+/**
+ * The API document is the contract: while the test suite runs, every JSON answer of the in-process
+ * API (every status below 500, problem documents and Open311 error lists included) is validated
+ * against the OpenAPI document the API serves at /openapi.json, by express-openapi-validator's
+ * response validation (Ajv, JSON Schema 2020-12 for OpenAPI 3.1).
+ *
+ * A mismatch does not change the answer: it is recorded as a violation, printed, and
+ * - fails the test during which it happened (test/support/response-validation-hooks.ts, an
+ *   `afterEach`/`afterAll` of every test file), whether or not the test looked at the answer;
+ * - is appended to a file of the run (`ECOLOOP_TEST_RESPONSE_VALIDATION`, set by the global
+ *   setup), which the global teardown reads to fail the whole run.
+ *
+ * Answers that are not JSON (CSV, HTML, XML, Prometheus text) are documented as strings and not
+ * checked here; 5xx answers are not checked either.
+ */
+
+type OpenApiDocument = Record<string, unknown>;
+
+/** The response-validation middleware for `document`; each mismatch goes to `onViolation`. */
+export function responseValidation(document: OpenApiDocument, onViolation: (v: ResponseViolation) => void): RequestHandler[] {
+  return OpenApiValidator.middleware({
+    // The validator rewrites the schemas it is given: it gets a copy of its own.
+    apiSpec: structuredClone(document) as never,
+    // The document itself is checked against the OpenAPI 3.1 schema when it is loaded.
+    validateApiSpec: true,
+    // Requests are the route tables' business (zod); this hook checks answers only.
+    validateRequests: false,
+    validateSecurity: false,
+    fileUploader: false,
+    // Unknown paths and methods (a 404 or 405 test, /docs) are answered by the app, not by the hook.
+    ignoreUndocumented: true,
+    validateResponses: {
+      onError(err, _body, req: Request) {
+        const openapi = (req as Request & { openapi?: { openApiRoute?: string } }).openapi;
+        onViolation({
+          method: req.method,
+          url: req.originalUrl,
+          route: openapi?.openApiRoute ?? '?',
+          status: req.res?.statusCode ?? 0,
+          message: err.message,
+          errors: (err.errors ?? []).map((e) => ({ path: e.path, message: e.message })),
+        });
+      },
+    },
+  });
+}
+
+let suiteHook: RequestHandler[] | undefined;
+
+/**
+ * The hook of the test suite: the document the app serves (every route table), violations
+ * recorded for the test and the run. Undefined when the run did not ask for it (a benchmark).
+ */
+export function suiteResponseValidation(): RequestHandler[] | undefined {
+  if (!violationsDirectory()) return undefined;
+  return (suiteHook ??= responseValidation(openApiDocument(allRoutes()), recordViolation));
+}
