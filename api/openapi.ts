@@ -67,10 +67,14 @@ function operation(r: RouteSpec): JsonSchema {
       requestBody: { required: true, content: { [r.requestType ?? 'application/json']: { schema: jsonSchema(r.body, 'input') } } },
     }),
     responses: {
-      [String(r.response.status)]: {
-        description: r.response.description,
-        content: content(r.response.mediaTypes ?? ['application/json'], jsonSchema(r.response.schema, 'output')),
-      },
+      ...Object.fromEntries(
+        [[r.response.status, r.response.description] as const, ...Object.entries(r.response.otherStatuses ?? {})].map(
+          ([status, description]) => [
+            String(status),
+            { description, content: content(r.response.mediaTypes ?? ['application/json'], jsonSchema(r.response.schema, 'output')) },
+          ],
+        ),
+      ),
       ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: failure }])),
     },
   };

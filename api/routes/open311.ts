@@ -450,7 +450,13 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       headers: requestHeaders,
       body: requestBody,
       requestType: 'application/x-www-form-urlencoded',
-      response: { status: 201, description: 'Received (200: a repeated request)', schema: anyList, mediaTypes: open311Types },
+      response: {
+        status: 201,
+        description: 'Received',
+        schema: anyList,
+        mediaTypes: open311Types,
+        otherStatuses: { 200: 'A repeated request: the request it repeats' },
+      },
       problems: [400, 403, 429, 503],
     },
     async (deps, { params: { format }, headers, body }, _req, res) => {

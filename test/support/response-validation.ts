@@ -36,6 +36,8 @@ export function responseValidation(document: OpenApiDocument, onViolation: (v: R
     // Unknown paths and methods (a 404 or 405 test, /docs) are answered by the app, not by the hook.
     ignoreUndocumented: true,
     validateResponses: {
+      // Every mismatch of an answer, not only the first.
+      allErrors: true,
       onError(err, _body, req: Request) {
         const openapi = (req as Request & { openapi?: { openApiRoute?: string } }).openapi;
         onViolation({

@@ -22,8 +22,8 @@ export interface ResponseViolation {
 
 /** One line per violation: what to fix, and where. */
 export function describeViolation(v: ResponseViolation): string {
-  const errors = v.errors.map((e) => `\n    at ${e.path}: ${e.message}`).join('');
-  return `${v.method} ${v.url} (${v.route}) answered ${v.status}, not as /openapi.json says: ${v.message}${errors}`;
+  const errors = v.errors.length ? v.errors.map((e) => `\n    at ${e.path}: ${e.message}`).join('') : ` ${v.message}`;
+  return `${v.method} ${v.url} (${v.route}) answered ${v.status}, not as /openapi.json says:${errors}`;
 }
 
 /** The violations seen in this test file since the last `takeViolations()`. */
@@ -40,7 +40,8 @@ export function violationsDirectory(): string | undefined {
 
 export function recordViolation(v: ResponseViolation): void {
   pending.push(v);
-  console.error(`API document violation: ${describeViolation(v)}`);
+  // One plain line at once (the test fails with the full list at its end).
+  process.stderr.write(`API document violation: ${describeViolation(v)}\n`);
   const dir = violationsDirectory();
   if (dir) fs.appendFileSync(path.join(dir, `${process.pid}.jsonl`), `${JSON.stringify(v)}\n`);
 }
