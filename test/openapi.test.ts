@@ -254,7 +254,7 @@ describe('the document is the contract', () => {
     // Set by the global setup; test/support/api.ts then builds the app with the hook.
     expect(process.env.ECOLOOP_TEST_RESPONSE_VALIDATION).toEqual(expect.any(String));
     expect(api.app.router.stack.map((layer: { name: string }) => layer.name)).toEqual(
-      expect.arrayContaining(['metadataMiddleware', 'responseMiddleware']),
+      expect.arrayContaining(['responseValidation:metadataMiddleware', 'responseValidation:responseMiddleware']),
     );
   });
 

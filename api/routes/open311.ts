@@ -349,7 +349,10 @@ const serviceSchema = z.object({
   group: z.string(),
 });
 const receiptSchema = z.object({ token: z.string(), service_notice: z.string(), account_id: z.string().nullable() });
-const tokenSchema = z.object({ service_request_id: z.string(), token: z.string() });
+const tokenSchema = z.object({
+  service_request_id: z.string().nullable().describe('null until the request is registered'),
+  token: z.string(),
+});
 const updateSchema = z.object({
   update_id: z.string(),
   service_request_id: z.string(),

@@ -24,7 +24,7 @@ type OpenApiDocument = Record<string, unknown>;
 
 /** The response-validation middleware for `document`; each mismatch goes to `onViolation`. */
 export function responseValidation(document: OpenApiDocument, onViolation: (v: ResponseViolation) => void): RequestHandler[] {
-  return OpenApiValidator.middleware({
+  const handlers = OpenApiValidator.middleware({
     // The validator rewrites the schemas it is given: it gets a copy of its own.
     apiSpec: structuredClone(document) as never,
     // The document itself is checked against the OpenAPI 3.1 schema when it is loaded.
@@ -51,6 +51,21 @@ export function responseValidation(document: OpenApiDocument, onViolation: (v: R
       },
     },
   });
+  return handlers.map(answeredByTheApp);
+}
+
+/**
+ * The hook never answers in the app's place: a request the validator refuses while looking up its
+ * operation (a malformed percent-encoding in the path: its 400) goes on to the app unvalidated.
+ * Its other failures (a document it cannot load) still reach the app's error handler, a loud 500.
+ */
+function answeredByTheApp(handler: RequestHandler): RequestHandler {
+  const passOn: RequestHandler = (req, res, next) =>
+    handler(req, res, (err?: unknown) => {
+      const status = (err as { status?: unknown } | undefined)?.status;
+      next(typeof status === 'number' && status < 500 ? undefined : err);
+    });
+  return Object.defineProperty(passOn, 'name', { value: `responseValidation:${handler.name}` });
 }
 
 let suiteHook: RequestHandler[] | undefined;
