@@ -75,7 +75,13 @@ function operation(r: RouteSpec): JsonSchema {
           ],
         ),
       ),
-      ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: failure }])),
+      // A route with a body answers 413 and 415 from its body parser (api/validate.ts), whatever its table lists.
+      ...Object.fromEntries(
+        [...new Set([...r.problems, ...(r.body ? [413, 415] : []), 500])].map((s) => [
+          String(s),
+          { description: titleOf(s), content: failure },
+        ]),
+      ),
     },
   };
 }

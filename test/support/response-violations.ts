@@ -23,7 +23,8 @@ export interface ResponseViolation {
 /** One line per violation: what to fix, and where. */
 export function describeViolation(v: ResponseViolation): string {
   const errors = v.errors.length ? v.errors.map((e) => `\n    at ${e.path}: ${e.message}`).join('') : ` ${v.message}`;
-  return `${v.method} ${v.url} (${v.route}) answered ${v.status}, not as /openapi.json says:${errors}`;
+  const url = v.url.length > 200 ? `${v.url.slice(0, 200)}...` : v.url;
+  return `${v.method} ${url} (${v.route}) answered ${v.status}, not as /openapi.json says:${errors}`;
 }
 
 /** The violations seen in this test file since the last `takeViolations()`. */
