@@ -11,6 +11,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   // A retry timer of a closed Temporal connection must not fail the next test file (see the file).
   setupFiles: ['<rootDir>/test/support/grpc-shutdown-guard.ts'],
+  // Every answer of the in-process API is checked against /openapi.json: a mismatch fails its test.
+  setupFilesAfterEnv: ['<rootDir>/test/support/response-validation-hooks.ts'],
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 120_000,
   // Every test file runs its own Temporal workers (and time-skipping servers) on 2 cores.

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -40,6 +40,11 @@ export interface AppDeps {
   limits?: ApiLimits;
   /** Who may read GET /metrics (METRICS_TOKEN); unset: from the environment. */
   metricsAccess?: MetricsAccess;
+  /**
+   * Handlers run before every route: the test suite's check of every answer against /openapi.json
+   * (test/support/response-validation.ts). Unset in production.
+   */
+  responseCheck?: RequestHandler[];
 }
 
 export interface ApiLimits {
@@ -65,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   // Every route with roles checks its token against the unit and division directories (api/validate.ts).
   app.locals.principalCheck = directoryPrincipalCheck(deps.pool);
+  if (deps.responseCheck) app.use(...deps.responseCheck);
   const limits = deps.limits ?? apiLimits(loadConfig());
   // The one way to Temporal: every call with a deadline (routes take it as `temporal`).
   const temporal = new TemporalGateway(deps.client, limits.temporalTimeoutMs, deps.taskQueue);

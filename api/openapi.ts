@@ -7,8 +7,9 @@ import { mountRoutes, route, type Route, type RouteSpec } from './validate';
 
 /**
  * The OpenAPI 3.1 description, generated from the route tables the router mounts: every path,
- * who may call it, and its parameters and bodies converted from their zod schemas to JSON Schema
- * 2020-12 (the dialect of OpenAPI 3.1). Served at `GET /openapi.json`, with Swagger UI at `/docs`
+ * who may call it, and its parameters, bodies and answers converted from their zod schemas to JSON
+ * Schema 2020-12 (the dialect of OpenAPI 3.1). It is the contract: the test suite validates every
+ * answer it receives against it (test/support/response-validation.ts). Served at `GET /openapi.json`, with Swagger UI at `/docs`
  * from the installed swagger-ui-dist package (no CDN).
  */
 
@@ -66,11 +67,21 @@ function operation(r: RouteSpec): JsonSchema {
       requestBody: { required: true, content: { [r.requestType ?? 'application/json']: { schema: jsonSchema(r.body, 'input') } } },
     }),
     responses: {
-      [String(r.response.status)]: {
-        description: r.response.description,
-        content: content(r.response.mediaTypes ?? ['application/json'], jsonSchema(r.response.schema, 'output')),
-      },
-      ...Object.fromEntries([...r.problems, 500].map((s) => [String(s), { description: titleOf(s), content: failure }])),
+      ...Object.fromEntries(
+        [[r.response.status, r.response.description] as const, ...Object.entries(r.response.otherStatuses ?? {})].map(
+          ([status, description]) => [
+            String(status),
+            { description, content: content(r.response.mediaTypes ?? ['application/json'], jsonSchema(r.response.schema, 'output')) },
+          ],
+        ),
+      ),
+      // A route with a body answers 413 and 415 from its body parser (api/validate.ts), whatever its table lists.
+      ...Object.fromEntries(
+        [...new Set([...r.problems, ...(r.body ? [413, 415] : []), 500])].map((s) => [
+          String(s),
+          { description: titleOf(s), content: failure },
+        ]),
+      ),
     },
   };
 }
@@ -89,7 +100,8 @@ export function openApiDocument(routes: readonly RouteSpec[]): JsonSchema {
   const tags = [...new Set(routes.map((r) => r.tag))];
   return {
     openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    // No `jsonSchemaDialect`: OpenAPI 3.1's default dialect is JSON Schema 2020-12 with the OpenAPI
+    // vocabulary, and Swagger UI warns about any other value (2020-12 itself included).
     info: {
       title: 'EcoLoop API',
       version: '1.0.0',

@@ -88,7 +88,8 @@ export const problemSchema = z.object({
     )
     .optional()
     .describe('400: every invalid field'),
-  currentState: z.string().optional().describe("409: the case's current state"),
+  currentState: z.string().optional().describe("409: the case's (or campaign's) current state"),
+  links: z.record(z.string(), z.string()).optional().describe('409: where the thing that already exists is'),
   retryAfter: z.number().optional().describe('503: seconds to wait before retrying'),
 });
 

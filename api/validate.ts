@@ -160,6 +160,8 @@ export interface RouteSpec {
     schema: z.ZodType;
     /** The media types it may answer in (CSV, HTML, XML...); unset: `application/json` only. */
     mediaTypes?: readonly string[];
+    /** Other success statuses with the same answer, each with its description (a replayed request's 200). */
+    otherStatuses?: Readonly<Record<number, string>>;
   };
   /** Statuses of the failures it may answer (500 aside). */
   problems: readonly number[];

@@ -1,11 +1,20 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Express } from 'express';
+import { chromium } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
 import { allRoutes } from '../api/routes';
 import { publicRouteTable } from '../api/routes/public';
 import type { RouteSpec } from '../api/validate';
 import { createPool, type Pool } from '../db/pool';
 import { createLogger } from '../runtime/logger';
-import { startInProcessApi, type InProcessApi } from './support/api';
+import { openApiDocument } from '../api/openapi';
+import { startInProcessApi, type InProcessApi, type InProcessApiDeps } from './support/api';
+import { responseValidation } from './support/response-validation';
+import type { ResponseViolation } from './support/response-violations';
 import { samplePath, servedAs, servedRoutes } from './support/route-samples';
 
 /**
@@ -24,17 +33,22 @@ let connection: Connection;
 let pool: Pool;
 let doc: any;
 
-beforeAll(async () => {
-  connection = Connection.lazy({ address: '127.0.0.1:1' });
-  pool = createPool('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
-  api = await startInProcessApi({
+/** An API that reaches neither Temporal nor PostgreSQL. */
+function nowhere(): InProcessApiDeps {
+  return {
     client: new Client({ connection }),
     connection,
     pool,
     taskQueue: 'nowhere',
     log: createLogger('silent', 'openapi-test'),
     limits: { publicRateLimitPerMinute: 1_000, temporalTimeoutMs: 300 },
-  });
+  };
+}
+
+beforeAll(async () => {
+  connection = Connection.lazy({ address: '127.0.0.1:1' });
+  pool = createPool('postgres://nobody:nothing@127.0.0.1:1/none', { connectionTimeoutMillis: 500 });
+  api = await startInProcessApi(nowhere());
   app = api.app;
   base = api.baseUrl;
   const res = await fetch(`${base}/openapi.json`);
@@ -58,9 +72,10 @@ function refs(value: unknown): string[] {
 }
 
 describe('GET /openapi.json', () => {
-  test('when it is read, then it is an OpenAPI 3.1 document in the JSON Schema 2020-12 dialect with bearer security', () => {
+  test('when it is read, then it is an OpenAPI 3.1 document in the default JSON Schema 2020-12 dialect with bearer security', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
+    // OpenAPI 3.1's default dialect (JSON Schema 2020-12 and the OpenAPI vocabulary): Swagger UI warns about any other value.
+    expect(doc.jsonSchemaDialect).toBeUndefined();
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     for (const ref of refs(doc)) {
@@ -220,6 +235,97 @@ describe('GET /docs', () => {
       if (asset.endsWith('.css')) expect(type).toMatch(/text\/css/);
       if (asset === 'swagger-ui-bundle.js') expect((await res.text()).length).toBeGreaterThan(100_000);
       if (asset === 'swagger-initializer.js') expect(await res.text()).toContain("url: '../openapi.json'");
+    }
+  });
+});
+
+describe('the document is the contract', () => {
+  test('when the document is checked against the OpenAPI 3.1 schema (@seriousme/openapi-schema-validator), then it is valid', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ecoloop-openapi-')), 'openapi.json');
+    fs.writeFileSync(file, JSON.stringify(doc));
+    // The validator is an ES module: its command line, in a Node process of its own.
+    const cli = path.join(path.dirname(require.resolve('@seriousme/openapi-schema-validator/package.json')), 'bin', 'validate-api-cli.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, file]).catch((err: { stdout: string }) => err);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    expect(JSON.parse(stdout)).toEqual({ valid: true });
+  });
+
+  test('when the test suite runs, then its in-process API validates every answer against the document', () => {
+    // Set by the global setup; test/support/api.ts then builds the app with the hook.
+    expect(process.env.ECOLOOP_TEST_RESPONSE_VALIDATION).toEqual(expect.any(String));
+    expect(api.app.router.stack.map((layer: { name: string }) => layer.name)).toEqual(
+      expect.arrayContaining(['responseValidation:metadataMiddleware', 'responseValidation:responseMiddleware']),
+    );
+  });
+
+  test('when a field is removed from a response schema, then the hook reports the answer that has it, naming the request and the field', async () => {
+    const violations: ResponseViolation[] = [];
+    const broken = structuredClone(openApiDocument(routes)) as any;
+    // The metrics' JSON answer without `help`, and the problem document without `title` (neither allows unknown fields).
+    delete broken.paths['/metrics'].get.responses['200'].content['application/json'].schema.items.properties.help;
+    delete broken.components.schemas.Problem.properties.title;
+    broken.components.schemas.Problem.required = broken.components.schemas.Problem.required.filter((f: string) => f !== 'title');
+    const contract = await startInProcessApi({ ...nowhere(), responseCheck: responseValidation(broken, (v) => violations.push(v)) });
+    try {
+      const metrics = await fetch(`${contract.baseUrl}/metrics`, { headers: { accept: 'application/json' } });
+      expect(metrics.status).toBe(200);
+      const unauthorized = await fetch(`${contract.baseUrl}/v1/complaints?page=1`);
+      expect(unauthorized.status).toBe(401);
+    } finally {
+      await contract.stop();
+    }
+    expect(violations).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        url: '/metrics',
+        route: '/metrics',
+        status: 200,
+        errors: expect.arrayContaining([{ path: '/response/0/help', message: expect.stringMatching(/additional properties/) }]),
+      }),
+      expect.objectContaining({
+        method: 'GET',
+        url: '/v1/complaints?page=1',
+        route: '/v1/complaints',
+        status: 401,
+        errors: [{ path: '/response/title', message: expect.stringMatching(/additional properties/) }],
+      }),
+    ]);
+
+    // The same requests against the document as served: no violation.
+    const intact: ResponseViolation[] = [];
+    const served = await startInProcessApi({ ...nowhere(), responseCheck: responseValidation(doc, (v) => intact.push(v)) });
+    try {
+      expect((await fetch(`${served.baseUrl}/metrics`, { headers: { accept: 'application/json' } })).status).toBe(200);
+      expect((await fetch(`${served.baseUrl}/v1/complaints?page=1`)).status).toBe(401);
+    } finally {
+      await served.stop();
+    }
+    expect(intact).toEqual([]);
+  });
+});
+
+describe('GET /docs in a browser', () => {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+  test('when Swagger UI is opened in headless Chromium, then it renders every operation and shows no error or warning', async () => {
+    if (!fs.existsSync(executablePath)) {
+      throw new Error(`No Chromium at ${executablePath}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+    }
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1240, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${base}/docs/`, { waitUntil: 'networkidle' });
+      await page.waitForSelector('.opblock');
+      const operations = Object.values<object>(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+      expect(await page.locator('.opblock').count()).toBe(operations);
+      // Swagger UI's errors panel holds its warnings too (an unsupported dialect, a $ref it cannot resolve).
+      expect(await page.locator('.errors-wrapper').allInnerTexts()).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
     }
   });
 });

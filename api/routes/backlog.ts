@@ -13,17 +13,35 @@ import {
   assignLeadersUpdate,
   backlogWorkflowId,
   manualSweepWorkflowId,
+  type BacklogCaseView,
   type BacklogSweepResult,
   type BacklogSweepWorkflow,
 } from '../../workflows/contracts/backlog';
 import { actorOf, type PrincipalRole } from '../auth';
-import { caseParams, commonProblems, isoTime, noQuery, pageFields } from '../fields';
+import { caseParams, commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema } from '../fields';
 import { notFound } from '../problem';
 import { accepted } from '../respond';
 import { divisionScope, visibleCase } from '../scope';
 import type { TemporalGateway } from '../temporal-gateway';
 import { mountRoutes, route, type Route } from '../validate';
 import { backlogSweepSummary } from '../../domain/workflow-summaries';
+
+const leaderViewSchema = z.object({ id: z.string(), name: z.string(), organisation: z.string() });
+/** A backlog case's workflow, as it answers. */
+const backlogCaseViewSchema = z.object({
+  caseId: z.string(),
+  year: z.number().int(),
+  status: z.enum(backlogStatuses),
+  systemLeader: leaderViewSchema.optional(),
+  territorialLeader: leaderViewSchema.optional(),
+  assignedAt: isoTime.optional(),
+  clearingDueAt: isoTime.optional(),
+  reminded: z.boolean(),
+  clearedAt: isoTime.optional(),
+});
+// The schema describes the view the workflow returns: this fails to compile when they drift apart.
+const _viewFitsSchema = (v: BacklogCaseView): z.input<typeof backlogCaseViewSchema> => v;
+void _viewFitsSchema;
 
 /**
  * Backlog cases (积案) under `/v1/governance/backlog`: the listings of a year and their progress,
@@ -100,7 +118,7 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'One page of listings',
-        schema: z.object({ total: z.number().int(), items: z.array(backlogRowSchema) }),
+        schema: pageSchema(backlogRowSchema),
       },
       problems: commonProblems,
     },
@@ -112,7 +130,7 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
         limit: query.pageSize,
         offset: (query.page - 1) * query.pageSize,
       });
-      res.json({ page: query.page, pageSize: query.pageSize, ...page });
+      res.json(pageAnswer(query, page.items, page.total));
     },
   ),
   route(
@@ -243,7 +261,7 @@ export const backlogRouteTable: Route<BacklogRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'The listing after the assignment',
-        schema: z.object({ caseId: z.string(), year: z.number().int(), status: z.string() }),
+        schema: backlogCaseViewSchema,
       },
       problems: [...commonProblems, 404, 409, 415],
     },

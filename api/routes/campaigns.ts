@@ -15,6 +15,7 @@ import {
   pauseCampaignSignal,
   resumeCampaignSignal,
   tightenCampaignUpdate,
+  type CampaignProgress,
   type CampaignWorkflow,
 } from '../../workflows/contracts/campaign';
 import { actorOf, coversDivision, type Principal, type PrincipalRole } from '../auth';
@@ -61,15 +62,6 @@ const campaignMemberSchema = z.object({
   unitId: z.string().nullable(),
   deadlineAt: isoTime.nullable(),
 });
-const campaignProgressSchema = z.object({
-  campaignId: z.string(),
-  name: z.string(),
-  status: z.enum(['running', 'paused', 'finished']),
-  tagged: z.number().int(),
-  tightened: z.number().int(),
-  scans: z.number().int(),
-  cases: z.object({ open: z.number().int(), new: z.number().int(), closed: z.number().int() }),
-});
 const campaignResultSchema = z.object({
   campaignId: z.string(),
   before: z.object({ from: isoTime, to: isoTime, count: z.number().int() }),
@@ -77,6 +69,48 @@ const campaignResultSchema = z.object({
   change: z.number().nullable(),
   tagged: z.number().int(),
   tightened: z.number().int(),
+});
+
+/** A campaign in the list: its definition and counts (its result: GET .../result). */
+const campaignListItemSchema = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'paused', 'finished']),
+  criteria: campaignCriteriaSchema,
+  period: z.object({ from: isoTime.nullable(), to: isoTime.nullable() }),
+  tagged: z.number().int(),
+  tightened: z.number().int(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+});
+// The list's items are the rows without their result: this fails to compile when they drift apart.
+const _rowFitsSchema = (r: Omit<CampaignRow, 'result'>): z.input<typeof campaignListItemSchema> => r;
+void _rowFitsSchema;
+
+/** The campaign's workflow, as it answers (`campaignProgressQuery`, `tightenCampaignUpdate`). */
+const campaignWorkflowViewSchema = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'paused', 'finished']),
+  criteria: campaignCriteriaSchema,
+  period: z.object({ from: isoTime, to: isoTime }),
+  tagged: z.number().int(),
+  tightened: z.number().int(),
+  tightening: z.object({ key: z.string(), factor: z.number().optional(), dueBy: isoTime.optional(), reason: z.string() }).optional(),
+  scans: z.number().int(),
+  lastScanAt: isoTime.optional(),
+  nextScanAt: isoTime.optional(),
+  lastControl: z.object({ action: z.enum(['paused', 'resumed']), by: z.string(), at: isoTime, reason: z.string().optional() }).optional(),
+  runs: z.number().int().describe('how many workflow runs the campaign has spanned (continue-as-new)'),
+  scanning: z.boolean().describe('a scan is under way (a pause takes effect after it)'),
+  result: campaignResultSchema.optional(),
+});
+// The schema describes the view the workflow returns: this fails to compile when they drift apart.
+const _progressFitsSchema = (v: CampaignProgress): z.input<typeof campaignWorkflowViewSchema> => v;
+void _progressFitsSchema;
+/** The progress, with the tagged cases counted from the read model. */
+const campaignProgressSchema = campaignWorkflowViewSchema.extend({
+  cases: z.object({ open: z.number().int(), new: z.number().int(), closed: z.number().int() }),
 });
 
 const campaignReaders: readonly PrincipalRole[] = ['supervisor', 'analyst'];
@@ -148,14 +182,14 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'One page of campaigns',
-        schema: z.object({ total: z.number().int(), items: z.array(z.object({ campaignId: z.string() })) }),
+        schema: pageSchema(campaignListItemSchema),
       },
       problems: commonProblems,
     },
     async (deps, { query }, req, res) => {
       const visible = (await listCampaigns(deps.pool)).filter((c) => controls(req.principal!, c));
       const items = visible.slice((query.page - 1) * query.pageSize, query.page * query.pageSize).map(({ result: _result, ...c }) => c);
-      res.json({ page: query.page, pageSize: query.pageSize, total: visible.length, items });
+      res.json(pageAnswer(query, items, visible.length));
     },
   ),
   route(
@@ -246,7 +280,7 @@ export const campaignRouteTable: Route<CampaignRoutesDeps>[] = [
       params: campaignParams,
       query: noQuery,
       body: tightenBodySchema,
-      response: { status: 200, description: 'Progress after the change', schema: campaignProgressSchema.omit({ cases: true }) },
+      response: { status: 200, description: 'Progress after the change', schema: campaignWorkflowViewSchema },
       problems: [...commonProblems, 404, 409, 415],
     },
     async (deps, { params, body }, req, res) => {

@@ -198,7 +198,7 @@ const _viewFitsSchema = (v: c.CaseView): z.input<typeof caseViewSchema> => v;
 void _viewFitsSchema;
 
 const caseDetailSchema = caseViewSchema.extend({
-  description: z.string(),
+  description: z.string().optional().describe('absent while the case is not in the read model yet (just registered)'),
   location: z
     .object({
       lat: z.number().nullable(),
@@ -486,7 +486,8 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
       body: cs.intakeSchema.extend({ divisionCode: divisionCodeSchema }).strict(),
       response: {
         status: 201,
-        description: 'Registered (200 when an earlier request with the same Idempotency-Key did)',
+        description: 'Registered',
+        otherStatuses: { 200: 'Registered by an earlier request with the same Idempotency-Key: its case' },
         schema: registrationSchema,
       },
       problems: [...commonProblems, 413, 415, 422],

@@ -23,6 +23,8 @@ const metricJson = z.object({
   name: z.string(),
   help: z.string(),
   type: z.string(),
+  /** How prom-client merges the metric across cluster workers (`sum`, `first`, ...). */
+  aggregator: z.string(),
   values: z.array(z.object({ value: z.number(), labels: z.record(z.string(), z.union([z.string(), z.number()])) }).loose()),
 });
 

@@ -32,6 +32,7 @@ import { claimToken, findEvents, findPublicCases, resolveToken, setTokenCase, ty
 import { DEVELOPMENT_OPEN311_API_KEY, loadConfig, type Config } from '../../runtime/config';
 import type { KeyRing } from '../../runtime/encryption';
 import type { Logger } from '../../runtime/logger';
+import { isoTime } from '../fields';
 import { HttpProblem, toProblem } from '../problem';
 import { registerComplaint } from '../registration';
 import type { TemporalGateway } from '../temporal-gateway';
@@ -341,9 +342,50 @@ const open311Types = ['application/json', 'text/xml'] as const;
 /** What every route of the table shares: public (but the POST), failing with Open311 error lists. */
 const open311Spec = { tag: TAG, access: 'public', errorFormat: open311ErrorFormat, problems: [400, 429, 503] } as const;
 
-const anyList = z.array(z.record(z.string(), z.unknown()));
+/** A service request as GET /requests and GET /requests/{id} answer it (GeoReport v2). */
+const serviceRequestSchema = z.object({
+  service_request_id: z.string(),
+  status: z.enum(['open', 'closed']),
+  status_notes: z.string(),
+  service_name: z.string(),
+  service_code: z.string(),
+  description: z.string().nullable().describe('only what was filed through Open311'),
+  agency_responsible: z.string().nullable(),
+  service_notice: z.null(),
+  requested_datetime: isoTime,
+  updated_datetime: isoTime,
+  expected_datetime: isoTime.nullable(),
+  address: z.string().nullable(),
+  address_id: z.string().nullable(),
+  zipcode: z.null(),
+  lat: z.number().nullable(),
+  long: z.number().nullable(),
+  media_url: z.string().nullable(),
+});
+const serviceSchema = z.object({
+  service_code: z.string(),
+  service_name: z.string(),
+  description: z.string(),
+  metadata: z.boolean(),
+  type: z.literal('batch'),
+  keywords: z.string(),
+  group: z.string(),
+});
+const receiptSchema = z.object({ token: z.string(), service_notice: z.string(), account_id: z.string().nullable() });
+const tokenSchema = z.object({
+  service_request_id: z.string().nullable().describe('null until the request is registered'),
+  token: z.string(),
+});
+const updateSchema = z.object({
+  update_id: z.string(),
+  service_request_id: z.string(),
+  status: z.string(),
+  updated_datetime: isoTime,
+  description: z.string(),
+  media_url: z.null(),
+});
 
-function toRequest(row: PublicCaseRow, offsetMinutes: number) {
+function toRequest(row: PublicCaseRow, offsetMinutes: number): z.input<typeof serviceRequestSchema> {
   const dt = (d: Date) => open311DateTime(d.getTime(), offsetMinutes);
   return {
     service_request_id: row.caseId,
@@ -409,7 +451,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       summary: 'Open311 services: the complaint categories',
       params: formatParams,
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The services', schema: anyList, mediaTypes: open311Types },
+      response: { status: 200, description: 'The services', schema: z.array(serviceSchema), mediaTypes: open311Types },
     },
     async (_deps, { params: { format } }, _req, res) => {
       const list = serviceList.map((s) => ({
@@ -473,7 +515,13 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       headers: requestHeaders,
       body: requestBody,
       requestType: 'application/x-www-form-urlencoded',
-      response: { status: 201, description: 'Received (200: a repeated request)', schema: anyList, mediaTypes: open311Types },
+      response: {
+        status: 201,
+        description: 'Received',
+        schema: z.array(receiptSchema),
+        mediaTypes: open311Types,
+        otherStatuses: { 200: 'A repeated request: the request it repeats' },
+      },
       problems: [400, 403, 429, 503],
     },
     async (deps, { params: { format }, headers, body }, _req, res) => {
@@ -530,7 +578,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       summary: 'Open311 token: the service_request_id a posted request got',
       params: z.object({ token: z.string().describe('the token POST /requests answered'), ...formatParam }),
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The request id', schema: anyList, mediaTypes: open311Types },
+      response: { status: 200, description: 'The request id', schema: z.array(tokenSchema), mediaTypes: open311Types },
       problems: [400, 404, 429, 503],
     },
     async (deps, { params: { token: asked, format } }, _req, res) => {
@@ -548,7 +596,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       summary: 'Open311 service requests: the public cases, without the reporter',
       params: formatParams,
       query: requestsQuery,
-      response: { status: 200, description: 'The requests', schema: anyList, mediaTypes: open311Types },
+      response: { status: 200, description: 'The requests', schema: z.array(serviceRequestSchema), mediaTypes: open311Types },
     },
     async (deps, { params: { format }, query: q }, _req, res) => {
       const window = q.service_request_id ? undefined : windowOf(q);
@@ -580,7 +628,12 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       summary: 'Open311 service request: one public case, without the reporter',
       params: z.object({ id: z.string().describe('a service_request_id like EC-2026-0000001'), ...formatParam }),
       query: jurisdictionQuery,
-      response: { status: 200, description: 'The request, as a list of one', schema: anyList, mediaTypes: open311Types },
+      response: {
+        status: 200,
+        description: 'The request, as a list of one',
+        schema: z.array(serviceRequestSchema),
+        mediaTypes: open311Types,
+      },
       problems: [400, 404, 429, 503],
     },
     async (deps, { params: { id, format }, query: q }, _req, res) => {
@@ -606,7 +659,7 @@ export const open311RouteTable: Route<Open311RouteDeps>[] = [
       summary: "Open311 service request updates (FixMyStreet's feed)",
       params: formatParams,
       query: updatesQuery,
-      response: { status: 200, description: 'The updates', schema: anyList, mediaTypes: open311Types },
+      response: { status: 200, description: 'The updates', schema: z.array(updateSchema), mediaTypes: open311Types },
     },
     async (deps, { params: { format }, query: q }, _req, res) => {
       const { from, to } = windowOf(q);

@@ -177,7 +177,14 @@ export const reportRouteTable: Route<ReportRoutesDeps>[] = [
       const period = parsePeriod(body.kind, body.period, deps.policy().calendar.utcOffsetMinutes);
       if (!period) {
         throw new HttpProblem(400, 'Bad Request', 'The request is not valid.', {
-          errors: [{ in: 'body', path: 'period', message: body.kind === 'monthly' ? 'a month like 2026-03' : 'a quarter like 2026-Q1' }],
+          errors: [
+            {
+              in: 'body',
+              path: 'period',
+              message: body.kind === 'monthly' ? 'a month like 2026-03' : 'a quarter like 2026-Q1',
+              code: 'invalid_format',
+            },
+          ],
         });
       }
       const reportId = reportIdFor(period);

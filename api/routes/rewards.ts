@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { getReporter } from '../../db/cases';
 import { insertPayee, listLedger, listRewardCases, updatePayeeMethod, type PayeeMethod } from '../../db/rewards';
 import { confirmationBodySchema, paymentApprovalBodySchema, preliminaryCheckBodySchema } from '../../domain/schemas/governance';
+import { violationSeveritySchema } from '../../domain/schemas/governance-policy';
 import { hashClaimCode, newClaimCode, newPayeeRef } from '../../domain/governance-payees';
 import type { Policy } from '../../domain/policy';
 import type { KeyRing } from '../../runtime/encryption';
@@ -59,16 +60,34 @@ const paymentSchema = z.object({
   decidedAt: isoTime.optional(),
   paidAt: isoTime.optional(),
   claimable: z.boolean().optional(),
+  idempotencyKey: z.string(),
+  decisionNote: z.string().optional(),
+  gatewayRef: z.string().optional(),
+  failure: z.string().optional(),
 });
 const rewardViewSchema = z.object({
   caseId: z.string(),
   status: z.enum(['awaiting_preliminary_check', 'awaiting_confirmation', 'settling', 'completed', 'rejected']),
   currency: z.string(),
-  preliminaryCheck: z.object({ passed: z.boolean(), by: z.string(), at: isoTime }).optional(),
-  confirmation: z.object({ confirmed: z.boolean(), by: z.string(), at: isoTime }).optional(),
+  preliminaryCheck: z.object({ passed: z.boolean(), by: z.string(), at: isoTime, note: z.string().optional() }).optional(),
+  confirmation: z
+    .object({
+      confirmed: z.boolean(),
+      severity: violationSeveritySchema.optional(),
+      penaltyAmount: z.number().optional(),
+      by: z.string(),
+      at: isoTime,
+      note: z.string().optional(),
+      expired: z.boolean().optional(),
+    })
+    .optional(),
+  decisionDueAt: isoTime.optional().describe('when the finding now awaited is due; after it the reward ends with what was found'),
   payments: z.array(paymentSchema),
   totalPaid: z.number(),
 });
+// The schema describes the view the workflow returns: this fails to compile when they drift apart.
+const _viewFitsSchema = (v: RewardView): z.input<typeof rewardViewSchema> => v;
+void _viewFitsSchema;
 const ledgerRowSchema = z.object({
   caseId: z.string(),
   seq: z.number().int(),
@@ -196,7 +215,7 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
       response: {
         status: 200,
         description: 'One page of the ledger',
-        schema: z.object({ total: z.number().int(), items: z.array(ledgerRowSchema) }),
+        schema: pageSchema(ledgerRowSchema),
       },
       problems: commonProblems,
     },
@@ -206,7 +225,7 @@ export const rewardRouteTable: Route<RewardRoutesDeps>[] = [
         limit: query.pageSize,
         offset: (query.page - 1) * query.pageSize,
       });
-      res.json({ page: query.page, pageSize: query.pageSize, ...ledger });
+      res.json(pageAnswer(query, ledger.items, ledger.total));
     },
   ),
   route(

@@ -153,7 +153,12 @@ export const warningRouteTable: Route<WarningRoutesDeps>[] = [
       access: ['supervisor'],
       params: warningParams,
       body: campaignBody,
-      response: { status: 201, description: 'The campaign started (200: it already was)', schema: campaignStartedSchema },
+      response: {
+        status: 201,
+        description: 'The campaign started',
+        schema: campaignStartedSchema,
+        otherStatuses: { 200: 'The campaign the warning already has' },
+      },
       problems: [...commonProblems, 404, 415, 422],
     },
     async (deps, { params: { warningId }, body }, req, res) => {

@@ -8,6 +8,7 @@ import { developmentKeyRing } from '../../runtime/encryption';
 import { developmentReporterKeyRing } from '../../runtime/reporter-seal';
 import { developmentReporterIndex } from '../../runtime/reporter-index';
 import { createLogger } from '../../runtime/logger';
+import { suiteResponseValidation } from './response-validation';
 
 /** What a caller must give; the rest defaults to the development settings (secret, key, silent log, default policy). */
 export type InProcessApiDeps = Pick<AppDeps, 'client' | 'connection' | 'pool' | 'taskQueue'> & Partial<AppDeps>;
@@ -24,7 +25,8 @@ export interface InProcessApi {
 
 /**
  * The HTTP API (api/app.ts `createApp`) in this process on an ephemeral port of 127.0.0.1: the one
- * in-process API starter of the tests, the fault runs and the benchmarks.
+ * in-process API starter of the tests, the fault runs and the benchmarks. Under jest (the global
+ * setup asks for it) every answer is validated against /openapi.json (test/support/response-validation.ts).
  */
 export async function startInProcessApi(deps: InProcessApiDeps): Promise<InProcessApi> {
   const app = createApp({
@@ -34,6 +36,7 @@ export async function startInProcessApi(deps: InProcessApiDeps): Promise<InProce
     keyRing: developmentKeyRing(),
     reporterKeys: developmentReporterKeyRing(),
     reporterIndex: developmentReporterIndex(),
+    responseCheck: suiteResponseValidation(),
     ...deps,
   });
   const server = await new Promise<Server>((resolve) => {

@@ -44,10 +44,18 @@ export default async function globalSetup(): Promise<void> {
   fs.writeFileSync(bundlePath, bundle.code);
   process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE = bundlePath;
 
+  // Every answer of the in-process API is validated against /openapi.json; each violation is
+  // recorded here (test/support/response-validation.ts) and fails the run in the global teardown.
+  const violations = path.join(artifacts, `response-violations-${process.pid}`);
+  fs.rmSync(violations, { recursive: true, force: true });
+  fs.mkdirSync(violations);
+  process.env.ECOLOOP_TEST_RESPONSE_VALIDATION = violations;
+
   (globalThis as Record<string, unknown>).__ECOLOOP_TEARDOWN__ = async () => {
     await temporal.stop();
     await stopPostgres?.();
     if (pgDir) fs.rmSync(pgDir, { recursive: true, force: true });
     fs.rmSync(bundlePath, { force: true });
+    fs.rmSync(violations, { recursive: true, force: true });
   };
 }
