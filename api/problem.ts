@@ -91,6 +91,10 @@ export const problemSchema = z.object({
   currentState: z.string().optional().describe("409: the case's (or campaign's) current state"),
   links: z.record(z.string(), z.string()).optional().describe('409: where the thing that already exists is'),
   retryAfter: z.number().optional().describe('503: seconds to wait before retrying'),
+  reason: z
+    .enum(['unknown_unit', 'inactive_unit', 'outside_division'])
+    .optional()
+    .describe('409/422 on accept or transfer: why the case may not go to that unit'),
 });
 
 export function sendProblem(res: Response, p: HttpProblem, instance?: string): void {
@@ -99,12 +103,13 @@ export function sendProblem(res: Response, p: HttpProblem, instance?: string): v
     .status(p.status)
     .type('application/problem+json')
     .json({
+      // Extension members first: none of them may stand in for a member RFC 9457 defines.
+      ...p.extra,
       type: `https://ecoloop.example/problems/${p.title.toLowerCase().replace(/[^a-z]+/g, '-')}`,
       title: p.title,
       status: p.status,
       ...(p.detail && { detail: p.detail }),
       ...(instance && { instance }),
-      ...p.extra,
     });
 }
 

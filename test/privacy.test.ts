@@ -130,8 +130,12 @@ describe('at rest', () => {
           'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
         ]),
       );
-      // Search attributes (indexed, so never encrypted) and the SDK's own patch markers (a patch id) hold no user data.
-      const userPayloads = found.filter((f) => !/searchAttributes|markerRecordedEventAttributes\.details\.patch-data/.test(f.path));
+      // Search attributes (indexed, so never encrypted), the SDK's own patch markers (a patch id) and the
+      // local-activity markers' bookkeeping (`data`: sequence, attempt, activity type, times) hold no user
+      // data; a local activity's result (`details.result`) is a payload like any other.
+      const userPayloads = found.filter(
+        (f) => !/searchAttributes|markerRecordedEventAttributes\.details\.(patch-data|data)\./.test(f.path),
+      );
       expect(userPayloads.length).toBeGreaterThan(5);
       for (const { path, payload } of userPayloads) {
         expect({ path, encoding: utf8(payload.metadata?.encoding), keyId: utf8(payload.metadata?.[KEY_ID_METADATA]) }).toEqual({

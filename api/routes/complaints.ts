@@ -210,7 +210,7 @@ const caseDetailSchema = caseViewSchema.extend({
   reporter: cs.reporterSchema.optional().describe("clerks, the division's supervisors, and the unit with the reporter's consent only"),
 });
 /** A case in a list: the view without its timeline (GET /v1/complaints/{caseId} has it). */
-const caseListItemSchema = caseViewSchema.omit({ timeline: true });
+export const caseListItemSchema = caseViewSchema.omit({ timeline: true });
 const casePageSchema = z.object({
   page: z.number().int().optional().describe('with `page` paging only'),
   pageSize: z.number().int(),
@@ -457,7 +457,9 @@ const unlinkRoute: Route<ComplaintRoutesDeps> = route(
     const refused = checkUnlink(state);
     const running = (await deps.temporal.describe(workflowId, `case ${params.caseId}`)).status.name === 'RUNNING';
     if (refused || running) {
-      throw conflict(refused?.message ?? `Case ${params.caseId} is running: it was unlinked already.`, { status: record.view.status });
+      throw conflict(refused?.message ?? `Case ${params.caseId} is running: it was unlinked already.`, {
+        currentState: record.view.status,
+      });
     }
     const input: wf.ComplaintWorkflowInput = { resume: state, unlink: { ...body, actor: actorOf(req.principal!) } };
     await deps.temporal.start<wf.ComplaintWorkflow>(wf.COMPLAINT_WORKFLOW, {

@@ -14,7 +14,7 @@ import { commonProblems, isoTime, noQuery, pageAnswer, pageFields, pageSchema, p
 import { HttpProblem, conflict, notFound } from '../problem';
 import { divisionScope } from '../scope';
 import { mountRoutes, route, type Route } from '../validate';
-import { caseViewSchema } from './complaints';
+import { caseListItemSchema } from './complaints';
 
 /**
  * The unit directory under `/v1/units` (docs/directories.md): the handling units cases are accepted
@@ -202,7 +202,7 @@ export const unitRouteTable: Route<UnitRoutesDeps>[] = [
       access: ['admin', 'clerk', 'supervisor'],
       params: unitParams,
       query: z.strictObject({ ...pageFields }),
-      response: { status: 200, description: 'One page of cases', schema: pageSchema(caseViewSchema) },
+      response: { status: 200, description: 'One page of cases', schema: pageSchema(caseListItemSchema) },
       problems: [...commonProblems, 404],
     },
     async (deps, { params, query: q }, req, res) => {

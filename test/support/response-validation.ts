@@ -33,9 +33,33 @@ type OpenApiDocument = Record<string, unknown>;
  */
 export function responseValidation(document: OpenApiDocument, onViolation: (v: ResponseViolation) => void): RequestHandler[] {
   const { paths, ...rest } = document as OpenApiDocument & { paths: Record<string, unknown> };
-  return Object.entries(paths).flatMap(([path, item]) =>
-    pathValidation({ ...rest, paths: { [path]: item } }, onViolation).map(answeredByTheApp),
-  );
+  const validators = Object.entries(paths).map(([path, item]) => ({
+    ...pathTemplate(path),
+    handlers: pathValidation({ ...rest, paths: { [path]: item } }, onViolation).map(answeredByTheApp),
+  }));
+  const validate: RequestHandler = (req, res, next) => {
+    const pathname = new URL(req.originalUrl, 'http://localhost').pathname;
+    // As OpenAPI says: a concrete path before a templated one that also matches
+    // (/v1/governance/rewards/ledger is not /v1/governance/rewards/{caseId}).
+    const best = validators.filter((v) => v.pattern.test(pathname)).sort((a, b) => b.literals - a.literals)[0];
+    if (!best) return next();
+    let i = 0;
+    const step = (err?: unknown): void => {
+      if (err !== undefined) return next(err);
+      const handler = best.handlers[i++];
+      if (!handler) return next();
+      void handler(req, res, step);
+    };
+    step();
+  };
+  return [validate];
+}
+
+/** A document path as a pattern of request paths, and how many of its segments are literal. */
+function pathTemplate(path: string): { pattern: RegExp; literals: number } {
+  const segments = path.split('/');
+  const pattern = segments.map((s) => (/^\{[^}]+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/');
+  return { pattern: new RegExp(`^${pattern}$`), literals: segments.filter((s) => !s.startsWith('{')).length };
 }
 
 function pathValidation(document: OpenApiDocument, onViolation: (v: ResponseViolation) => void): RequestHandler[] {

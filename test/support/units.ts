@@ -22,6 +22,9 @@ export const testUnitIds = [
   'unit-privacy-1',
   'unit-privacy-2',
   'unit-fault',
+  'unit-canal',
+  'unit-lists-1',
+  'unit-lists-2',
   'licheng-bureau',
   'tianqiao-bureau',
 ] as const;
