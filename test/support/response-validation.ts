@@ -52,7 +52,7 @@ export function responseValidation(document: OpenApiDocument, onViolation: (v: R
     };
     step();
   };
-  return [validate];
+  return [Object.defineProperty(validate, 'name', { value: 'responseValidation' })];
 }
 
 /** A document path as a pattern of request paths, and how many of its segments are literal. */
