@@ -104,34 +104,21 @@ export async function resealReporters(
   ring: ReporterCipher,
   batchSize = 500,
 ): Promise<{ resealed: number; unreadable: number }> {
-  let resealed = 0;
-  let unreadable = 0;
-  let after = '';
-  for (;;) {
-    const { rows } = await pool.query<ReporterRow & { case_id: string }>(
-      `SELECT case_id, key_id, reporter_enc, legacy_reporter FROM case_reporters
-        WHERE key_id IS DISTINCT FROM $1 AND case_id > $2 ORDER BY case_id LIMIT $3`,
-      [ring.currentKeyId, after, batchSize],
-    );
-    for (const row of rows) {
-      let reporter: Reporter;
-      try {
-        reporter = reporterOf(ring, row.case_id, row);
-      } catch {
-        unreadable++;
-        continue;
-      }
+  const { changed, unreadable } = await rewriteReporters<ReporterRow & { case_id: string }>(
+    pool,
+    ring,
+    { columns: 'case_id, key_id, reporter_enc, legacy_reporter', keyColumn: 'key_id', currentKeyId: ring.currentKeyId, batchSize },
+    async (row, reporter) => {
       const sealed = sealReporter(ring, row.case_id, reporter);
       const updated = await pool.query(
         `UPDATE case_reporters SET key_id = $2, reporter_enc = $3, legacy_reporter = NULL
           WHERE case_id = $1 AND key_id IS NOT DISTINCT FROM $4`,
         [row.case_id, sealed.keyId, sealed.data, row.key_id],
       );
-      resealed += updated.rowCount ?? 0;
-    }
-    if (rows.length < batchSize) return { resealed, unreadable };
-    after = rows[rows.length - 1].case_id;
-  }
+      return updated.rowCount ?? 0;
+    },
+  );
+  return { resealed: changed, unreadable };
 }
 
 /**
@@ -147,14 +134,49 @@ export async function reindexReporters(
   indexer: ReporterIndexer,
   batchSize = 500,
 ): Promise<{ reindexed: number; unreadable: number }> {
-  let reindexed = 0;
+  const { changed, unreadable } = await rewriteReporters<ReporterRow & { case_id: string; index_key_id: string | null }>(
+    pool,
+    ring,
+    {
+      columns: 'case_id, key_id, reporter_enc, legacy_reporter, index_key_id',
+      keyColumn: 'index_key_id',
+      currentKeyId: indexer.currentKeyId,
+      batchSize,
+    },
+    async (row, reporter) => {
+      const d = indexer.digestsOf(reporter);
+      const updated = await pool.query(
+        `UPDATE case_reporters SET index_key_id = $2, phone_hmac = $3, email_hmac = $4, name_hmac = $5
+          WHERE case_id = $1 AND index_key_id IS NOT DISTINCT FROM $6
+            AND reporter_enc IS NOT DISTINCT FROM $7 AND legacy_reporter IS NOT DISTINCT FROM $8`,
+        [row.case_id, d.keyId, d.phone, d.email, d.name, row.index_key_id, row.reporter_enc, row.legacy_reporter],
+      );
+      return updated.rowCount ?? 0;
+    },
+  );
+  return { reindexed: changed, unreadable };
+}
+
+/**
+ * Walk the rows whose `keyColumn` is not `currentKeyId`, in batches by case id, opening each with the
+ * reporter ring; `rewrite` updates one row (only if it did not change meanwhile) and answers how many
+ * rows it changed. Rows that do not open (their key left the ring) are counted and left as they are.
+ * The column names are this module's constants, never input.
+ */
+async function rewriteReporters<R extends ReporterRow & { case_id: string }>(
+  pool: Pool,
+  ring: ReporterCipher,
+  select: { columns: string; keyColumn: 'key_id' | 'index_key_id'; currentKeyId: string; batchSize: number },
+  rewrite: (row: R, reporter: Reporter) => Promise<number>,
+): Promise<{ changed: number; unreadable: number }> {
+  let changed = 0;
   let unreadable = 0;
   let after = '';
   for (;;) {
-    const { rows } = await pool.query<ReporterRow & { case_id: string; index_key_id: string | null }>(
-      `SELECT case_id, key_id, reporter_enc, legacy_reporter, index_key_id FROM case_reporters
-        WHERE index_key_id IS DISTINCT FROM $1 AND case_id > $2 ORDER BY case_id LIMIT $3`,
-      [indexer.currentKeyId, after, batchSize],
+    const { rows } = await pool.query<R>(
+      `SELECT ${select.columns} FROM case_reporters
+        WHERE ${select.keyColumn} IS DISTINCT FROM $1 AND case_id > $2 ORDER BY case_id LIMIT $3`,
+      [select.currentKeyId, after, select.batchSize],
     );
     for (const row of rows) {
       let reporter: Reporter;
@@ -164,16 +186,9 @@ export async function reindexReporters(
         unreadable++;
         continue;
       }
-      const d = indexer.digestsOf(reporter);
-      const updated = await pool.query(
-        `UPDATE case_reporters SET index_key_id = $2, phone_hmac = $3, email_hmac = $4, name_hmac = $5
-          WHERE case_id = $1 AND index_key_id IS NOT DISTINCT FROM $6
-            AND reporter_enc IS NOT DISTINCT FROM $7 AND legacy_reporter IS NOT DISTINCT FROM $8`,
-        [row.case_id, d.keyId, d.phone, d.email, d.name, row.index_key_id, row.reporter_enc, row.legacy_reporter],
-      );
-      reindexed += updated.rowCount ?? 0;
+      changed += await rewrite(row, reporter);
     }
-    if (rows.length < batchSize) return { reindexed, unreadable };
+    if (rows.length < select.batchSize) return { changed, unreadable };
     after = rows[rows.length - 1].case_id;
   }
 }

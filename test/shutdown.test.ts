@@ -23,9 +23,11 @@ import {
  * group, once or several times; afterwards no process of the run is left (its group, its session,
  * anything with its DATA_DIR) and none of its ports answers. Linux /proc.
  *
- * The activity that retries: projectCase, the complaint workflow's projection into PostgreSQL, made
- * to fail for real by a CHECK (false) constraint on case_events (NOT VALID: old rows stay); every
- * attempt's INSERT is refused, and the workflow retries it with backoff (workflows/complaint.ts).
+ * The activity that retries: findRelatedCase, the complaint workflow's duplicate check, made to fail
+ * for real by renaming the table of intake decisions it reads and writes (intake_sites): every
+ * attempt fails with "relation does not exist", an error a retry may outlive (a migration under way),
+ * and Temporal retries it with backoff. (The projection no longer serves: it is a local activity, and
+ * a refused value is given up on and dead-lettered, not retried: docs/operations.md.)
  */
 
 let dataDir: string;
@@ -123,14 +125,14 @@ describe('Ctrl-C on npm start', () => {
     expectOrderedStop(run);
   }, 420_000);
 
-  test("when SIGINT comes twice while the case's projection activity is retrying, then nothing is left", async () => {
+  test("when SIGINT comes twice while the case's duplicate-check activity is retrying, then nothing is left", async () => {
     const run = await start();
     await untilRunning(run);
-    // PostgreSQL refuses every new case event: projectCase fails, and Temporal retries it.
+    // The intake decisions' table is gone: findRelatedCase fails, and Temporal retries it.
     const pg = new PgClient({ connectionString: `postgres://postgres@127.0.0.1:${run.ports.postgres}/ecoloop` });
     await pg.connect();
     try {
-      await pg.query('ALTER TABLE case_events ADD CONSTRAINT shutdown_test_refuses_events CHECK (false) NOT VALID');
+      await pg.query('ALTER TABLE intake_sites RENAME TO shutdown_test_intake_sites_away');
     } finally {
       await pg.end();
     }
@@ -144,6 +146,8 @@ describe('Ctrl-C on npm start', () => {
         divisionCode: '370102',
         title: 'Night drilling',
         description: 'Drilling after 22:00',
+        // A site: the duplicate check has something to look up (without a place it answers at once).
+        location: { siteId: 'site-shutdown-test' },
       }),
     });
     expect(res.status).toBe(201);
@@ -153,15 +157,15 @@ describe('Ctrl-C on npm start', () => {
       const handle = new Client({ connection }).workflow.getHandle(`complaint-${caseId}`);
       const retrying = await eventually(
         run,
-        'projectCase is retrying',
+        'findRelatedCase is retrying',
         async () => {
           const { raw } = await handle.describe();
-          const activity = raw.pendingActivities?.find((a) => a.activityType?.name === 'projectCase');
+          const activity = raw.pendingActivities?.find((a) => a.activityType?.name === 'findRelatedCase');
           return activity && (activity.attempt ?? 0) >= 2 ? activity : undefined;
         },
         120_000,
       );
-      expect(retrying.lastFailure?.message).toMatch(/shutdown_test_refuses_events|check constraint/i);
+      expect(retrying.lastFailure?.message).toMatch(/intake_sites.*does not exist/i);
     } finally {
       await connection.close();
     }

@@ -73,6 +73,15 @@ afterAll(async () => {
   if (pgDir) fs.rmSync(pgDir, { recursive: true, force: true });
 });
 
+/**
+ * Whether the worker is retrying a projection: the projection is a local activity (run in the
+ * workflow task, so not among a workflow's pending activities), and the worker logs each failed
+ * attempt; a second attempt is a retry.
+ */
+function projectionRetrying(): boolean {
+  return worker.output.some((line) => line.includes('"activityType":"projectCase"') && /"attempt":([2-9]|\d{2,})\b/.test(line));
+}
+
 /** Whether some registered case has a pending activity that has already failed and is being retried. */
 async function someActivityRetrying(caseIds: string[]): Promise<boolean> {
   for (const id of caseIds.filter(Boolean)) {
@@ -105,11 +114,11 @@ test('when PostgreSQL stops mid-run, then the API answers 503, activities retry,
   const list = await request(api.baseUrl, 'GET', '/v1/complaints', t.clerk);
   expect(list).toMatchObject({ status: 503, contentType: expect.stringContaining('application/problem+json'), body: { status: 503 } });
 
-  // The projection activities in flight fail and are retried (not given up) while it is down. The
+  // The projections (local activities) and activities in flight fail and are retried (not given up) while it is down. The
   // outage lasts until a retry is seen (the cases' seconds-scale timers keep projections coming).
   let retrying = false;
   while (!retrying && Date.now() - down < RETRY_SEEN_WITHIN_MS) {
-    retrying = await someActivityRetrying(driver.caseIds);
+    retrying = projectionRetrying() || (await someActivityRetrying(driver.caseIds));
     if (!retrying) await sleep(500);
   }
   expect(retrying).toBe(true);

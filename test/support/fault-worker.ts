@@ -26,7 +26,17 @@ async function main(): Promise<void> {
   if (!config.TEMPORAL_ADDRESS || !config.DATABASE_URL || !bundle) {
     throw new Error('TEMPORAL_ADDRESS, DATABASE_URL and ECOLOOP_TEST_WORKFLOW_BUNDLE are required');
   }
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The SDK's errors as they are; of its warnings, each failed activity attempt as one JSON line (the
+  // projection is a local activity, whose retries a test sees only here: test/faults/postgres-outage.test.ts).
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+      if (level === 'ERROR') process.stderr.write(`[${level}] ${message}\n`);
+      else if (message === 'Activity failed') {
+        const { activityType, isLocal, attempt } = (meta ?? {}) as { activityType?: string; isLocal?: boolean; attempt?: number };
+        process.stdout.write(`${JSON.stringify({ msg: message, activityType, isLocal, attempt })}\n`);
+      }
+    }),
+  });
   const log = createLogger(config.LOG_LEVEL, 'fault-worker');
   const pool = createPool(config.DATABASE_URL, { max: config.PG_POOL_MAX });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
