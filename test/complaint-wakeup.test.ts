@@ -8,7 +8,14 @@ import { supplementUpdate } from '../workflows/contracts/complaint';
 import { complaintWorkflow } from '../workflows/complaint';
 import { clerk, intake, nextCaseId } from './support/complaint-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { createTestWorker, quietRuntime, testDataConverter, testReporterKeys, uniqueTaskQueue } from './support/temporal';
+import {
+  connectToDevServer,
+  createTestWorker,
+  quietRuntime,
+  testDataConverter,
+  testReporterKeys,
+  uniqueTaskQueue,
+} from './support/temporal';
 
 /**
  * A regression guard for a lost wake-up in the complaint workflow's main loop. An update handler
@@ -57,12 +64,8 @@ let client: Client;
 
 beforeAll(async () => {
   quietRuntime();
-  const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
   db = await createTestDatabase();
-  connection = await Connection.connect({ address });
-  nativeConnection = await NativeConnection.connect({ address });
-  client = new Client({ connection, dataConverter: testDataConverter });
+  ({ connection, nativeConnection, client } = await connectToDevServer());
 });
 afterAll(async () => {
   await nativeConnection?.close();

@@ -12,7 +12,7 @@ import { acceptUpdate, forwardUpdate, reviewUpdate, statusQuery, submitResultUpd
 import { complaintWorkflow } from '../workflows/complaint';
 import { clerk, intake, nextCaseId, unit, type ComplaintHandle } from './support/complaint-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { createTestWorker, quietRuntime, testDataConverter, uniqueTaskQueue } from './support/temporal';
+import { connectToDevServer, createTestWorker, quietRuntime, uniqueTaskQueue } from './support/temporal';
 
 /**
  * The case write path on the real dev server and a real PostgreSQL: a decision costs one workflow
@@ -33,12 +33,8 @@ let taskQueue: string;
 
 beforeAll(async () => {
   quietRuntime();
-  const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
   db = await createTestDatabase();
-  connection = await Connection.connect({ address });
-  nativeConnection = await NativeConnection.connect({ address });
-  client = new Client({ connection, dataConverter: testDataConverter });
+  ({ connection, nativeConnection, client } = await connectToDevServer());
   taskQueue = uniqueTaskQueue('write-path');
   worker = await createTestWorker({ connection: nativeConnection, taskQueue, pool: db.pool, activityDeps: { client } });
   running = worker.run();

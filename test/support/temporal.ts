@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type Logger, type NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, DefaultLogger, NativeConnection, type Logger, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { ActivityDeps } from '../../activities';
 import { developmentKeyRing, encryptingDataConverter } from '../../runtime/encryption';
@@ -65,4 +66,16 @@ export function createTestWorker(options: {
     dataConverter: testDataConverter,
     overrides: options.overrides,
   });
+}
+
+/**
+ * Connections to the suite's dev server (global setup): a client that reads what test workers
+ * write (testDataConverter), and the native connection a test worker polls with.
+ */
+export async function connectToDevServer(): Promise<{ connection: Connection; nativeConnection: NativeConnection; client: Client }> {
+  const address = process.env.ECOLOOP_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('ECOLOOP_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`.');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return { connection, nativeConnection, client: new Client({ connection, dataConverter: testDataConverter }) };
 }
