@@ -6,6 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createPool, type Pool } from '../db/pool';
 import { migrate } from '../db/migrate';
+import { seedUnitDirectory } from '../db/units';
+import { seedUnits } from '../domain/unit-seed';
 import { encryptingDataConverter, keyRingFromConfig } from '../runtime/encryption';
 import { reporterKeyRingFromConfig } from '../runtime/reporter-seal';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
@@ -59,6 +61,9 @@ export interface Stack {
 }
 
 /** Start (or connect to) everything a benchmark runs on. */
+/** The unit bench:year hands every case to: it covers the province. */
+export const BENCH_UNIT = { unitId: 'unit-bench', name: 'Bench unit', divisionCode: '370000', notify: { channel: 'platform' as const } };
+
 export async function startStack(): Promise<Stack> {
   quietRuntime();
   const stops: Array<() => Promise<void>> = [];
@@ -102,6 +107,9 @@ export async function startStack(): Promise<Stack> {
     const pool = createPool(databaseUrl, { max: 5 });
     stops.push(() => pool.end());
     await migrate(pool);
+    // The unit directory npm start seeds (domain/unit-seed.ts), whose bureaus the benches hand cases
+    // to, and the year's one unit for the whole province.
+    await seedUnitDirectory(pool, [...seedUnits(), BENCH_UNIT], { id: 'seed', role: 'system' });
 
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(() => connection.close());

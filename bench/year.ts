@@ -8,7 +8,7 @@ import { DEVELOPMENT_JWT_SECRET } from '../runtime/config';
 import { http, startApi } from './api';
 import { percentile, runLoad, sleep } from './load';
 import { fmt, machineLines, main, printSection, progress } from './output';
-import { startStack, uniqueTaskQueue } from './stack';
+import { BENCH_UNIT, startStack, uniqueTaskQueue } from './stack';
 import { startEcoloopWorker } from './workers';
 
 /**
@@ -127,7 +127,7 @@ main(async () => {
   const taskQueue = uniqueTaskQueue('bench-year');
   const worker = await startEcoloopWorker(stack, { taskQueue });
   const api = await startApi(stack, { taskQueue, policy });
-  const unitToken = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-unit', role: 'unit', unitId: 'unit-bench' });
+  const unitToken = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-unit', role: 'unit', unitId: BENCH_UNIT.unitId });
   const supervisorToken = await mintToken(DEVELOPMENT_JWT_SECRET, { sub: 'bench-supervisor', role: 'supervisor', divisions: ['3701'] });
   const run = randomBytes(3).toString('hex');
 
@@ -197,7 +197,7 @@ main(async () => {
     };
     const accepted = async (caseId: string) => {
       await waitFor(caseId, (v) => v.status === 'pending_acceptance');
-      await decide(api.token, caseId, 'accept', { unitId: 'unit-bench' });
+      await decide(api.token, caseId, 'accept', { unitId: BENCH_UNIT.unitId });
     };
     const handled = (caseId: string) => decide(unitToken, caseId, 'result', { summary: 'Fixed.', reply: 'Work stopped at night.' });
     const approvedAndCalledBack = async (caseId: string) => {
