@@ -214,7 +214,10 @@ export const caseListItemSchema = caseViewSchema.omit({ timeline: true });
 const casePageSchema = z.object({
   page: z.number().int().optional().describe('with `page` paging only'),
   pageSize: z.number().int(),
-  total: z.number().int().describe('every case the filters select'),
+  total: z.number().int().describe('every case the filters select; an estimate when `totalExact` is false'),
+  totalExact: z
+    .boolean()
+    .describe('false only for a free text (`q`) matching more cases than are counted exactly: `total` is then PostgreSQL\'s estimate'),
   items: z.array(caseListItemSchema),
   nextCursor: z.string().optional().describe('the `cursor` of the next page; absent on the last'),
 });
@@ -556,6 +559,7 @@ export const complaintRouteTable: Route<ComplaintRoutesDeps>[] = [
         ...(!q.cursor && { page: q.page }),
         pageSize: q.pageSize,
         total: result.total,
+        totalExact: result.totalExact,
         items: result.items,
         ...(result.next && { nextCursor: encodeCursor({ s: q.sort, o: order, k: result.next, f: filtersFingerprint(q) }) }),
       });
