@@ -6,8 +6,10 @@ import {
   getPayee,
   insertGatewayPayment,
   recordPaymentIntent,
+  projectRewardPayments,
   recordPaymentPaid,
   type LedgerEntry,
+  type ProjectedPayment,
   type PayeeMethod,
 } from '../db/rewards';
 import type { KeyRing } from '../runtime/encryption';
@@ -26,7 +28,15 @@ export function rewardActivities(pool: Pool, deps: Pick<ActivityDeps, 'paymentGa
   const gateway = deps.paymentGateway ?? new DevPaymentGateway(pool);
   return {
     payReward: (input: PayRewardInput) => payReward(pool, gateway, deps.reporterKeys, input),
+    /** The reward's changed payments into the read model (`reward_payments`): idempotent, never moves a payment back. */
+    projectRewardPayments: (input: RewardPaymentsProjection) => projectRewardPayments(pool, input.caseId, input.payments),
   };
+}
+
+/** What the reward workflow projects: the payments of its case whose status changed since its last projection. */
+export interface RewardPaymentsProjection {
+  caseId: string;
+  payments: ProjectedPayment[];
 }
 
 export interface PayeeAccount {

@@ -11,7 +11,7 @@ import { dateIso } from '../domain/instant';
 export const queueKinds = {
   unit: ['handle', 'rework'],
   clerk: ['supplement', 'acceptance', 'declined_assignment', 'result_review', 'callback'],
-  supervisor: ['extension_request', 'review_request', 'exhausted_callback', 'overdue', 'desk_check_item'],
+  supervisor: ['extension_request', 'review_request', 'exhausted_callback', 'overdue', 'desk_check_item', 'reward_approval'],
   inspector: ['re_inspection'],
 } as const;
 export type QueueRole = keyof typeof queueKinds;
@@ -29,6 +29,8 @@ export interface QueueItem {
   escalationLevel: number | null;
   /** The desk check or re-inspection an item was drawn in. */
   drawId: string | null;
+  /** The reward payment (its seq) a `reward_approval` awaits the decision on. */
+  paymentSeq: number | null;
 }
 
 export interface Queue {
@@ -47,12 +49,19 @@ export interface QueueOwner {
 }
 
 /** The cases' columns every item of a case kind carries, in the order of `itemColumns`. */
-const caseColumns = `c.case_id, c.deadline_at, c.title, c.status, c.division_code, c.unit_id, c.escalation_level, NULL::text`;
-const itemColumns = `kind, case_id, due_at, title, status, division_code, unit_id, escalation_level, draw_id`;
+const caseColumns = `c.case_id, c.deadline_at, c.title, c.status, c.division_code, c.unit_id, c.escalation_level, NULL::text, NULL::integer`;
+const itemColumns = `kind, case_id, due_at, title, status, division_code, unit_id, escalation_level, draw_id, payment_seq`;
 /** Division prefixes as LIKE patterns: `$2`. */
 const inDivisions = (alias: string) => `${alias}.division_code LIKE ANY($2)`;
 
-/** Each role's inbox as one UNION ALL; `$1` is the person or unit, `$2` the division patterns. */
+/**
+ * Each role's inbox as one UNION ALL; `$1` is the person or unit, `$2` the division patterns.
+ * A supervisor's `reward_approval` (a payment of `reward_payments` awaiting approval) has no due
+ * date: the policy sets no deadline for an approval, and the time it was requested is none (as a
+ * deadline it would put every approval, long past, above the cases that are due). Whoever made the
+ * finding that called for the payment may not approve it (workflows/reward.ts), so it is not in
+ * their inbox.
+ */
 const sources: Record<QueueRole, string> = {
   unit: `
     SELECT c.deadline_kind, ${caseColumns} FROM cases c
@@ -73,18 +82,22 @@ const sources: Record<QueueRole, string> = {
     UNION ALL
     SELECT 'review_request', ${caseColumns} FROM cases c WHERE ${inDivisions('c')} AND c.status = 'review_requested'
     UNION ALL
-    SELECT 'exhausted_callback', c.case_id, c.closed_at, c.title, c.status, c.division_code, c.unit_id, c.escalation_level, NULL
+    SELECT 'exhausted_callback', c.case_id, c.closed_at, c.title, c.status, c.division_code, c.unit_id, c.escalation_level, NULL, NULL
       FROM cases c WHERE ${inDivisions('c')} AND c.status = 'closed' AND c.closure = 'unreachable'
     UNION ALL
     SELECT 'overdue', ${caseColumns} FROM cases c
      WHERE ${inDivisions('c')} AND c.deadline_at < now() AND c.status NOT IN ('closed', 'archived')
     UNION ALL
-    SELECT 'desk_check_item', i.case_id, d.review_due_at, c.title, c.status, i.division_code, i.unit_id, c.escalation_level, d.id
+    SELECT 'desk_check_item', i.case_id, d.review_due_at, c.title, c.status, i.division_code, i.unit_id, c.escalation_level, d.id, NULL
       FROM desk_check_items i JOIN desk_checks d ON d.id = i.desk_check_id LEFT JOIN cases c ON c.case_id = i.case_id
      WHERE ${inDivisions('i')} AND i.result IS NULL AND d.completed_at IS NULL
-       AND (i.reviewer_id IS NULL OR i.reviewer_id = $1)`,
+       AND (i.reviewer_id IS NULL OR i.reviewer_id = $1)
+    UNION ALL
+    SELECT 'reward_approval', c.case_id, NULL, c.title, c.status, c.division_code, c.unit_id, c.escalation_level, NULL, r.seq
+      FROM reward_payments r JOIN cases c ON c.case_id = r.case_id
+     WHERE r.status = 'awaiting_approval' AND ${inDivisions('c')} AND r.requested_by <> $1`,
   inspector: `
-    SELECT 're_inspection', i.case_id, i.due_at, c.title, c.status, i.division_code, i.unit_id, c.escalation_level, i.re_inspection_id
+    SELECT 're_inspection', i.case_id, i.due_at, c.title, c.status, i.division_code, i.unit_id, c.escalation_level, i.re_inspection_id, NULL
       FROM inspections i LEFT JOIN cases c ON c.case_id = i.case_id
      WHERE i.inspector_id = $1 AND i.status IN ('assigned', 'in_progress', 'overdue')`,
 };
@@ -99,9 +112,10 @@ interface ItemRow {
   unit_id: string | null;
   escalation_level: number | null;
   draw_id: string | null;
+  payment_seq: number | null;
 }
 
-/** One page of a role's inbox, soonest deadline first (none last), with the counts of the whole inbox. */
+/** One page of a role's inbox, soonest deadline first (none last; ties by case, kind and payment), with the counts of the whole inbox. */
 export async function readQueue(pool: Pool, role: QueueRole, who: QueueOwner, page: { limit: number; offset: number }): Promise<Queue> {
   const inbox = `WITH q (${itemColumns}) AS (${sources[role]})`;
   // $2 only where the inbox reads it (an unused parameter has no type PostgreSQL could infer).
@@ -109,11 +123,10 @@ export async function readQueue(pool: Pool, role: QueueRole, who: QueueOwner, pa
   if (role === 'supervisor') params.push((who.divisions ?? []).map((d) => `${d}%`));
   const n = params.length;
   const [items, counts] = await Promise.all([
-    pool.query<ItemRow>(`${inbox} SELECT * FROM q ORDER BY due_at ASC NULLS LAST, case_id LIMIT $${n + 1} OFFSET $${n + 2}`, [
-      ...params,
-      page.limit,
-      page.offset,
-    ]),
+    pool.query<ItemRow>(
+      `${inbox} SELECT * FROM q ORDER BY due_at ASC NULLS LAST, case_id, kind, payment_seq LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, page.limit, page.offset],
+    ),
     pool.query<{ kind: QueueKind; level: number | null; n: string }>(
       `${inbox} SELECT kind, CASE WHEN kind = 'overdue' THEN escalation_level END AS level, count(*) AS n FROM q GROUP BY 1, 2`,
       params,
@@ -142,6 +155,7 @@ export async function readQueue(pool: Pool, role: QueueRole, who: QueueOwner, pa
       unitId: r.unit_id,
       escalationLevel: r.escalation_level,
       drawId: r.draw_id,
+      paymentSeq: r.payment_seq,
     })),
   };
 }

@@ -3,8 +3,10 @@ import { dateIso } from '../domain/instant';
 
 /**
  * Rewards for reporting: the payees (`reward_payees`: an opaque reference per case, and how it is
- * paid), the ledger (`reward_ledger`: one row per payment idempotency key) and the development
- * gateway's own payments (`gateway_payments`). Every write is keyed, so a retry changes nothing twice.
+ * paid), the ledger (`reward_ledger`: one row per payment idempotency key), the payments as their
+ * workflows tell them (`reward_payments`: one row per case and payment seq, for the supervisor's
+ * inbox) and the development gateway's own payments (`gateway_payments`). Every write is keyed, so
+ * a retry changes nothing twice.
  */
 
 export type PayeeMethod = 'reporter_contact' | 'claim_code';
@@ -119,6 +121,57 @@ export async function listLedger(
       paidAt: dateIso(r.paid_at),
     })),
   };
+}
+
+// ---- The payments, as their workflows tell them (the supervisor's inbox) ----
+
+/** A payment as the reward workflow projects it into `reward_payments`; instants in epoch ms. */
+export interface ProjectedPayment {
+  seq: number;
+  kind: 'instant' | 'tiered';
+  amount: number;
+  currency: string;
+  status: 'awaiting_approval' | 'approved' | 'rejected' | 'paid' | 'failed';
+  requestedBy: string;
+  requestedAt: number;
+  decidedBy?: string;
+  decidedAt?: number;
+}
+
+/** How far a payment has come: a row only ever moves to a higher rank (rejected, paid and failed are final). */
+const paymentRank = (status: string) => `CASE ${status} WHEN 'awaiting_approval' THEN 0 WHEN 'approved' THEN 1 ELSE 2 END`;
+
+/**
+ * Upsert a reward's payments into `reward_payments`, one statement for all of them. A row changes
+ * only when the payment has moved forward (a retried or a late projection, which carries an earlier
+ * status, changes nothing), so the write is idempotent and never moves a payment back.
+ */
+export async function projectRewardPayments(pool: Pool, caseId: string, payments: ProjectedPayment[]): Promise<void> {
+  if (!payments.length) return;
+  const rows = payments.map((p) => ({
+    seq: p.seq,
+    kind: p.kind,
+    amount: p.amount,
+    currency: p.currency,
+    status: p.status,
+    requested_by: p.requestedBy,
+    requested_at: new Date(p.requestedAt).toISOString(),
+    decided_by: p.decidedBy ?? null,
+    decided_at: p.decidedAt === undefined ? null : new Date(p.decidedAt).toISOString(),
+  }));
+  await pool.query(
+    `INSERT INTO reward_payments (case_id, seq, kind, amount, currency, status, requested_by, requested_at, decided_by, decided_at)
+     SELECT $1, p.seq, p.kind, p.amount, p.currency, p.status, p.requested_by, p.requested_at, p.decided_by, p.decided_at
+       FROM jsonb_to_recordset($2::jsonb) AS p (seq integer, kind text, amount numeric, currency text, status text,
+                                                requested_by text, requested_at timestamptz, decided_by text, decided_at timestamptz)
+     ON CONFLICT (case_id, seq) DO UPDATE
+        SET status = EXCLUDED.status,
+            decided_by = COALESCE(EXCLUDED.decided_by, reward_payments.decided_by),
+            decided_at = COALESCE(EXCLUDED.decided_at, reward_payments.decided_at),
+            updated_at = now()
+      WHERE ${paymentRank('reward_payments.status')} < ${paymentRank('EXCLUDED.status')}`,
+    [caseId, JSON.stringify(rows)],
+  );
 }
 
 // ---- The development gateway's payments ----

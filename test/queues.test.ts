@@ -1,4 +1,5 @@
 import type { Principal } from '../api/auth';
+import { projectRewardPayments } from '../db/rewards';
 import { ApiHarness } from './support/api-harness';
 
 /**
@@ -14,6 +15,7 @@ const principals = {
   otherUnit: { sub: 'zhou-of-tianqiao', role: 'unit', unitId: 'tianqiao-bureau' },
   supervisor: { sub: 'jinan-supervisor', role: 'supervisor', divisions: ['3701'] },
   otherSupervisor: { sub: 'qingdao-supervisor', role: 'supervisor', divisions: ['3702'] },
+  colleague: { sub: 'licheng-supervisor', role: 'supervisor', divisions: ['370112'] },
   inspector: { sub: 'inspector-zhao', role: 'inspector' },
 } satisfies Record<string, Principal>;
 type Who = keyof typeof principals;
@@ -118,6 +120,74 @@ describe("a supervisor's inbox", () => {
     const after = await queue('supervisor', 'supervisor');
     expect(extensionItems(after)).toEqual([]);
     expect(after.counts.extension_request ?? 0).toBe((waiting.counts.extension_request as number) - 1);
+  });
+});
+
+describe("reward approvals in a supervisor's inbox", () => {
+  test('when a reward payment awaits approval, then the supervisors of the division see it (not whoever made its finding, not other divisions), and lose it once approved', async () => {
+    const approvals = (q: { items: Array<{ kind: string; caseId: string }> }, caseId: string) =>
+      q.items.filter((i) => i.kind === 'reward_approval' && i.caseId === caseId);
+    const opened = async (title: string) => {
+      const caseId = await register(title);
+      await api.eventually(`/v1/complaints/${caseId}`, tokens.clerk, statusIs('pending_acceptance'));
+      expect((await as('clerk', 'POST', '/v1/governance/rewards', { caseId })).status).toBe(201);
+      return caseId;
+    };
+    // The inspector's finding calls for the instant reward; the finding answers once the payment is in the read model.
+    const byInspector = await opened('Tannery, night discharge');
+    const checked = await as('inspector', 'POST', `/v1/governance/rewards/${byInspector}/preliminary-check`, { passed: true });
+    expect(checked.status).toBe(200);
+    expect(checked.body.payments).toEqual([expect.objectContaining({ seq: 1, status: 'awaiting_approval' })]);
+    // The supervisor's own finding: the supervisor may not approve its payment, a colleague of the division may.
+    const bySupervisor = await opened('Tannery, day discharge');
+    const own = await as('supervisor', 'POST', `/v1/governance/rewards/${bySupervisor}/preliminary-check`, { passed: true });
+    expect(own.status).toBe(200);
+
+    const waiting = await queue('supervisor', 'supervisor');
+    expect(approvals(waiting, byInspector)).toEqual([
+      expect.objectContaining({
+        kind: 'reward_approval',
+        dueAt: null,
+        divisionCode: '370112',
+        paymentSeq: 1,
+        awaits: { operationId: 'approveRewardPayment', method: 'POST', href: `/v1/governance/rewards/${byInspector}/payments/1/approval` },
+      }),
+    ]);
+    expect(approvals(waiting, bySupervisor)).toEqual([]);
+    expect(waiting.counts.reward_approval).toBe(1);
+    const colleague = await queue('colleague', 'supervisor');
+    expect(approvals(colleague, bySupervisor)).toEqual([expect.objectContaining({ paymentSeq: 1 })]);
+    expect(colleague.counts.reward_approval).toBe(2);
+    const elsewhere = await queue('otherSupervisor', 'supervisor');
+    expect([...approvals(elsewhere, byInspector), ...approvals(elsewhere, bySupervisor)]).toEqual([]);
+    expect(elsewhere.counts.reward_approval).toBeUndefined();
+
+    // Approved through the API: gone from the inbox when the approval answers.
+    const approved = await as('supervisor', 'POST', `/v1/governance/rewards/${byInspector}/payments/1/approval`, { decision: 'approved' });
+    expect(approved.status).toBe(200);
+    const after = await queue('supervisor', 'supervisor');
+    expect(approvals(after, byInspector)).toEqual([]);
+    expect(after.counts.reward_approval).toBeUndefined();
+    expect((await queue('colleague', 'supervisor')).counts.reward_approval).toBe(1);
+
+    // Paid, the read model says so; a late projection of an earlier status (a retry) changes nothing.
+    await api.eventually(`/v1/governance/rewards/${byInspector}`, tokens.clerk, (b) => b.payments[0].status === 'paid');
+    const row = async () =>
+      (
+        await api.db.pool.query(`SELECT status, requested_by, decided_by, updated_at FROM reward_payments WHERE case_id = $1`, [
+          byInspector,
+        ])
+      ).rows;
+    const paid = await row();
+    expect(paid).toEqual([
+      { status: 'paid', requested_by: 'inspector-zhao', decided_by: 'jinan-supervisor', updated_at: expect.any(Date) },
+    ]);
+    const requested = checked.body.payments[0];
+    await projectRewardPayments(api.db.pool, byInspector, [
+      { ...requested, requestedAt: Date.parse(requested.requestedAt), status: 'awaiting_approval', decidedBy: undefined },
+    ]);
+    expect(await row()).toEqual(paid);
+    expect(approvals(await queue('supervisor', 'supervisor'), byInspector)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { PROJECT_IN_WORKFLOW_TASK, WAKE_ON_CHANGES_DURING_PROJECTION } from '../workflows/complaint';
+import { PROJECT_REWARD_PAYMENTS } from '../workflows/reward';
 import { quietRuntime, testDataConverter } from './support/temporal';
 
 /**
@@ -11,11 +12,15 @@ import { quietRuntime, testDataConverter } from './support/temporal';
  * determinism for cases in flight fails here. The histories from before the complaint workflow's
  * wake-up patch stay as they were; those recorded after it are named `<path>.wake-patch.binpb`, and
  * those recorded after the write-path patch (projection as a local activity) `<path>.write-patch.binpb`.
+ * A reward's whole path (test/rewards.test.ts) is stored from before the reward workflow projected its
+ * payments (`reward-confirmed-paid.binpb`) and after (`reward-confirmed-paid.payment-patch.binpb`).
  */
 const dir = path.join(__dirname, 'histories');
 /** The suffix of histories recorded with the complaint workflow's wake-up patch, and with the write-path patch too. */
 const PATCHED = 'wake-patch';
 const WRITE_PATCHED = 'write-patch';
+/** The suffix of reward histories recorded with the reward workflow's payment projection. */
+const PAYMENT_PATCHED = 'payment-patch';
 
 /** The patch ids whose markers a history records. */
 function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
@@ -43,7 +48,11 @@ test('when the stored histories of the main paths are replayed, then every one r
     'review-overturned',
   ];
   expect(files).toEqual(
-    expect.arrayContaining(paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`, `${p}.${WRITE_PATCHED}.binpb`])),
+    expect.arrayContaining([
+      ...paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`, `${p}.${WRITE_PATCHED}.binpb`]),
+      'reward-confirmed-paid.binpb',
+      `reward-confirmed-paid.${PAYMENT_PATCHED}.binpb`,
+    ]),
   );
   const histories = files.map((file) => ({
     workflowId: file.replace(/\.binpb$/, ''),
@@ -52,11 +61,13 @@ test('when the stored histories of the main paths are replayed, then every one r
   for (const { workflowId, history } of histories) {
     expect({ workflowId, patches: patchesIn(history) }).toEqual({
       workflowId,
-      patches: workflowId.endsWith(`.${WRITE_PATCHED}`)
-        ? [WAKE_ON_CHANGES_DURING_PROJECTION, PROJECT_IN_WORKFLOW_TASK]
-        : workflowId.endsWith(`.${PATCHED}`)
-          ? [WAKE_ON_CHANGES_DURING_PROJECTION]
-          : [],
+      patches: workflowId.endsWith(`.${PAYMENT_PATCHED}`)
+        ? [PROJECT_REWARD_PAYMENTS]
+        : workflowId.endsWith(`.${WRITE_PATCHED}`)
+          ? [WAKE_ON_CHANGES_DURING_PROJECTION, PROJECT_IN_WORKFLOW_TASK]
+          : workflowId.endsWith(`.${PATCHED}`)
+            ? [WAKE_ON_CHANGES_DURING_PROJECTION]
+            : [],
     });
   }
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { defaultPolicy } from '../domain/policy';
 import { parsePolicy } from '../domain/schemas/policy';
 import { ApiHarness } from './support/api-harness';
@@ -64,6 +67,14 @@ async function decodedHistory(workflowId: string): Promise<string> {
   let decoded = payloads;
   for (const codec of [...(testDataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
   return JSON.stringify(decoded.map((p) => defaultPayloadConverter.fromPayload(p)));
+}
+
+/** Store a reward's history for the replay test (test/replay.test.ts) when ECOLOOP_RECORD_HISTORIES=1. */
+async function recordHistory(caseId: string, name: string): Promise<void> {
+  if (process.env.ECOLOOP_RECORD_HISTORIES !== '1') return;
+  const history = await api.client.workflow.getHandle(`reward-${caseId}`).fetchHistory();
+  // Binary protobuf, as test/support/complaint-harness.ts stores the complaint histories.
+  fs.writeFileSync(path.join(__dirname, 'histories', `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
 }
 
 const count = async (table: string, caseId: string) =>
@@ -189,7 +200,7 @@ test('when whoever made the finding tries to approve its payment, then it is ref
 });
 
 test('when a confirmed serious violation is rewarded, then the tiered reward is capped by the policy’s cap: 5,000 under a cap of 5,000, 10,000 under the default', async () => {
-  async function tiered(capPolicy: typeof defaultPolicy) {
+  async function tiered(capPolicy: typeof defaultPolicy, history?: string) {
     api.policy = capPolicy;
     const caseId = await report();
     await api.request('POST', '/v1/governance/rewards', { token: clerk, body: { caseId } });
@@ -207,6 +218,7 @@ test('when a confirmed serious violation is rewarded, then the tiered reward is 
       expect(res.status).toBe(200);
     }
     const done = await api.eventually(`/v1/governance/rewards/${caseId}`, clerk, (b) => b.status === 'completed');
+    if (history) await recordHistory(caseId, history);
     const ledger = await api.db.pool.query(
       `SELECT amount::float AS amount FROM reward_ledger WHERE case_id = $1 AND kind = 'tiered' AND status = 'paid'`,
       [caseId],
@@ -216,7 +228,8 @@ test('when a confirmed serious violation is rewarded, then the tiered reward is 
   const capped = await tiered(parsePolicy({ governance: { rewards: { cap: 5_000 } } }));
   expect(capped.view.payments[1]).toMatchObject({ kind: 'tiered', amount: 5_000, status: 'paid' });
   expect(capped.ledger).toEqual([5_000]);
-  const byDefault = await tiered(defaultPolicy);
+  // The whole path of a reward (two findings, two approvals, two payments): its history guards replay.
+  const byDefault = await tiered(defaultPolicy, 'reward-confirmed-paid');
   expect(byDefault.ledger).toEqual([10_000]);
 });
 

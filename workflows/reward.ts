@@ -4,7 +4,9 @@ import {
   allHandlersFinished,
   condition,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -23,6 +25,7 @@ import {
   confirmViolationUpdate,
   recordPreliminaryCheckUpdate,
   rewardStatusQuery,
+  type PaymentStatus,
   type RewardInput,
   type RewardPayment,
   type RewardStatus,
@@ -40,6 +43,22 @@ import {
  */
 
 const SYSTEM: Actor = { id: 'ecoloop', role: 'system' };
+
+/**
+ * Patch id: the payments are projected into the read model (`reward_payments`, the supervisor's
+ * inbox) whenever one is requested, decided, paid or failed, by a local activity in the workflow task
+ * that changed them; a finding or an approval answers once its payments are projected. Rewards
+ * started before it project nothing, and replay unchanged.
+ */
+export const PROJECT_REWARD_PAYMENTS = 'project-reward-payments';
+
+/** The payments' projection, as a local activity: never given up (a database outage only delays it), as the complaint's projection. */
+const projectRewardPaymentsFor = (summary: string) =>
+  proxyLocalActivities<ReturnType<typeof createActivities>>({
+    summary,
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  }).projectRewardPayments;
 
 export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   const { policy } = input;
@@ -66,6 +85,9 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   const payments: RewardPayment[] = [];
   let decisionDueAt = addDuration(Date.now(), policy.decisionWindow, input.calendar);
   let version = 0;
+  const projectsPayments = patched(PROJECT_REWARD_PAYMENTS);
+  /** Each payment's status as last sent to the read model, by seq. */
+  const projectedStatus: Record<number, PaymentStatus> = {};
 
   function view(): RewardView {
     return {
@@ -95,6 +117,37 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
         ['Paid', `${v.totalPaid} ${v.currency}`],
       ]),
     );
+  }
+
+  /**
+   * Send the payments whose status changed since they were last sent (none: no command). Marked as
+   * sent before the activity runs, so that a concurrent call (a handler and the main loop) does not
+   * send them again; the write is idempotent and never moves a payment back, whatever the order.
+   */
+  async function projectPayments(): Promise<void> {
+    const changed = payments.filter((p) => projectedStatus[p.seq] !== p.status);
+    if (!changed.length) return;
+    for (const p of changed) projectedStatus[p.seq] = p.status;
+    const summary = `project the payments: ${changed.map((p) => `${p.seq} ${p.status.replace(/_/g, ' ')}`).join(', ')}`;
+    await projectRewardPaymentsFor(summary)({
+      caseId: input.caseId,
+      payments: changed.map((p) => ({
+        seq: p.seq,
+        kind: p.kind,
+        amount: p.amount,
+        currency: p.currency,
+        status: p.status,
+        requestedBy: p.requestedBy,
+        requestedAt: p.requestedAt,
+        decidedBy: p.decidedBy,
+        decidedAt: p.decidedAt,
+      })),
+    });
+  }
+
+  /** An update's answer: once its payments are in the read model (the caller's next read of the inbox shows them); before the patch, at once. */
+  function answer(): RewardView | Promise<RewardView> {
+    return projectsPayments ? projectPayments().then(() => view()) : view();
   }
 
   function requestPayment(kind: RewardPayment['kind'], amount: number, requestedBy: Actor) {
@@ -135,7 +188,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
         status = 'rejected';
       }
       version++;
-      return view();
+      return answer();
     },
     {
       validator: (_arg: unknown) => {
@@ -162,7 +215,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
       }
       status = 'settling';
       version++;
-      return view();
+      return answer();
     },
     {
       validator: (_arg: unknown) => {
@@ -181,7 +234,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
       payment.decidedAt = Date.now();
       if (u.note) payment.decisionNote = u.note;
       version++;
-      return view();
+      return answer();
     },
     {
       validator: (u) => {
@@ -220,6 +273,7 @@ export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
         log.warn('reward payment failed for good', { caseId: input.caseId, seq: p.seq, failure: p.failure });
       }
       version++;
+      if (projectsPayments) await projectPayments();
     }
   }
 

@@ -33,6 +33,10 @@ const awaited: Record<QueueKind, { operationId: string; href: (i: QueueItem) => 
     operationId: 'reviewDeskCheckItem',
     href: (i) => `/v1/supervision/desk-checks/${i.drawId}/items/${i.caseId}/review`,
   },
+  reward_approval: {
+    operationId: 'approveRewardPayment',
+    href: (i) => `/v1/governance/rewards/${i.caseId}/payments/${i.paymentSeq}/approval`,
+  },
   re_inspection: {
     operationId: 'recordInspectionFinding',
     href: (i) => `/v1/supervision/re-inspections/${i.drawId}/inspections/${i.caseId}/finding`,
@@ -49,6 +53,7 @@ const queueItemSchema = z.object({
   unitId: z.string().nullable(),
   escalationLevel: z.number().int().nullable(),
   drawId: z.string().nullable(),
+  paymentSeq: z.number().int().nullable().describe('the reward payment a `reward_approval` awaits the decision on'),
   awaits: z.object({ operationId: z.string(), method: z.literal('POST'), href: z.string() }),
 });
 
@@ -81,7 +86,7 @@ const described: Record<QueueRole, { operationId: string; summary: string; descr
     operationId: 'supervisorQueue',
     summary: "A supervisor's inbox: everything that waits for a supervisor in the divisions covered",
     description:
-      'Extension requests, review requests, callbacks that found no one (closed unreachable: reopen them or let them be), overdue cases (counted by escalation level), and desk-check items to review.',
+      'Extension requests, review requests, callbacks that found no one (closed unreachable: reopen them or let them be), overdue cases (counted by escalation level), desk-check items to review, and reward payments awaiting approval (`reward_approval`, no due date; not those whose finding the supervisor made, which they may not approve).',
   },
   inspector: {
     operationId: 'inspectorQueue',
