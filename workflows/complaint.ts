@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { PROJECTION_ACTIVITY_OPTIONS } from './contracts/projection';
 import { toView, workflowIdFor, type CaseState, type CaseView, type Unlink } from '../domain/case';
 import * as lifecycle from '../domain/complaint-lifecycle';
 import { nextTrigger } from '../domain/deadlines';
@@ -65,19 +66,15 @@ export const WAKE_ON_CHANGES_DURING_PROJECTION = 'wake-on-changes-during-project
 export const PROJECT_IN_WORKFLOW_TASK = 'project-in-workflow-task';
 
 /** Projection must never be given up: a database outage only delays it. Retries back off to one a minute. */
-const PROJECTION_OPTIONS = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-} as const;
 /** The projection of some events: its summary ("project events 5–7") names them in the UI's timeline. */
 const projectCaseFor = (summary: string) =>
-  proxyActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_OPTIONS, summary }).projectCase;
+  proxyActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_ACTIVITY_OPTIONS, summary }).projectCase;
 /** The same projection as a local activity: it runs within the workflow task whose events it projects. */
 const projectCaseLocallyFor = (summary: string) =>
-  proxyLocalActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_OPTIONS, summary }).projectCase;
+  proxyLocalActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_ACTIVITY_OPTIONS, summary }).projectCase;
 /** Events the read model refused, into the dead-letter table (and operations told): retried like the projection. */
 const { deadLetterProjection } = proxyLocalActivities<ReturnType<typeof createActivities>>({
-  ...PROJECTION_OPTIONS,
+  ...PROJECTION_ACTIVITY_OPTIONS,
   summary: 'keep the refused events in the dead-letter table',
 });
 const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>({

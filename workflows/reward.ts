@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { PROJECTION_ACTIVITY_OPTIONS } from './contracts/projection';
 import type { Actor } from '../domain/case';
 import { addDuration } from '../domain/calendar';
 import { paymentIdempotencyKey, tieredReward } from '../domain/governance';
@@ -54,11 +55,7 @@ export const PROJECT_REWARD_PAYMENTS = 'project-reward-payments';
 
 /** The payments' projection, as a local activity: never given up (a database outage only delays it), as the complaint's projection. */
 const projectRewardPaymentsFor = (summary: string) =>
-  proxyLocalActivities<ReturnType<typeof createActivities>>({
-    summary,
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  }).projectRewardPayments;
+  proxyLocalActivities<ReturnType<typeof createActivities>>({ ...PROJECTION_ACTIVITY_OPTIONS, summary }).projectRewardPayments;
 
 export async function rewardWorkflow(input: RewardInput): Promise<RewardView> {
   const { policy } = input;
