@@ -56,7 +56,7 @@ const UPDATES = 4;
 const TIMED_WAITS = 3;
 
 /** What one workflow's history holds, by kind. */
-async function historyShape(client: Client, workflowId: string): Promise<string> {
+async function historyShape(client: Client, workflowId: string): Promise<{ events: number; text: string }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const counts = new Map<string, number>();
   for (const e of history.events ?? []) {
@@ -64,7 +64,11 @@ async function historyShape(client: Client, workflowId: string): Promise<string>
     if (kind) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const n = (k: string) => counts.get(`${k}EventAttributes`) ?? 0;
-  return `${history.events?.length} history events: ${n('workflowTaskCompleted')} workflow tasks, ${n('workflowExecutionUpdateAccepted')} updates, ${n('timerStarted')} timers started (${n('timerFired')} fired), ${n('activityTaskScheduled')} activities`;
+  const events = history.events?.length ?? 0;
+  return {
+    events,
+    text: `${events} history events: ${n('workflowTaskCompleted')} workflow tasks, ${n('workflowExecutionUpdateAccepted')} updates, ${n('timerStarted')} timers started (${n('timerFired')} fired), ${n('activityTaskScheduled')} activities`,
+  };
 }
 
 async function awaitAll(client: Client, ids: string[]): Promise<void> {
@@ -87,6 +91,7 @@ main(async () => {
     // ---- Raw Temporal: the same starts, updates and timers, nothing else ----
     progress(`raw baseline: ${count} workflows, ${UPDATES} updates each, concurrency ${concurrency}`);
     const rawIds: string[] = [];
+    const rawUpdateLatencies: number[] = [];
     const rawStarted = performance.now();
     const rawLoad = await runLoad({ concurrency, count, durationMs: 30 * 60_000 }, async (i) => {
       const id = `raw-life-${run}-${i}`;
@@ -95,7 +100,11 @@ main(async () => {
         workflowId: id,
         args: [{ updates: UPDATES, timedWaits: TIMED_WAITS, waitTimeoutMs: 30 * 60_000, finalTimerMs: monitoringMs }],
       });
-      for (let step = 1; step <= UPDATES; step++) await handle.executeUpdate(stepUpdate, { args: [step] });
+      for (let step = 1; step <= UPDATES; step++) {
+        const t0 = performance.now();
+        await handle.executeUpdate(stepUpdate, { args: [step] });
+        rawUpdateLatencies.push(performance.now() - t0);
+      }
       rawIds.push(id);
     });
     await awaitAll(stack.rawClient, rawIds);
@@ -149,6 +158,8 @@ main(async () => {
     const perMinute = (n: number, ms: number) => (n / ms) * 60_000;
     const rawRate = perMinute(rawLoad.completed, rawMs);
     const ecoRate = perMinute(ecoLoad.completed, ecoMs);
+    const rawShape = await historyShape(stack.rawClient, rawIds[0]);
+    const ecoShape = await historyShape(stack.client, ids[0]);
     printSection('Lifecycle', 'bench:lifecycle', machine, [
       `N = ${count} cases per side, concurrency ${concurrency}; monitoring window ${monitoringMs / 1000} s (the timer that archives each case). Raw baseline first, then EcoLoop.`,
       '',
@@ -158,10 +169,11 @@ main(async () => {
       `| EcoLoop over HTTP: register + ${UPDATES} decisions + archive | ${ecoLoad.completed} | ${ecoLoad.errors} | ${fmt.n(ecoMs / 1000, 1)} s | ${fmt.n(ecoRate)} | ${fmt.ms(percentile(ecoLoad.latencies, 50))} | ${fmt.ms(percentile(ecoLoad.latencies, 99))} |`,
       '',
       `**Ratio (EcoLoop / raw): ${(ecoRate / rawRate).toFixed(2)}**. Per case "p50/p99" is the driver's time for one case's calls (the archive timer excluded).`,
-      `EcoLoop decision (update) latency over HTTP: p50 ${fmt.ms(percentile(decisionLatencies, 50))}, p99 ${fmt.ms(percentile(decisionLatencies, 99))}; ${fmt.n(polls / Math.max(1, ecoLoad.completed), 1)} status reads per case while waiting for acceptance.`,
+      `EcoLoop decision (update) latency over HTTP: p50 ${fmt.ms(percentile(decisionLatencies, 50))}, p99 ${fmt.ms(percentile(decisionLatencies, 99))}; raw update latency (client to workflow and back): p50 ${fmt.ms(percentile(rawUpdateLatencies, 50))}, p99 ${fmt.ms(percentile(rawUpdateLatencies, 99))}: **decision p50 ${(percentile(decisionLatencies, 50) / percentile(rawUpdateLatencies, 50)).toFixed(2)}× the raw update's**. ${fmt.n(polls / Math.max(1, ecoLoad.completed), 1)} status reads per case while waiting for acceptance.`,
       '',
-      `- one raw workflow: ${await historyShape(stack.rawClient, rawIds[0])}`,
-      `- one EcoLoop case: ${await historyShape(stack.client, ids[0])}`,
+      `- one raw workflow: ${rawShape.text}`,
+      `- one EcoLoop case: ${ecoShape.text}`,
+      `- **events per case: ${(ecoShape.events / rawShape.events).toFixed(2)}× the raw workflow's**`,
       ...(rawLoad.firstError || ecoLoad.firstError ? ['', `First error: ${ecoLoad.firstError ?? rawLoad.firstError}`] : []),
     ]);
   } finally {
