@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey, SearchAttributeUpdatePair, TypedSearchAttributes } from '@temporalio/common/lib/search-attributes';
 import type { CaseState, CaseView } from './case';
+import { complaintSummary } from './workflow-summaries';
 
 /**
  * The custom search attributes a complaint workflow keeps current, so an operator can filter cases
@@ -15,6 +16,15 @@ export const ownerKey = defineSearchAttributeKey('EcoOwner', SearchAttributeType
 export const escalationLevelKey = defineSearchAttributeKey('EcoEscalationLevel', SearchAttributeType.INT);
 export const nextDeadlineKey = defineSearchAttributeKey('EcoNextDeadline', SearchAttributeType.DATETIME);
 export const overdueKey = defineSearchAttributeKey('EcoOverdue', SearchAttributeType.BOOL);
+/**
+ * The case's summary line ("Case <id> · <category> · division <code>", domain/workflow-summaries.ts),
+ * for a column of the Temporal UI's workflow list: the UI (2.54.1) lists no workflow's user-metadata
+ * summary, only fixed columns and custom search attributes (docs/operations.md). Nothing in it is
+ * not already in EcoCategory and EcoDivision; it never names the reporter. It rides in the upserts
+ * the workflow already makes, without `patched()`: replay matches an upsert command by its kind, not
+ * by its attributes (test/replay.test.ts replays the histories recorded without EcoSummary).
+ */
+export const summaryKey = defineSearchAttributeKey('EcoSummary', SearchAttributeType.KEYWORD);
 /**
  * True while the read model refuses the case's events (a projection failed with an error retrying
  * cannot fix; see docs/operations.md): `EcoAttention = true` lists the cases operations must look at.
@@ -31,6 +41,7 @@ export const allSearchAttributes: SearchAttributeKey<SearchAttributeType>[] = [
   escalationLevelKey,
   nextDeadlineKey,
   overdueKey,
+  summaryKey,
   attentionKey,
 ];
 
@@ -61,6 +72,7 @@ export interface CaseSearchAttributes {
   EcoEscalationLevel: number;
   EcoNextDeadline: string | null;
   EcoOverdue: boolean;
+  EcoSummary: string;
 }
 
 export type CaseSearchAttributeName = keyof CaseSearchAttributes;
@@ -69,6 +81,7 @@ export type CaseSearchAttributeName = keyof CaseSearchAttributes;
 export type FoundSearchAttributes = { [K in CaseSearchAttributeName]: CaseSearchAttributes[K] | null };
 
 interface CaseFacts {
+  caseId: string;
   status: string;
   category: string;
   divisionCode: string;
@@ -90,12 +103,14 @@ function caseSearchAttributes(c: CaseFacts): CaseSearchAttributes {
     EcoEscalationLevel: c.escalationLevel,
     EcoNextDeadline: c.dueAt === undefined ? null : new Date(c.dueAt).toISOString(),
     EcoOverdue: c.overdue,
+    EcoSummary: complaintSummary({ caseId: c.caseId, category: c.category, divisionCode: c.divisionCode }),
   };
 }
 
 /** The attributes a complaint workflow upserts from its state. Overdue: the escalation ladder has started on the running clock. */
 export function searchAttributesOfState(s: CaseState): CaseSearchAttributes {
   return caseSearchAttributes({
+    caseId: s.caseId,
     status: s.status,
     category: s.intake.category,
     divisionCode: s.intake.divisionCode,
@@ -115,6 +130,7 @@ export function searchAttributesOfState(s: CaseState): CaseSearchAttributes {
  */
 export function searchAttributesOfView(v: CaseView): CaseSearchAttributes {
   return caseSearchAttributes({
+    caseId: v.caseId,
     status: v.status,
     category: v.category,
     divisionCode: v.divisionCode,
@@ -137,6 +153,7 @@ export function searchAttributeUpdates(a: CaseSearchAttributes): SearchAttribute
     { key: escalationLevelKey, value: a.EcoEscalationLevel },
     { key: nextDeadlineKey, value: a.EcoNextDeadline === null ? null : new Date(a.EcoNextDeadline) },
     { key: overdueKey, value: a.EcoOverdue },
+    { key: summaryKey, value: a.EcoSummary },
   ];
 }
 
@@ -157,6 +174,7 @@ export function foundSearchAttributes(found: Pick<TypedSearchAttributes, 'get'>)
     EcoEscalationLevel: found.get(escalationLevelKey) ?? null,
     EcoNextDeadline: deadline ? deadline.toISOString() : null,
     EcoOverdue: found.get(overdueKey) ?? null,
+    EcoSummary: found.get(summaryKey) ?? null,
   };
 }
 

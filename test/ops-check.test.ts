@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { caseStatusKey, unitKey } from '../domain/search-attributes';
+import { caseStatusKey, summaryKey, unitKey } from '../domain/search-attributes';
 import { workflowsPath } from '../worker/worker';
 import { findingLines, opsCheck, OPS_CHECK_PAGE_SIZE, summaryLine, type OpsCheckReport } from '../worker/ops-check';
 import { ApiHarness } from './support/api-harness';
@@ -74,11 +74,11 @@ function describeCase(caseId: string) {
   return api.client.workflow.getHandle(`complaint-${caseId}`).describe();
 }
 
-/** Break one attribute of the case's workflow, and wait until the workflow carries the broken value. */
-async function drift(caseId: string, value: string): Promise<void> {
-  await api.client.workflow.getHandle(`complaint-${caseId}`).signal(driftSearchAttributeSignal, { name: 'EcoUnit', value });
+/** Break one keyword attribute of the case's workflow (null: remove it), and wait until the workflow carries the broken value. */
+async function drift(caseId: string, value: string | null, key: typeof unitKey = unitKey): Promise<void> {
+  await api.client.workflow.getHandle(`complaint-${caseId}`).signal(driftSearchAttributeSignal, { name: key.name, value });
   await until(`${caseId} drifted`, async () =>
-    (await describeCase(caseId)).typedSearchAttributes.get(unitKey) === value ? true : undefined,
+    ((await describeCase(caseId)).typedSearchAttributes.get(key) ?? null) === value ? true : undefined,
   );
 }
 
@@ -199,5 +199,33 @@ describe('npm run ops:check', () => {
     expect(report.cases).toBe(2);
     expect(report.complaintWorkflows).toBeUndefined();
     expect(report.summary).toMatch(/^ops:check: 2 cases, /);
+  });
+
+  test('when EcoSummary drifts on a running workflow, then it is reported and --fix restores the summary line; a closed workflow without one is not reported', async () => {
+    const drifted = await handlingCase('Paper mill discharge, summary drifted');
+    const summary = `Case ${drifted} · water · division 370112`;
+    expect((await describeCase(drifted)).typedSearchAttributes.get(summaryKey)).toBe(summary);
+    await drift(drifted, 'Case EC-0000-0000000 · noise · division 000000', summaryKey);
+    // A workflow that closed before EcoSummary existed carries none, and Temporal cannot add it.
+    const before = await handlingCase('Paper mill discharge, closed before EcoSummary');
+    await drift(before, null, summaryKey);
+    await api.client.workflow.getHandle(`complaint-${before}`).terminate('ops:check test: closed before EcoSummary existed');
+
+    const report = await check();
+    expect(report.findings.find((f) => f.caseId === drifted)).toEqual({
+      kind: 'mismatch',
+      caseId: drifted,
+      workflowId: `complaint-${drifted}`,
+      workflowStatus: 'RUNNING',
+      differences: [{ attribute: 'EcoSummary', workflow: 'Case EC-0000-0000000 · noise · division 000000', readModel: summary }],
+    });
+    expect(report.findings.some((f) => f.caseId === before)).toBe(false);
+
+    const fixed = await opsCheck(
+      { client: api.client, pool: api.db.pool },
+      { fix: true, pageSize: OPS_CHECK_PAGE_SIZE, fixTimeoutMs: 10_000 },
+    );
+    expect(fixed.findings.find((f) => f.caseId === drifted)).toMatchObject({ kind: 'mismatch', fix: { result: 'fixed' } });
+    expect((await describeCase(drifted)).typedSearchAttributes.get(summaryKey)).toBe(summary);
   });
 });

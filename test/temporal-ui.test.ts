@@ -105,11 +105,11 @@ describe('the Temporal UI of npm start', () => {
     });
   }, 120_000);
 
-  test("when an operator opens the workflow list with the case columns (docs/operations.md), then the case's row shows its summary: case number, status, category, division", async () => {
-    // The UI's list shows ids, types, times and search attributes only: UI 2.54.1 has no Summary
-    // column and no setting for one, and ListWorkflowExecutions carries no user metadata (the static
-    // summary is on the workflow's page, under User Metadata; docs/operations.md). An operator adds
-    // the case columns once, as here.
+  test("when an operator adds the EcoSummary column to the workflow list (Configure Columns), then the case's row shows its summary line, status, category and division, and the reporter's phone and name are nowhere", async () => {
+    // UI 2.54.1 lists no workflow's user-metadata summary (ListWorkflowExecutions carries no user
+    // metadata; the static summary is on the workflow's page, under User Metadata): the summary line
+    // is also the EcoSummary search attribute, a column an operator adds (docs/operations.md). The
+    // other case columns are taken as already saved in the browser, as the UI stores them.
     const columns = ['Status', 'Workflow ID', 'EcoStatus', 'EcoCategory', 'EcoDivision', 'Start'].map((label, i) => ({
       label,
       pinned: i < 2,
@@ -120,7 +120,26 @@ describe('the Temporal UI of npm start', () => {
     await page.goto(`http://127.0.0.1:${run.ports.ui}/namespaces/default/workflows`);
     const row = page.locator('tr', { hasText: `complaint-${caseId}` }).first();
     await row.waitFor({ timeout: 60_000 });
+
+    // As an operator does it: the table's "Configure Columns" button, then "Add EcoSummary column"
+    // among the custom search attributes of the drawer.
+    await page.getByTestId('workflows-summary-table-configuration-button').click();
+    await page.getByRole('button', { name: 'Add EcoSummary column' }).click({ timeout: 30_000 });
+    await page.keyboard.press('Escape');
+    const summary = `Case ${caseId} · ${intake.category} · division ${intake.divisionCode}`;
+    await row.getByText(summary).waitFor({ timeout: 30_000 });
+
     const cells = (await row.locator('td').allInnerTexts()).map((cell) => cell.trim());
-    expect(cells).toEqual(expect.arrayContaining([`complaint-${caseId}`, 'pending_acceptance', intake.category, intake.divisionCode]));
+    expect(cells).toEqual(
+      expect.arrayContaining([`complaint-${caseId}`, summary, 'pending_acceptance', intake.category, intake.divisionCode]),
+    );
+    // The column stays chosen: the UI keeps it in the browser's localStorage.
+    const stored = await page.evaluate<string | null>("localStorage.getItem('namespace-workflow-table-columns')");
+    expect((JSON.parse(stored ?? '{}') as Record<string, Array<{ label: string }>>).default?.map((c) => c.label)).toContain('EcoSummary');
+    const text = await page.locator('body').innerText();
+    expect({ phone: text.includes(intake.reporter.phone), name: text.includes(intake.reporter.name) }).toEqual({
+      phone: false,
+      name: false,
+    });
   }, 120_000);
 });

@@ -87,6 +87,17 @@ interface Run {
   found: ReturnType<typeof foundSearchAttributes>;
 }
 
+/**
+ * What differs between a workflow and the read model. A closed workflow that carries no `EcoSummary`
+ * closed before the attribute existed: Temporal keeps a closed execution's attributes as they are,
+ * so that is no drift and nothing could fix it. A running one without it is reported (`--fix` sets it).
+ */
+function differencesOf(run: Pick<Run, 'status' | 'found'>, view: CaseView): SearchAttributeDifference[] {
+  return searchAttributeDifferences(run.found, searchAttributesOfView(view)).filter(
+    (d) => !(d.attribute === 'EcoSummary' && d.workflow === null && run.status !== 'RUNNING'),
+  );
+}
+
 /** Case ids are `EC-YYYY-NNNNNNN`; anything that could break out of a quoted visibility string is looked up alone. */
 const QUOTABLE = /^[\w.:-]+$/;
 
@@ -134,7 +145,7 @@ async function confirm(deps: OpsCheckDeps, caseId: string): Promise<Finding | un
   const [record, run] = await Promise.all([getCase(deps.pool, caseId), describe(deps.client, workflowId)]);
   if (!record) return undefined;
   if (!run) return { kind: 'no-workflow', caseId, workflowId };
-  const differences = searchAttributeDifferences(run.found, searchAttributesOfView(record.view));
+  const differences = differencesOf(run, record.view);
   if (!differences.length) return undefined;
   return { kind: 'mismatch', caseId, workflowId, workflowStatus: run.status, differences };
 }
@@ -179,7 +190,7 @@ export async function opsCheck(
     for (const view of views) {
       const run = runs.get(workflowIdFor(view.caseId));
       if (run) report.workflows++;
-      if (run && !searchAttributeDifferences(run.found, searchAttributesOfView(view)).length) continue;
+      if (run && !differencesOf(run, view).length) continue;
       const finding = await confirm(deps, view.caseId);
       if (!finding) continue;
       if (finding.kind === 'mismatch' && options.fix) finding.fix = await fix(deps, finding, options.fixTimeoutMs);

@@ -2,13 +2,13 @@
  * A workflow interceptor module for tests only (bundled with `workflowInterceptorModules`): every
  * workflow of that bundle takes `driftSearchAttributeSignal` and upserts one keyword attribute to a
  * value its state does not hold, as a workflow that missed an upsert would carry it (issue #11's stale
- * EcoStatus). It issues the very command a complaint workflow issues; no production code knows it.
+ * EcoStatus), or removes it (null), as a workflow from before the attribute existed carries none. It issues the very command a complaint workflow issues; no production code knows it.
  */
 import { SearchAttributeType } from '@temporalio/common';
 import { defineSignal, setHandler, upsertSearchAttributes, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { allSearchAttributes } from '../../domain/search-attributes';
 
-export const driftSearchAttributeSignal = defineSignal<[{ name: string; value: string }]>('test:driftSearchAttribute');
+export const driftSearchAttributeSignal = defineSignal<[{ name: string; value: string | null }]>('test:driftSearchAttribute');
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [

@@ -11,6 +11,7 @@ import {
   searchAttributeUpdates,
   type CaseSearchAttributes,
 } from '../../domain/search-attributes';
+import { complaintStartMetadata } from '../../domain/workflow-summaries';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 2, 0, 0);
@@ -52,6 +53,7 @@ const expected: CaseSearchAttributes = {
   EcoEscalationLevel: 1,
   EcoNextDeadline: new Date(T0 + 60 * DAY).toISOString(),
   EcoOverdue: false,
+  EcoSummary: 'Case EC-2026-0000001 · water · division 370112',
 };
 
 describe('the search attributes of a case (domain/search-attributes.ts)', () => {
@@ -85,6 +87,7 @@ describe('the search attributes of a case (domain/search-attributes.ts)', () => 
       'EcoEscalationLevel',
       'EcoNextDeadline',
       'EcoOverdue',
+      'EcoSummary',
     ]);
     const carried = new TypedSearchAttributes().updateCopy(updates);
     expect(foundSearchAttributes(carried)).toEqual(expected);
@@ -104,6 +107,14 @@ describe('the search attributes of a case (domain/search-attributes.ts)', () => 
       { attribute: 'EcoStatus', workflow: 'pending_acceptance', readModel: 'handling' },
       { attribute: 'EcoOverdue', workflow: null, readModel: false },
     ]);
+  });
+
+  test('when a case is registered, then EcoSummary is the summary line of its workflow start, from the state and from the view', () => {
+    const s = state({ intake: { ...state().intake, category: 'solid_waste' } });
+    const summary = searchAttributesOfState(s).EcoSummary;
+    expect(summary).toBe('Case EC-2026-0000001 · solid waste · division 370112');
+    expect(summary).toBe(complaintStartMetadata(s).staticSummary);
+    expect(searchAttributesOfView(toView(s, T0)).EcoSummary).toBe(summary);
   });
 
   test('when a deadline is spelled differently but is the same instant, then it does not differ', () => {
