@@ -217,7 +217,7 @@ const casePageSchema = z.object({
   total: z.number().int().describe('every case the filters select; an estimate when `totalExact` is false'),
   totalExact: z
     .boolean()
-    .describe('false only for a free text (`q`) matching more cases than are counted exactly: `total` is then PostgreSQL\'s estimate'),
+    .describe("false only for a free text (`q`) matching more cases than are counted exactly: `total` is then PostgreSQL's estimate"),
   items: z.array(caseListItemSchema),
   nextCursor: z.string().optional().describe('the `cursor` of the next page; absent on the last'),
 });
