@@ -437,7 +437,9 @@ async function estimateRows(pool: Pool, f: CaseFilter): Promise<number> {
 
 /** The number of cases as the planner knows it (pg_class.reltuples: no scan). */
 async function tableEstimate(pool: Pool): Promise<{ n: number }> {
-  const { rows } = await pool.query<{ n: number }>(`SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = 'cases'::regclass`);
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT greatest(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = 'cases'::regclass`,
+  );
   return { n: rows[0]?.n ?? 0 };
 }
 

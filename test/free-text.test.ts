@@ -98,7 +98,13 @@ describe('free text over many cases', () => {
 
   test('when other filters leave few cases, then the total is exact', async () => {
     // The first hour: cases 1 to 59, the even ones with the word.
-    const page = await listCases(db.pool, { q: EVERYWHERE, receivedFrom: '2026-01-01T00:00:00Z', receivedTo: '2026-01-01T01:00:00Z', limit: 50, offset: 0 });
+    const page = await listCases(db.pool, {
+      q: EVERYWHERE,
+      receivedFrom: '2026-01-01T00:00:00Z',
+      receivedTo: '2026-01-01T01:00:00Z',
+      limit: 50,
+      offset: 0,
+    });
     expect(page).toMatchObject({ total: 29, totalExact: true });
   });
 });
@@ -111,7 +117,18 @@ describe('cjk_grams', () => {
     const client = await db.pool.connect();
     try {
       await client.query(definition.replace('CREATE FUNCTION cjk_grams', 'CREATE FUNCTION pg_temp.cjk_grams_011'));
-      const tricky = ['', 'abc', '中', '中文字', 'a中b文c', `排放${'\u00a0'}废水${'\u3000'}河水`, 'ÄÖÜäöü Straße', '発電所 Ωmega ΣΊΣΥΦΟΣ', '😀😀x🏭', '中\n文'];
+      const tricky = [
+        '',
+        'abc',
+        '中',
+        '中文字',
+        'a中b文c',
+        `排放${'\u00a0'}废水${'\u3000'}河水`,
+        'ÄÖÜäöü Straße',
+        '発電所 Ωmega ΣΊΣΥΦΟΣ',
+        '😀😀x🏭',
+        '中\n文',
+      ];
       const { rows } = await client.query<{ n: string }>(
         `WITH texts AS (SELECT unnest($1::text[]) AS t
                         UNION ALL SELECT case_id || E'\\n' || title || E'\\n' || description FROM cases WHERE case_id LIKE '%00')
