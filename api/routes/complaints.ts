@@ -217,7 +217,7 @@ const casePageSchema = z.object({
   total: z.number().int().describe('every case the filters select; an estimate when `totalExact` is false'),
   totalExact: z
     .boolean()
-    .describe('false only for a free text (`q`) matching more cases than are counted exactly: `total` is then PostgreSQL\'s estimate'),
+    .describe("false only for a free text (`q`) matching more cases than are counted exactly: `total` is then PostgreSQL's estimate"),
   items: z.array(caseListItemSchema),
   nextCursor: z.string().optional().describe('the `cursor` of the next page; absent on the last'),
 });
@@ -464,7 +464,12 @@ const unlinkRoute: Route<ComplaintRoutesDeps> = route(
         currentState: record.view.status,
       });
     }
-    const input: wf.ComplaintWorkflowInput = { resume: state, unlink: { ...body, actor: actorOf(req.principal!) } };
+    // A new run, started by this code: lean, like a new case (domain/case.ts, LEAN_START).
+    const input: wf.ComplaintWorkflowInput = {
+      resume: state,
+      unlink: { ...body, actor: actorOf(req.principal!) },
+      writePath: wf.LEAN_START,
+    };
     await deps.temporal.start<wf.ComplaintWorkflow>(wf.COMPLAINT_WORKFLOW, {
       workflowId,
       args: [input],
