@@ -8,7 +8,7 @@ import { addDuration } from '../domain/calendar';
 import { casePolicy, type Policy } from '../domain/policy';
 import { complaintStartMetadata } from '../domain/workflow-summaries';
 import { claimCaseId, nextCaseId, recordCaseNumber, recordCaseNumberGap, type CaseIdClaim } from '../db/registrations';
-import { COMPLAINT_WORKFLOW, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
+import { COMPLAINT_WORKFLOW, LEAN_START, workflowIdFor, type ComplaintWorkflow } from '../workflows/contracts/complaint';
 import { API_DEFAULTS } from '../runtime/config';
 import { HttpProblem, toProblem } from './problem';
 import type { TemporalGateway } from './temporal-gateway';
@@ -167,6 +167,8 @@ async function startCase(
     receivedAt,
     owner,
     policy: casePolicy(policy, intake.category, intake.urgency),
+    // No patch markers and the duplicate check in the first workflow task (domain/case.ts, issue #11).
+    writePath: LEAN_START,
   };
   // No search attributes at the start: the workflow's first task sets all of them (a case no worker
   // has run yet has none); setting four here as well cost the server about a tenth of its intake.

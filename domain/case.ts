@@ -304,7 +304,21 @@ export interface ComplaintInput {
   policy: CasePolicy;
   /** Tests only: continue-as-new after this many history events even if the server does not suggest it. */
   continueAsNewAfterEvents?: number;
+  /** `LEAN_START` when started by code that knows it (see there); absent in cases started before. */
+  writePath?: typeof LEAN_START;
 }
+
+/**
+ * A complaint workflow started with `writePath: LEAN_START` (by the API, by an unlink, by its own
+ * continue-as-new) was started by code that always wakes on changes during projection, always projects
+ * in the workflow task and checks for a duplicate by a local activity: it asks `patched()` nothing
+ * and runs its duplicate check within the workflow task that needs it. Issue #11 (a case as light as
+ * the SDK allows): two patch markers and two `TemporalChangeVersion` upserts fewer, and the check's
+ * three activity events and second workflow task (three more) become one marker: nine events fewer
+ * per case. An input is history: a case started without it replays as it was written. Workers must
+ * run this code before an API that sets it does (docs/deploy.md).
+ */
+export const LEAN_START = 2;
 
 export function workflowIdFor(caseId: string): string {
   return `complaint-${caseId}`;

@@ -1,4 +1,9 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { LEAN_START } from '../domain/case';
+import { PROJECT_IN_WORKFLOW_TASK, WAKE_ON_CHANGES_DURING_PROJECTION } from '../workflows/complaint';
 import { acceptUpdate, decideExtensionUpdate, requestExtensionUpdate, statusQuery, escalateUpdate } from '../workflows/contracts/complaint';
+import { testDataConverter } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, supervisor, unit } from './support/complaint-harness';
 
 let h: ComplaintHarness;
@@ -49,4 +54,37 @@ test('when the history grows past the limit, then the case continues as new with
   const { rows } = await h.db.pool.query(`SELECT count(*)::int AS n, max(seq) AS m FROM case_events WHERE case_id = $1`, [view.caseId]);
   expect(rows[0]).toEqual({ n: view.timeline.length, m: view.timeline.length });
   expect((await handle.query(statusQuery)).status).toBe('handling');
+});
+
+/** The patch ids a history's markers record. */
+function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
+test('when a case started before LEAN_START continues as new, then the new run is started lean: no patch marker, the same case', async () => {
+  const handle = await h.start({}, { continueAsNewAfterEvents: 20, beforeLeanStart: true });
+  await h.waitForEvent(handle, 'registered_for_acceptance');
+  const first = await handle.fetchHistory();
+  expect(patchesIn(first)).toEqual([WAKE_ON_CHANGES_DURING_PROJECTION, PROJECT_IN_WORKFLOW_TASK]);
+  // An acceptance pushes the history past the limit: the case continues as new.
+  await handle.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId: 'unit-1' }] });
+  const continued = h.env.client.workflow.getHandle(handle.workflowId);
+  const deadline = Date.now() + 20_000;
+  while ((await continued.describe()).runId === handle.firstExecutionRunId) {
+    if (Date.now() > deadline) throw new Error('the case did not continue as new');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const next = await continued.fetchHistory();
+  const started = next.events?.[0]?.workflowExecutionStartedEventAttributes;
+  let payloads = started?.input?.payloads ?? [];
+  for (const codec of [...(testDataConverter.payloadCodecs ?? [])].reverse()) payloads = await codec.decode(payloads);
+  const input = defaultPayloadConverter.fromPayload(payloads[0]);
+  expect(input).toMatchObject({ writePath: LEAN_START, resume: { caseId: (await handle.query(statusQuery)).caseId } });
+  expect(patchesIn(next)).toEqual([]);
+  expect((await continued.query(statusQuery)).status).toBe('handling');
+  await continued.terminate('test over');
 });

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { getCase, getTimeline, listProjectionDeadLetters } from '../db/cases';
-import { workflowIdFor, type CaseView, type ComplaintInput } from '../domain/case';
+import { LEAN_START, workflowIdFor, type CaseView, type ComplaintInput } from '../domain/case';
 import { casePolicy, defaultPolicy, type CasePolicy } from '../domain/policy';
 import { attentionKey, caseStatusKey, nextDeadlineKey } from '../domain/search-attributes';
 import { createLogger } from '../runtime/logger';
@@ -49,13 +49,20 @@ afterAll(async () => {
 
 function start(
   overrides: Parameters<typeof intake>[0] = {},
-  options: { receivedAt?: number; policy?: (p: CasePolicy) => void } = {},
+  options: { receivedAt?: number; policy?: (p: CasePolicy) => void; beforeLeanStart?: boolean } = {},
 ): Promise<ComplaintHandle> {
   const i = intake(overrides);
   const caseId = nextCaseId();
   const policy = casePolicy(defaultPolicy, i.category, i.urgency);
   options.policy?.(policy);
-  const input: ComplaintInput = { caseId, intake: i, receivedAt: options.receivedAt ?? Date.now(), owner: clerk, policy };
+  const input: ComplaintInput = {
+    caseId,
+    intake: i,
+    receivedAt: options.receivedAt ?? Date.now(),
+    owner: clerk,
+    policy,
+    ...(!options.beforeLeanStart && { writePath: LEAN_START }),
+  };
   // Started as the API would, but without its validation: whatever value the test gives reaches the workflow.
   return client.workflow.start(complaintWorkflow, { taskQueue, workflowId: workflowIdFor(caseId), args: [input] });
 }
@@ -111,6 +118,65 @@ test('when a decision is made, then it costs one workflow task with no regular a
     localActivityMarkers: added(EventType.EVENT_TYPE_MARKER_RECORDED),
   }).toEqual({ workflowTasks: 1, activities: 0, localActivityMarkers: 1 });
   await handle.terminate('test over');
+});
+
+/** What a history records besides workflow tasks: patch markers, change-version upserts, activities and local activities, in order. */
+function shapeOf(history: temporal.api.history.v1.IHistory): string[] {
+  const utf8 = (b?: Uint8Array | null) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_patch') return [`patch ${utf8(marker.details?.['patch-data']?.payloads?.[0]?.data)}`];
+    if (marker?.markerName === 'core_local_activity') {
+      // The marker's bookkeeping (sequence, attempt, activity type) is plain JSON; its result is a payload like any other.
+      const data = JSON.parse(utf8(marker.details?.data?.payloads?.[0]?.data)) as { activity_type: string };
+      return [`local ${data.activity_type}`];
+    }
+    const upserted = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    if (upserted && 'TemporalChangeVersion' in upserted) return ['upsert TemporalChangeVersion'];
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (activity) return [`activity ${activity}`];
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return ['task'];
+    return [];
+  });
+}
+
+/**
+ * The history once the case awaits acceptance and no workflow task is in flight. Awaited in the read
+ * model, not by queries: polled by queries, the first task was once seen completed in two (an empty
+ * one, then the markers), as if a query answered while it waited for its local activity had split it.
+ */
+async function settledHistory(handle: ComplaintHandle): Promise<temporal.api.history.v1.IHistory> {
+  await waitUntil('pending_acceptance', async () => (await getCase(db.pool, caseIdOf(handle)))?.view.status === 'pending_acceptance');
+  return waitUntil('no workflow task in flight', async () => {
+    const h = await handle.fetchHistory();
+    return countOf(h, EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) === countOf(h, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) && h;
+  });
+}
+
+test('when a complaint is started as the API starts it (writePath), then its history has no patch marker and no TemporalChangeVersion upsert, and its duplicate check is a local activity in its first workflow task', async () => {
+  // A site: the duplicate check has something to look up (without a place it answers at once).
+  const site = (n: number) => ({ siteId: `lean-start-site-${process.pid}-${n}` });
+  const lean = await start({ location: site(1) });
+  const leanHistory = await settledHistory(lean);
+  expect(shapeOf(leanHistory)).toEqual(['task', 'local findRelatedCase', 'local projectCase']);
+
+  // A case started without the field (before it) asks the patches and schedules the check, as before: its history is that shape.
+  const before = await start({ location: site(2) }, { beforeLeanStart: true });
+  const beforeHistory = await settledHistory(before);
+  expect(shapeOf(beforeHistory).slice(0, 7)).toEqual([
+    'task',
+    `patch {"id":"wake-on-changes-during-projection","deprecated":false}`,
+    'upsert TemporalChangeVersion',
+    `patch {"id":"project-in-workflow-task","deprecated":false}`,
+    'upsert TemporalChangeVersion',
+    'activity findRelatedCase',
+    'task',
+  ]);
+  // Ten events fewer: two markers and two upserts, three activity events and a workflow task's three, for one marker.
+  // Nine events fewer: two patch markers, two upserts, three activity events and a second task's three, for one marker.
+  expect((beforeHistory.events?.length ?? 0) - (leanHistory.events?.length ?? 0)).toBe(9);
+  await lean.terminate('test over');
+  await before.terminate('test over');
 });
 
 test('when a value the read model cannot store reaches the projection, then the case records it, is flagged, dead-lettered, operations are told, and it goes on taking decisions', async () => {

@@ -126,7 +126,8 @@ describe('at rest', () => {
       expect([...types]).toEqual(
         expect.arrayContaining([
           'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
-          'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED',
+          // The duplicate check and the projections: local activities, their arguments and results in markers.
+          'EVENT_TYPE_MARKER_RECORDED',
           'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
         ]),
       );

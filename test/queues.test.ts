@@ -263,6 +263,9 @@ describe('an unlinked duplicate', () => {
     expect(other.timeline.map((e: { type: string }) => e.type)).toContain('duplicate_unlinked');
     // Unlinked once: again is a conflict.
     expect((await as('supervisor', 'POST', `/v1/complaints/${dup}/unlink`, { reason: 'again' })).status).toBe(409);
+    // The new run is started lean (domain/case.ts, LEAN_START): it asks no patch, so its history has no patch marker.
+    const run = await api.client.workflow.getHandle(`complaint-${dup}`).fetchHistory();
+    expect((run.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
 
     // It continues its own lifecycle: the clerk finds it to accept, and accepts it.
     expect((await queue('clerk', 'clerk')).items.map((i: { caseId: string }) => i.caseId)).toContain(dup);

@@ -11,7 +11,9 @@ import { quietRuntime, testDataConverter } from './support/temporal';
  * ECOLOOP_RECORD_HISTORIES=1) must replay against today's workflow code. A change that breaks
  * determinism for cases in flight fails here. The histories from before the complaint workflow's
  * wake-up patch stay as they were; those recorded after it are named `<path>.wake-patch.binpb`, and
- * those recorded after the write-path patch (projection as a local activity) `<path>.write-patch.binpb`.
+ * those recorded after the write-path patch (projection as a local activity) `<path>.write-patch.binpb`,
+ * and those started lean (`writePath` in the input: no patch asked, the duplicate check a local
+ * activity; domain/case.ts, LEAN_START) `<path>.lean-start.binpb`.
  * A reward's whole path (test/rewards.test.ts) is stored from before the reward workflow projected its
  * payments (`reward-confirmed-paid.binpb`) and after (`reward-confirmed-paid.payment-patch.binpb`).
  */
@@ -19,6 +21,8 @@ const dir = path.join(__dirname, 'histories');
 /** The suffix of histories recorded with the complaint workflow's wake-up patch, and with the write-path patch too. */
 const PATCHED = 'wake-patch';
 const WRITE_PATCHED = 'write-patch';
+/** The suffix of histories of cases started lean: they record no patch marker at all. */
+const LEAN_STARTED = 'lean-start';
 /** The suffix of reward histories recorded with the reward workflow's payment projection. */
 const PAYMENT_PATCHED = 'payment-patch';
 
@@ -30,6 +34,10 @@ function patchesIn(history: temporal.api.history.v1.IHistory): string[] {
     return payload ? [(JSON.parse(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id] : [];
   });
 }
+/** The regular activities a history schedules. */
+function activitiesIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+}
 const files = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.binpb'))
@@ -37,7 +45,8 @@ const files = fs
 
 test('when the stored histories of the main paths are replayed, then every one replays without a nondeterminism error', async () => {
   quietRuntime();
-  // Each main path three times: recorded before the wake-up patch (cases in flight then), after it, and after the write-path patch.
+  // Each main path four times: recorded before the wake-up patch (cases in flight then), after it, after the
+  // write-path patch, and started lean.
   const paths = [
     'acceptance-ladder',
     'handling-extension',
@@ -49,7 +58,7 @@ test('when the stored histories of the main paths are replayed, then every one r
   ];
   expect(files).toEqual(
     expect.arrayContaining([
-      ...paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`, `${p}.${WRITE_PATCHED}.binpb`]),
+      ...paths.flatMap((p) => [`${p}.binpb`, `${p}.${PATCHED}.binpb`, `${p}.${WRITE_PATCHED}.binpb`, `${p}.${LEAN_STARTED}.binpb`]),
       'reward-confirmed-paid.binpb',
       `reward-confirmed-paid.${PAYMENT_PATCHED}.binpb`,
     ]),
@@ -69,6 +78,9 @@ test('when the stored histories of the main paths are replayed, then every one r
             ? [WAKE_ON_CHANGES_DURING_PROJECTION]
             : [],
     });
+    // Started lean, the duplicate check is a local activity like the projection: no regular activity is scheduled.
+    if (workflowId.endsWith(`.${LEAN_STARTED}`))
+      expect({ workflowId, scheduled: activitiesIn(history) }).toEqual({ workflowId, scheduled: [] });
   }
   const codePath = process.env.ECOLOOP_TEST_WORKFLOW_BUNDLE!;
   const results: Array<{ workflowId: string; error?: unknown }> = [];

@@ -45,6 +45,7 @@ import {
   syncSearchAttributesUpdate,
   replayProjectionUpdate,
   INVALID_TRANSITION,
+  LEAN_START,
   PROJECTION_REJECTED,
   type ComplaintOutcome,
   type ComplaintWorkflowInput,
@@ -77,11 +78,20 @@ const { deadLetterProjection } = proxyLocalActivities<ReturnType<typeof createAc
   ...PROJECTION_ACTIVITY_OPTIONS,
   summary: 'keep the refused events in the dead-letter table',
 });
-const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>({
+/** The duplicate check: serialised per site in the database (activities/intake.ts), idempotent (a retry reads back its decision). */
+const RELATED_CASE_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
   summary: 'look for a duplicate (open case) or a recurrence (recently closed case)',
-});
+} as const;
+/** A regular activity: cases started without `writePath` (before LEAN_START), whose histories schedule it. */
+const { findRelatedCase } = proxyActivities<ReturnType<typeof createActivities>>(RELATED_CASE_OPTIONS);
+/**
+ * The same check as a local activity, for cases started with `writePath: LEAN_START`: it runs inside the
+ * workflow task that needs it (the registration's, or the supplement's that completes the intake), one
+ * marker instead of three activity events and a second workflow task (issue #11).
+ */
+const { findRelatedCase: findRelatedCaseLocally } = proxyLocalActivities<ReturnType<typeof createActivities>>(RELATED_CASE_OPTIONS);
 
 /**
  * One complaint, from registration to archive. The state machine (domain/complaint-lifecycle.ts)
@@ -95,9 +105,13 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
   const isNew = !('resume' in input);
   /** Counts the events the case has had in this run: the main loop waits for it to move. */
   let version = 0;
-  // Cases started before this patch keep the old wake-up, so their histories replay unchanged.
-  const wakeOnChangesDuringProjection = patched(WAKE_ON_CHANGES_DURING_PROJECTION);
-  const inOneTask = patched(PROJECT_IN_WORKFLOW_TASK);
+  // Started by code that has both patches (domain/case.ts, LEAN_START): nothing to ask, so no patch
+  // markers and no TemporalChangeVersion upserts (four events per case, issue #11). The input is part
+  // of the history, so this replays the same way. Cases started without it ask as they always did:
+  // those started before a patch keep the old behaviour, and their histories replay unchanged.
+  const leanStart = input.writePath === LEAN_START;
+  const wakeOnChangesDuringProjection = leanStart || patched(WAKE_ON_CHANGES_DURING_PROJECTION);
+  const inOneTask = leanStart || patched(PROJECT_IN_WORKFLOW_TASK);
 
   // ---- State changes: decided by the state machine (domain/complaint-lifecycle.ts) ----
 
@@ -281,7 +295,7 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
    */
   async function intakeComplete(receivedAt: number): Promise<void> {
     const now = Date.now();
-    const related = await findRelatedCase(lifecycle.relatedCaseSearch(s, now));
+    const related = await (leanStart ? findRelatedCaseLocally : findRelatedCase)(lifecycle.relatedCaseSearch(s, now));
     if (related) {
       const target = getExternalWorkflowHandle(workflowIdFor(related.caseId));
       const link = { caseId: s.caseId, anonymous: s.intake.reporter.anonymous, at: now };
@@ -477,7 +491,9 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
         await project();
       }
       upsertAttributes();
-      await continueAsNew<typeof complaintWorkflow>({ resume: s, continueAsNewAfterEvents: casLimit });
+      // The next run is started by this code, which has both patches: it starts lean whatever this run was.
+      // Replay does not compare a continue-as-new's input, so runs that continued without it replay unchanged.
+      await continueAsNew<typeof complaintWorkflow>({ resume: s, continueAsNewAfterEvents: casLimit, writePath: LEAN_START });
     }
     seenAt = now;
     // A handler may change the case between project()'s last look and here (two activities resolved in

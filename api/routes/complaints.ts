@@ -464,7 +464,12 @@ const unlinkRoute: Route<ComplaintRoutesDeps> = route(
         currentState: record.view.status,
       });
     }
-    const input: wf.ComplaintWorkflowInput = { resume: state, unlink: { ...body, actor: actorOf(req.principal!) } };
+    // A new run, started by this code: lean, like a new case (domain/case.ts, LEAN_START).
+    const input: wf.ComplaintWorkflowInput = {
+      resume: state,
+      unlink: { ...body, actor: actorOf(req.principal!) },
+      writePath: wf.LEAN_START,
+    };
     await deps.temporal.start<wf.ComplaintWorkflow>(wf.COMPLAINT_WORKFLOW, {
       workflowId,
       args: [input],

@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Actor, CaseView, ComplaintInput, Intake } from '../../domain/case';
-import { workflowIdFor } from '../../domain/case';
+import { LEAN_START, workflowIdFor } from '../../domain/case';
 import { casePolicy, defaultPolicy, type Policy } from '../../domain/policy';
 import { statusQuery } from '../../workflows/contracts/complaint';
 import { complaintWorkflow } from '../../workflows/complaint';
@@ -75,7 +75,13 @@ export class ComplaintHarness {
 
   async start(
     intakeOverrides: Partial<Omit<Intake, 'receivedAt'>> = {},
-    options: { policy?: Policy; caseId?: string; continueAsNewAfterEvents?: number } = {},
+    options: {
+      policy?: Policy;
+      caseId?: string;
+      continueAsNewAfterEvents?: number;
+      /** Started as before LEAN_START (no `writePath`): the patches asked, the duplicate check a regular activity. */
+      beforeLeanStart?: boolean;
+    } = {},
   ): Promise<ComplaintHandle> {
     const i = intake(intakeOverrides);
     const caseId = options.caseId ?? nextCaseId();
@@ -86,6 +92,8 @@ export class ComplaintHarness {
       owner: clerk,
       policy: casePolicy(options.policy ?? defaultPolicy, i.category, i.urgency),
       continueAsNewAfterEvents: options.continueAsNewAfterEvents,
+      // As the API starts it (api/registration.ts).
+      ...(!options.beforeLeanStart && { writePath: LEAN_START }),
     };
     return this.env.client.workflow.start(complaintWorkflow, {
       taskQueue: this.taskQueue,

@@ -17,6 +17,7 @@ import type {
   ExtensionDecision,
   ExtensionRequest,
   Forward,
+  LEAN_START,
   LinkDuplicate,
   Reopen,
   Result,
@@ -30,7 +31,7 @@ import type {
 import type { DeadlineTightening } from '../../domain/governance';
 import type { CaseSearchAttributes } from '../../domain/search-attributes';
 
-export { workflowIdFor } from '../../domain/case';
+export { LEAN_START, workflowIdFor } from '../../domain/case';
 export { INVALID_TRANSITION, PROJECTION_REJECTED } from './errors';
 
 /** The workflow type, as registered by the worker. */
@@ -91,7 +92,8 @@ export interface ProjectionReplay {
  * A new case; or a case carried over (continue-as-new); or, with `unlink`, a case closed as a wrong
  * automatic duplicate started again (a new run of the same workflow id) as a case of its own.
  */
-export type ComplaintWorkflowInput = ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number; unlink?: Unlink };
+export type ComplaintWorkflowInput =
+  ComplaintInput | { resume: CaseState; continueAsNewAfterEvents?: number; unlink?: Unlink; writePath?: typeof LEAN_START };
 
 /** The outcome a finished (archived) case returns. */
 export interface ComplaintOutcome {
