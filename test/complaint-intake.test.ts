@@ -10,6 +10,9 @@ import {
   INVALID_TRANSITION,
 } from '../workflows/contracts/complaint';
 import { getReporter } from '../db/cases';
+import { lockIntakeSites } from '../db/intake-sites';
+import { duplicateLockKeys } from '../domain/intake-sites';
+import { defaultPolicy } from '../domain/policy';
 import { testReporterKeys } from './support/temporal';
 import { ComplaintHarness, DAY, HOUR, clerk, eventAt, eventsOf, unit, type ComplaintHandle } from './support/complaint-harness';
 
@@ -159,5 +162,64 @@ describe('duplicates and recurrences', () => {
     });
     expect(view.linkedCases).toContain(again.workflowId.replace('complaint-', ''));
     await h.recordHistory(first, 'recurrence-reopen');
+  });
+});
+
+describe('decisions while the intake check runs', () => {
+  // The read model can show the check's outcome before the workflow task that produced it is
+  // recorded (a task whose completion failed runs again, its local activities with it): a clerk who
+  // accepts then must not be refused. The test holds the check in PostgreSQL, under the advisory
+  // locks of the case's site (db/intake-sites.ts), as a slow check or a retried task would.
+  const location = { siteId: 'site-intake-wait' };
+  async function holdIntakeLocks() {
+    const client = await h.db.pool.connect();
+    await client.query('BEGIN');
+    await lockIntakeSites(client, duplicateLockKeys('air', location, defaultPolicy.intake.duplicateRadiusMeters));
+    return {
+      release: async () => {
+        await client.query('COMMIT');
+        client.release();
+      },
+    };
+  }
+  const pending = async (p: Promise<unknown>, ms: number) =>
+    Promise.race([
+      p.then(
+        () => 'settled',
+        () => 'settled',
+      ),
+      new Promise((r) => setTimeout(() => r('pending'), ms)),
+    ]);
+
+  test('when a case is accepted while its intake check runs, then the decision waits for the check and is applied after it', async () => {
+    const locks = await holdIntakeLocks();
+    const handle = await h.start({ location });
+    await h.waitFor(handle, (v) => v.status === 'registered', 'the intake check under way');
+    const accepted = handle.executeUpdate(acceptUpdate, { args: [{ actor: clerk, unitId: 'unit-1' }] });
+    expect(await pending(accepted, 1_500)).toBe('pending');
+    expect((await handle.query(statusQuery)).status).toBe('registered');
+    await locks.release();
+    const view = await accepted;
+    expect(view.status).toBe('handling');
+    expect(view.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['registered_for_acceptance', 'accepted']));
+    expect(eventAt(view, 'accepted')).toBeGreaterThanOrEqual(eventAt(view, 'registered_for_acceptance'));
+  });
+
+  test('when the check finds the case a duplicate meanwhile, then a forward sent during it is refused as an invalid transition', async () => {
+    // The case of the test before is open at the site: a new one there is its duplicate.
+    const locks = await holdIntakeLocks();
+    const handle = await h.start({ location });
+    await h.waitFor(handle, (v) => v.status === 'registered', 'the intake check under way');
+    const forwarded = handle.executeUpdate(forwardUpdate, {
+      args: [{ actor: clerk, competentBody: 'Housing bureau', reason: 'Not environmental' }],
+    });
+    expect(await pending(forwarded, 1_500)).toBe('pending');
+    await locks.release();
+    const failure = await forwarded.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((failure as { cause?: ApplicationFailure })?.cause).toMatchObject({ type: INVALID_TRANSITION });
+    expect(await handle.result()).toMatchObject({ closure: 'duplicate' });
   });
 });

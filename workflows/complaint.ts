@@ -162,22 +162,49 @@ export async function complaintWorkflow(input: ComplaintWorkflowInput): Promise<
     { validator: (_arg: unknown) => allow(lifecycle.checkSupplement(s)) },
   );
 
+  /**
+   * Accept and forward, the clerk's decisions on a case the intake check put up for acceptance, may
+   * arrive while the check still runs: the read model can show its outcome before the workflow task
+   * that produced it is recorded (the projection is a local activity of that task, and a task whose
+   * completion failed, say with the Temporal server unreachable, runs again). Such a decision waits
+   * for the check and is judged then; any other goes on at once, as it always did (no await, so the
+   * histories recorded before replay unchanged).
+   */
+  function afterIntake(check: () => lifecycle.Refusal | undefined, decide: () => Promise<CaseView>): Promise<CaseView> {
+    if (s.status !== 'registered') return decide();
+    return condition(() => s.status !== 'registered').then(() => {
+      allow(check());
+      return decide();
+    });
+  }
+  const whileIntakeRuns = (check: () => lifecycle.Refusal | undefined) => (_arg: unknown) => {
+    if (s.status !== 'registered') allow(check());
+  };
+
   setHandler(
     acceptUpdate,
-    (u) => {
-      apply(lifecycle.accept(s, u, Date.now()));
-      return projected();
-    },
-    { validator: (_arg: unknown) => allow(lifecycle.checkAccept(s)) },
+    (u) =>
+      afterIntake(
+        () => lifecycle.checkAccept(s),
+        () => {
+          apply(lifecycle.accept(s, u, Date.now()));
+          return projected();
+        },
+      ),
+    { validator: whileIntakeRuns(() => lifecycle.checkAccept(s)) },
   );
 
   setHandler(
     forwardUpdate,
-    (u) => {
-      apply(lifecycle.forward(s, u, Date.now()));
-      return projected();
-    },
-    { validator: (_arg: unknown) => allow(lifecycle.checkForward(s)) },
+    (u) =>
+      afterIntake(
+        () => lifecycle.checkForward(s),
+        () => {
+          apply(lifecycle.forward(s, u, Date.now()));
+          return projected();
+        },
+      ),
+    { validator: whileIntakeRuns(() => lifecycle.checkForward(s)) },
   );
 
   setHandler(
