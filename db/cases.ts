@@ -464,7 +464,14 @@ async function walkInOrder(pool: Pool, f: CaseFilter, budget: number): Promise<P
   outer.add((p) => `${SEARCH_TEXT_UNINDEXED} ILIKE ${p}`, likePattern(f.q!));
   const { rows } = await pool.query<PageRow>(pageSql({ ...f, after: undefined }, outer, window), outer.params);
   const wanted = f.limit + 1 + (f.after ? 0 : (f.offset ?? 0));
-  return rows.length + (f.after ? 0 : (f.offset ?? 0)) >= wanted ? rows : undefined;
+  if (rows.length + (f.after ? 0 : (f.offset ?? 0)) >= wanted) return rows;
+  // Short: the walk either reached the end of the list (the last page, complete) or ran out of
+  // budget first. Counting the rows it could walk (their order's index, no text read) tells which.
+  const left = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM cases ${inner.sql} ORDER BY ${keys.map((k) => `${k.sql} ${dir}`).join(', ')} LIMIT ${budget + 1}) AS walked`,
+    inner.params,
+  );
+  return left.rows[0].n <= budget ? rows : undefined;
 }
 
 /** Where a new complaint is: other cases of its category near it may be the same pollution. */

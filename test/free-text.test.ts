@@ -83,6 +83,24 @@ describe('free text over many cases', () => {
     );
   });
 
+  test('when the cursor reaches the last page of a common word, then the walk ends with the list and the page is the exact one', async () => {
+    // After the 20th oldest case with the word, 19 remain: a short page, walked to the list's end.
+    const oldest = await db.pool.query<{ received_at: Date; case_id: string }>(
+      `SELECT received_at, case_id FROM cases WHERE description LIKE $1 ORDER BY received_at, case_id LIMIT 20`,
+      [`%${EVERYWHERE}%`],
+    );
+    const cursor = oldest.rows[19];
+    const page = await listCases(db.pool, { q: EVERYWHERE, limit: 40, after: [cursor.received_at.toISOString(), cursor.case_id] });
+    expect(ids(page.items)).toEqual(
+      oldest.rows
+        .slice(0, 19)
+        .map((r) => r.case_id)
+        .reverse(),
+    );
+    expect(page.next).toBeUndefined();
+    expect(page.totalExact).toBe(false);
+  });
+
   test('when a word the estimate calls common is not among the newest cases, then the walk gives up and the index answers exactly', async () => {
     const page = await listCases(db.pool, { q: OLD_ONLY, limit: 50, offset: 0 });
     expect(page.totalExact).toBe(true);
