@@ -406,7 +406,8 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<CasePage> {
   if (f.q) {
     const estimate = await estimateRows(pool, f);
     const wanted = (f.after ? 0 : (f.offset ?? 0)) + f.limit + 1;
-    const { n: tableRows } = await tableEstimate(pool);
+    // A table never analysed has no row count (reltuples -1): the estimate is then the least it holds.
+    const tableRows = Math.max((await tableEstimate(pool)).n, estimate);
     if (estimate > Math.max(FREE_TEXT_EXACT_TOTAL_UP_TO, Math.sqrt(tableRows * wanted))) {
       const page = await walkInOrder(pool, f, Math.ceil((4 * wanted * tableRows) / estimate));
       if (page) return pageOf(f, page, estimate, false);
