@@ -362,15 +362,19 @@ function addIndexedText(w: Where, q: string): void {
   }
 }
 
+/** Keyset paging: the rows after `f.after` in the order asked (its values become parameters of `w`). */
+function afterKey(f: CaseFilter, w: Where): string {
+  const keys = SORT_KEYS[f.sort ?? 'received'];
+  const values = keys.map((k, i) => `${w.param(f.after![i])}::${k.type}`);
+  return `(${keys.map((k) => k.sql).join(', ')}) ${(f.order ?? 'desc') === 'desc' ? '<' : '>'} (${values.join(', ')})`;
+}
+
 /** The page after the filter: keyset (`after`) or offset, in the order asked. */
 function pageSql(f: CaseFilter, w: Where, from: string): string {
   const keys = SORT_KEYS[f.sort ?? 'received'];
   const dir = (f.order ?? 'desc') === 'desc' ? 'DESC' : 'ASC';
   const conditions = [...w.conditions];
-  if (f.after) {
-    const values = keys.map((k, i) => `${w.param(f.after![i])}::${k.type}`);
-    conditions.push(`(${keys.map((k) => k.sql).join(', ')}) ${dir === 'DESC' ? '<' : '>'} (${values.join(', ')})`);
-  }
+  if (f.after) conditions.push(afterKey(f, w));
   return `SELECT view - 'timeline' AS view, ARRAY[${keys.map((k) => `to_json(${k.sql}) #>> '{}'`).join(', ')}] AS sort_key
             FROM ${from} ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
            ORDER BY ${keys.map((k) => `${k.sql} ${dir}`).join(', ')}
@@ -415,9 +419,8 @@ export async function listCases(pool: Pool, f: CaseFilter): Promise<CasePage> {
   }
   const w = structuredFilter(f);
   if (f.q) addIndexedText(w, f.q);
-  const count = new Where();
-  count.conditions.push(...w.conditions);
-  count.params.push(...w.params);
+  // The count reads the filter alone: take it before the page adds its keyset parameters to `w`.
+  const count = { sql: w.sql, params: [...w.params] };
   const [total, rows] = await Promise.all([
     pool.query<{ n: string }>(`SELECT count(*) AS n FROM cases ${count.sql}`, count.params),
     pool.query<PageRow>(pageSql(f, w, 'cases'), w.params),
@@ -449,16 +452,10 @@ async function tableEstimate(pool: Pool): Promise<{ n: number }> {
  * them read, each row's text checked. Undefined when the budget ran out before the page was full.
  */
 async function walkInOrder(pool: Pool, f: CaseFilter, budget: number): Promise<PageRow[] | undefined> {
-  const w = structuredFilter(f);
+  const inner = structuredFilter(f);
   const keys = SORT_KEYS[f.sort ?? 'received'];
   const dir = (f.order ?? 'desc') === 'desc' ? 'DESC' : 'ASC';
-  const inner = new Where();
-  inner.conditions.push(...w.conditions);
-  inner.params.push(...w.params);
-  if (f.after) {
-    const values = keys.map((k, i) => `${inner.param(f.after![i])}::${k.type}`);
-    inner.conditions.push(`(${keys.map((k) => k.sql).join(', ')}) ${dir === 'DESC' ? '<' : '>'} (${values.join(', ')})`);
-  }
+  if (f.after) inner.conditions.push(afterKey(f, inner));
   const window = `(SELECT * FROM cases ${inner.sql} ORDER BY ${keys.map((k) => `${k.sql} ${dir}`).join(', ')} LIMIT ${budget}) AS cases`;
   const outer = new Where();
   outer.params.push(...inner.params);
